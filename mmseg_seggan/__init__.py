@@ -1,0 +1,22 @@
+"""mmseg-seggan: SegGAN (Zhang et al., BigMM 2018) as an MMSegmentation plugin.
+
+Importing this package (directly or through
+``custom_imports=dict(imports=['mmseg_seggan'])``) first makes mmseg
+importable on mmcv-lite, then installs safe checkpoint loading, then
+registers the SegGAN models, hooks, optimizer constructor and datasets into
+mmseg's registries.
+"""
+# isort: off
+from .utils.mmcv_ext_stub import install_mmcv_ext_stub
+
+install_mmcv_ext_stub()  # must run before mmseg imports mmcv.ops
+
+from .utils.checkpoint import register_safe_checkpoint_loading  # noqa: E402
+
+register_safe_checkpoint_loading()
+
+from . import datasets, engine, models  # noqa: E402,F401
+from .version import __version__  # noqa: E402
+# isort: on
+
+__all__ = ['__version__', 'datasets', 'engine', 'models']

@@ -1,0 +1,3 @@
+from .seggan_phase_hook import SegGANPhaseHook
+
+__all__ = ['SegGANPhaseHook']

@@ -1,0 +1,3 @@
+from .seggan_log_processor import SegGANLogProcessor
+
+__all__ = ['SegGANLogProcessor']

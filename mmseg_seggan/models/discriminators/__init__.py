@@ -1,0 +1,3 @@
+from .seggan_discriminator import SegGANDiscriminator
+
+__all__ = ['SegGANDiscriminator']

@@ -1,0 +1,77 @@
+"""SegGAN discriminator: real image or painted by the generator?"""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule, normal_init
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class SegGANDiscriminator(BaseModule):
+    """Patch discriminator of SegGAN: 4 convolutions, ReLU between them.
+
+    Three stride-2 4x4 convolutions followed by ReLU, then a 4x4 convolution
+    to one logit per patch (no activation: losses use BCE with logits).
+
+    Args:
+        in_channels (int): Image channels. Defaults to 3.
+        base_channels (int): Width of the first layer. Defaults to 64.
+        num_classes (int): Mask channels, used only when ``conditional``.
+        conditional (bool): If True, D sees the image concatenated with the
+            mask (pix2pix style), so it judges the (mask, image) pair.
+            Defaults to False (the paper's unconditional D).
+        norm_cfg (dict, optional): Norm of layers 2 and 3. Defaults to BN.
+        init_std (float): Std of the N(0, std) weight init.
+        init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
+    """
+
+    def __init__(self,
+                 in_channels: int = 3,
+                 base_channels: int = 64,
+                 num_classes: Optional[int] = None,
+                 conditional: bool = False,
+                 norm_cfg: Optional[dict] = dict(type='BN'),
+                 init_std: float = 0.02,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if conditional and not num_classes:
+            raise ValueError('SegGANDiscriminator(conditional=True) needs '
+                             '`num_classes` (the mask channels).')
+        self.conditional = conditional
+        self.num_classes = num_classes
+        self.init_std = init_std
+        c_in = in_channels + (num_classes if conditional else 0)
+        chs = [base_channels, base_channels * 2, base_channels * 4]
+        relu = dict(type='ReLU')
+        self.layers = nn.Sequential(
+            ConvModule(c_in, chs[0], 4, 2, 1, norm_cfg=None, act_cfg=relu),
+            ConvModule(chs[0], chs[1], 4, 2, 1, norm_cfg=norm_cfg,
+                       act_cfg=relu),
+            ConvModule(chs[1], chs[2], 4, 2, 1, norm_cfg=norm_cfg,
+                       act_cfg=relu),
+            nn.Conv2d(chs[2], 1, 4, 1, 1))
+
+    def init_weights(self) -> None:
+        """N(0, 0.02) init unless pretrained."""
+        if self.init_cfg is not None:
+            super().init_weights()
+            return
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                normal_init(m, 0, self.init_std)
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                normal_init(m, 1.0, self.init_std)
+        self._is_init = True
+
+    def forward(self,
+                img: torch.Tensor,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Return patch logits (N, 1, h, w) for images in [-1, 1]."""
+        if self.conditional:
+            if mask is None:
+                raise ValueError('A conditional SegGANDiscriminator needs the '
+                                 'mask as its second input.')
+            img = torch.cat([img, mask], dim=1)
+        return self.layers(img)

@@ -1,0 +1,3 @@
+from .seggan_generator import SegGANGenerator
+
+__all__ = ['SegGANGenerator']

@@ -1,0 +1,99 @@
+"""SegGAN generator: paints an RGB image from a class-probability map."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule, build_norm_layer
+from mmengine.model import BaseModule, normal_init
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class SegGANGenerator(BaseModule):
+    """Mask-to-image generator of SegGAN (Zhang et al., 2018).
+
+    Four stride-2 convolutions encode the C-channel mask, four stride-2
+    transposed convolutions decode it to an RGB image in [-1, 1] (tanh), with
+    dropout 0.5 in the decoder as in pix2pix. The input is a one-hot ground
+    truth in phase 1 and the segmentor's softmax in phase 2; the generator
+    never sees the image, otherwise it could copy it.
+
+    Inputs whose height or width is not a multiple of 16 are padded
+    (replicate) and the output is cropped back, so the output always has the
+    input's spatial size.
+
+    Args:
+        num_classes (int): C, the number of mask channels.
+        out_channels (int): Output image channels. Defaults to 3.
+        base_channels (int): Width of the first layer; layers use 1x, 2x,
+            4x, 8x of it. The main cost knob of phase 2. Defaults to 64.
+        dropout (float): Dropout rate in the first three decoder layers.
+            Defaults to 0.5.
+        norm_cfg (dict, optional): Norm layer of the inner layers.
+            Defaults to ``dict(type='BN')``.
+        init_std (float): Std of the N(0, std) weight init. Defaults to 0.02.
+        init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
+    """
+    num_down = 4
+
+    def __init__(self,
+                 num_classes: int,
+                 out_channels: int = 3,
+                 base_channels: int = 64,
+                 dropout: float = 0.5,
+                 norm_cfg: Optional[dict] = dict(type='BN'),
+                 init_std: float = 0.02,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.init_std = init_std
+        chs = [base_channels * m for m in (1, 2, 4, 8)]
+        act = dict(type='LeakyReLU', negative_slope=0.2)
+        self.encoder = nn.Sequential(*[
+            ConvModule(
+                c_in, c_out, 4, stride=2, padding=1,
+                norm_cfg=None if i == 0 else norm_cfg, act_cfg=act)
+            for i, (c_in, c_out) in enumerate(zip([num_classes] + chs, chs))
+        ])
+        dec_chs = [chs[2], chs[1], chs[0]]
+        layers = []
+        for i, (c_in, c_out) in enumerate(zip(chs[::-1], dec_chs)):
+            layer = [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+            if norm_cfg is not None:
+                layer.append(build_norm_layer(norm_cfg, c_out)[1])
+            layer.append(nn.ReLU(inplace=True))
+            if dropout > 0:
+                layer.append(nn.Dropout(dropout))
+            layers.append(nn.Sequential(*layer))
+        layers.append(
+            nn.Sequential(
+                nn.ConvTranspose2d(chs[0], out_channels, 4, 2, 1), nn.Tanh()))
+        self.decoder = nn.Sequential(*layers)
+
+    def init_weights(self) -> None:
+        """N(0, 0.02) init ("isotropic Gaussian") unless pretrained."""
+        if self.init_cfg is not None:
+            super().init_weights()
+            return
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                normal_init(m, 0, self.init_std)
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                normal_init(m, 1.0, self.init_std)
+        self._is_init = True
+
+    def forward(self, mask: torch.Tensor) -> torch.Tensor:
+        """Paint an image from a (N, C, H, W) mask; returns (N, 3, H, W)."""
+        if mask.shape[1] != self.num_classes:
+            raise ValueError(
+                f'SegGANGenerator expects {self.num_classes} mask channels '
+                f'(generator.num_classes) but got {mask.shape[1]}; set '
+                '`model.generator.num_classes` to the dataset\'s class count.')
+        h, w = mask.shape[-2:]
+        m = 2**self.num_down
+        pad_h, pad_w = (-h) % m, (-w) % m
+        if pad_h or pad_w:
+            mask = F.pad(mask, (0, pad_w, 0, pad_h), mode='replicate')
+        out = self.decoder(self.encoder(mask))
+        return out[..., :h, :w]

@@ -1,0 +1,3 @@
+from .seggan import SegGAN
+
+__all__ = ['SegGAN']

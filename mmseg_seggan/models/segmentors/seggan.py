@@ -1,0 +1,316 @@
+"""SegGAN: an EncoderDecoder fine-tuned with a mask-to-image GAN as a loss."""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from ..losses import gan_loss, masked_mse_loss
+
+PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    """The plain module inside a (separate) DDP wrapper, if any."""
+    return module.module if is_model_wrapper(module) else module
+
+
+def _set_requires_grad(module: nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+@MODELS.register_module()
+class SegGAN(EncoderDecoder):
+    """SegGAN (Zhang et al., BigMM 2018) on top of any mmseg EncoderDecoder.
+
+    Any EncoderDecoder config becomes SegGAN by setting ``type='SegGAN'`` and
+    adding ``generator`` and ``discriminator``. Training has two phases,
+    chosen by :attr:`phase` (set each iteration by ``SegGANPhaseHook``)::
+
+        train_step(data, optim_wrapper)     # optim_wrapper: OptimWrapperDict
+         ├─ phase 1: GAN pre-training (segmentor untouched)
+         │    one_hot(gt) ──> G ──> fake
+         │    D step:  loss_d = BCE(D([real, fake]), [1, 0])
+         │    G step:  loss_content = 100 * MSE(fake, real)   (valid pixels)
+         │             loss_adv     = BCE(D(fake), 1)
+         └─ phase 2: SegGAN fine-tuning (G and D frozen, eval mode)
+              inputs ─> extract_feat ─> decode_head ─> logits ─> loss_ce
+              softmax(resize(logits)) ─> G ─> fake
+              loss_content = 0.1 * MSE(fake, real)
+              loss_adv     = 0.1 * BCE(D(fake), 1)
+              only the segmentor's optimizer steps
+
+        predict / tensor: EncoderDecoder's own; G and D never run.
+
+    With ``content_weight=0`` and ``adv_weight=0`` phase 2 is plain
+    cross-entropy fine-tuning: the honest control for SegGAN.
+
+    Args:
+        generator (dict): Config of the mask-to-image generator.
+        discriminator (dict): Config of the discriminator.
+        gan_content_weight (float): Weight of the content loss of G in
+            phase 1. Defaults to 100 (paper).
+        gan_adv_weight (float): Weight of the adversarial loss of G in
+            phase 1. Defaults to 1 (paper).
+        content_weight (float): Weight of the content loss in phase 2.
+            Defaults to 0.1 (paper).
+        adv_weight (float): Weight of the adversarial loss in phase 2.
+            Defaults to 0.1 (paper).
+        phase (int): Phase used when no ``SegGANPhaseHook`` sets it:
+            1 for a GAN-only run, 2 for fine-tuning with a pre-trained G/D.
+        **kwargs: Everything ``EncoderDecoder`` takes.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 generator: ConfigType,
+                 discriminator: ConfigType,
+                 gan_content_weight: float = 100.0,
+                 gan_adv_weight: float = 1.0,
+                 content_weight: float = 0.1,
+                 adv_weight: float = 0.1,
+                 phase: int = 1,
+                 neck: OptConfigType = None,
+                 auxiliary_head: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptConfigType = None):
+        super().__init__(
+            backbone=backbone,
+            decode_head=decode_head,
+            neck=neck,
+            auxiliary_head=auxiliary_head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            pretrained=pretrained,
+            init_cfg=init_cfg)
+        generator = dict(generator)
+        generator.setdefault('num_classes', self.num_classes)
+        if generator['num_classes'] != self.num_classes:
+            raise ValueError(
+                f'model.generator.num_classes={generator["num_classes"]} but '
+                f'model.decode_head.num_classes={self.num_classes}: the '
+                'generator paints from one channel per class, so they must '
+                'be equal.')
+        self.generator = MODELS.build(generator)
+        discriminator = dict(discriminator)
+        if discriminator.get('conditional', False):
+            discriminator.setdefault('num_classes', self.num_classes)
+        self.discriminator = MODELS.build(discriminator)
+        self.gan_content_weight = gan_content_weight
+        self.gan_adv_weight = gan_adv_weight
+        self.content_weight = content_weight
+        self.adv_weight = adv_weight
+        self.phase = 0
+        self.set_phase(phase)
+
+    # ------------------------------------------------------------------ phase
+    def set_phase(self, phase: int) -> None:
+        """Switch phase; in phase 2 G and D are frozen and kept in eval."""
+        if phase not in PHASE_NAMES:
+            raise ValueError(f'SegGAN phase must be 1 or 2, got {phase!r}.')
+        if phase == self.phase:
+            return
+        self.phase = phase
+        trainable = phase == 1
+        for net in (self.generator, self.discriminator):
+            _set_requires_grad(net, trainable)
+            net.train(trainable and self.training)
+
+    def train(self, mode: bool = True) -> 'SegGAN':
+        """Keep the frozen G and D in eval mode during phase 2."""
+        super().train(mode)
+        if self.phase == 2:
+            self.generator.eval()
+            self.discriminator.eval()
+        return self
+
+    @property
+    def segmentor_modules(self) -> Dict[str, nn.Module]:
+        """The segmentor's children (everything but G and D)."""
+        return {
+            name: m
+            for name, m in self.named_children()
+            if name not in ('generator', 'discriminator', 'data_preprocessor')
+        }
+
+    # ---------------------------------------------------------------- helpers
+    def _real_image(self, inputs: Tensor) -> Tensor:
+        """Undo the preprocessor's normalization and scale to [-1, 1]."""
+        pre = self.data_preprocessor
+        img = inputs
+        if getattr(pre, '_enable_normalize', False):
+            img = img * pre.std + pre.mean
+        return img / 127.5 - 1.0
+
+    def _gt(self, data_samples: SampleList) -> Tensor:
+        return torch.stack(
+            [s.gt_sem_seg.data for s in data_samples]).squeeze(1).long()
+
+    def _one_hot(self, gt: Tensor) -> Tensor:
+        """One-hot (N, C, H, W) of the labels; ignored pixels are all-zero."""
+        valid = gt != self.decode_head.ignore_index
+        if (gt[valid] >= self.num_classes).any() or (gt[valid] < 0).any():
+            bad = torch.unique(gt[valid & ((gt >= self.num_classes) |
+                                           (gt < 0))]).tolist()
+            raise ValueError(
+                f'Label values {bad} are outside [0, {self.num_classes}) and '
+                f'are not the ignore index {self.decode_head.ignore_index}. '
+                'Check the dataset (see its loading errors) and '
+                '`decode_head.num_classes`.')
+        labels = torch.where(valid, gt, torch.zeros_like(gt))
+        onehot = F.one_hot(labels, self.num_classes).permute(0, 3, 1, 2)
+        return onehot.to(torch.float32) * valid.unsqueeze(1)
+
+    def _valid(self, gt: Tensor) -> Tensor:
+        return (gt != self.decode_head.ignore_index).unsqueeze(1)
+
+    def _head_losses(self, head: nn.Module, x: List[Tensor],
+                     data_samples: SampleList) -> Dict[str, Tensor]:
+        # Forward through the (possibly DDP-wrapped) head so gradients sync,
+        # then the loss on the plain module.
+        logits = head(x)
+        return _unwrap(head).loss_by_feat(logits, data_samples), logits
+
+    def encode_decode(self, inputs: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """EncoderDecoder's, but DDP-wrapper aware (for separate DDP)."""
+        x = self.extract_feat(inputs)
+        return _unwrap(self.decode_head).predict(x, batch_img_metas,
+                                                 self.test_cfg)
+
+    # ------------------------------------------------------------ train steps
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """One iteration of the current phase.
+
+        Args:
+            data: A batch from the dataloader.
+            optim_wrapper: Holds ``segmentor``, ``generator`` and
+                ``discriminator`` wrappers (``SegGANOptimWrapperConstructor``).
+
+        Returns:
+            dict: Log variables of this iteration.
+        """
+        if not isinstance(optim_wrapper, OptimWrapperDict):
+            raise TypeError(
+                'SegGAN needs one optimizer per network: set '
+                "`optim_wrapper=dict(constructor='SegGANOptimWrapperConstructor'"
+                ', segmentor=..., generator=..., discriminator=...)` '
+                f'(got {type(optim_wrapper).__name__}).')
+        data = self.data_preprocessor(data, True)
+        if self.phase == 1:
+            return self._train_gan(data['inputs'], data['data_samples'],
+                                   optim_wrapper)
+        return self._train_segmentor(data['inputs'], data['data_samples'],
+                                     optim_wrapper)
+
+    def _train_gan(self, inputs: Tensor, data_samples: SampleList,
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """Phase 1: G paints the image from the one-hot GT; D judges."""
+        g_wrapper: OptimWrapper = optim_wrapper['generator']
+        d_wrapper: OptimWrapper = optim_wrapper['discriminator']
+        gt = self._gt(data_samples)
+        onehot = self._one_hot(gt)
+        valid = self._valid(gt)
+        real = self._real_image(inputs)
+        d_cond = _unwrap(self.discriminator).conditional
+
+        with g_wrapper.optim_context(self.generator):
+            fake = self.generator(onehot)
+
+        # D step: real and fake in one batch.
+        with d_wrapper.optim_context(self.discriminator):
+            pair = torch.cat([real, fake.detach()])
+            cond = torch.cat([onehot, onehot]) if d_cond else None
+            logits = self.discriminator(pair, cond)
+            n = real.shape[0]
+            loss_d = 0.5 * (
+                gan_loss(logits[:n], True) + gan_loss(logits[n:], False))
+        parsed_d, log_d = self.parse_losses(dict(loss_d=loss_d))
+        d_wrapper.update_params(parsed_d)
+
+        # G step: D is held fixed (no grads), called unwrapped.
+        disc = _unwrap(self.discriminator)
+        _set_requires_grad(disc, False)
+        try:
+            with g_wrapper.optim_context(self.generator):
+                mse = masked_mse_loss(fake, real, valid)
+                adv = gan_loss(disc(fake, onehot if d_cond else None), True)
+                losses_g = dict(
+                    loss_content=self.gan_content_weight * mse,
+                    loss_adv=self.gan_adv_weight * adv)
+            parsed_g, log_g = self.parse_losses(losses_g)
+            g_wrapper.update_params(parsed_g)
+        finally:
+            _set_requires_grad(disc, True)
+        log_vars = dict(log_g)
+        log_vars['loss_d'] = log_d['loss_d']
+        log_vars['recon_mse'] = mse.detach()
+        return log_vars
+
+    def _train_segmentor(self, inputs: Tensor, data_samples: SampleList,
+                         optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """Phase 2: CE plus the frozen GAN's content and adversarial terms."""
+        s_wrapper: OptimWrapper = optim_wrapper['segmentor']
+        with s_wrapper.optim_context(self):
+            x = self.extract_feat(inputs)
+            losses = {}
+            loss_decode, logits = self._head_losses(self.decode_head, x,
+                                                    data_samples)
+            losses.update({f'decode.{k}': v for k, v in loss_decode.items()})
+            if self.with_auxiliary_head:
+                heads = self.auxiliary_head
+                if isinstance(heads, nn.ModuleList):
+                    for i, head in enumerate(heads):
+                        loss_aux, _ = self._head_losses(head, x, data_samples)
+                        losses.update(
+                            {f'aux_{i}.{k}': v
+                             for k, v in loss_aux.items()})
+                else:
+                    loss_aux, _ = self._head_losses(heads, x, data_samples)
+                    losses.update({f'aux.{k}': v for k, v in loss_aux.items()})
+            if self.content_weight or self.adv_weight:
+                losses.update(self._gan_terms(inputs, data_samples, logits))
+        parsed, log_vars = self.parse_losses(losses)
+        s_wrapper.update_params(parsed)
+        return log_vars
+
+    def _gan_terms(self, inputs: Tensor, data_samples: SampleList,
+                   logits: Tensor) -> Dict[str, Tensor]:
+        """Content and adversarial losses of the prediction through frozen G.
+
+        Gradients flow through G and D (their parameters need none) into the
+        segmentor's logits.
+        """
+        gen, disc = _unwrap(self.generator), _unwrap(self.discriminator)
+        logits = resize(
+            logits,
+            size=inputs.shape[2:],
+            mode='bilinear',
+            align_corners=self.align_corners)
+        prob = logits.float().softmax(dim=1)
+        fake = gen(prob)
+        real = self._real_image(inputs)
+        gt = self._gt(data_samples)
+        mse = masked_mse_loss(fake, real, self._valid(gt))
+        terms = dict(recon_mse=mse.detach())
+        if self.content_weight:
+            terms['loss_content'] = self.content_weight * mse
+        if self.adv_weight:
+            cond = prob if disc.conditional else None
+            terms['loss_adv'] = self.adv_weight * gan_loss(
+                disc(fake, cond), True)
+        return terms

@@ -1,0 +1,142 @@
+"""Safe checkpoint loading on torch >= 2.6 (``weights_only=True`` kept).
+
+Two problems are solved here, both without ever unpickling arbitrary objects:
+
+* mmengine's message hub stores :class:`~mmengine.logging.HistoryBuffer`
+  objects whose default pickle form needs numpy internals and the builtin
+  ``getattr``. We give ``HistoryBuffer`` a plain pickle form (its constructor
+  called with lists of numbers) and allow-list only that class, so resume
+  works with the weights-only unpickler. ``getattr`` is never allow-listed.
+* mmengine's local checkpoint loader calls ``torch.load`` and lets its errors
+  through bare. We replace it (``CheckpointLoader`` scheme ``''``) with one
+  that always loads weights-only and turns failures into errors that name
+  the file: :class:`UnsafeCheckpointError` for files carrying pickled code,
+  :class:`CorruptCheckpointError` for truncated or damaged ones.
+
+Every path that reads a local checkpoint through mmengine (``load_from``,
+``--resume``, ``tools/test.py``, ``init_cfg=dict(type='Pretrained')``,
+mmseg's ``init_model``) goes through :func:`load_from_local_safely` once
+``mmseg_seggan`` is imported.
+"""
+import os.path as osp
+import pickle
+import zipfile
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+class CheckpointError(RuntimeError):
+    """Base class for checkpoint files that cannot be loaded."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """The file holds pickled objects outside the weights-only allow-list."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """The file is truncated, damaged or not a torch checkpoint at all."""
+
+
+def _history_buffer_reduce(self: HistoryBuffer):
+    # Plain numbers only: loadable by torch's weights-only unpickler.
+    return (HistoryBuffer, (self._log_history.tolist(),
+                            self._count_history.tolist(), self.max_length))
+
+
+def _numpy_data_types() -> list:
+    """numpy's data-only reconstructors (scalars and arrays of numbers).
+
+    mmengine keeps numpy scalars in the runtime info (e.g. ``eta``). These
+    functions build a number or an array from a dtype and raw bytes and run
+    no other code. ``getattr`` and friends are never allowed.
+    """
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    dtypes = [
+        type(np.dtype(t)) for t in (np.bool_, np.int8, np.int16, np.int32,
+                                    np.int64, np.uint8, np.uint16, np.uint32,
+                                    np.uint64, np.float16, np.float32,
+                                    np.float64)
+    ]
+    return [scalar, _reconstruct, np.ndarray, np.dtype] + dtypes
+
+
+def _register_safe_types() -> None:
+    HistoryBuffer.__reduce__ = _history_buffer_reduce
+    torch.serialization.add_safe_globals([HistoryBuffer] +
+                                         _numpy_data_types())
+
+
+def load_checkpoint_file(filename: str,
+                         map_location: Optional[Any] = 'cpu') -> Any:
+    """Load a local checkpoint with the weights-only unpickler.
+
+    Args:
+        filename (str): Path of the checkpoint file.
+        map_location: Passed to :func:`torch.load`.
+
+    Returns:
+        The object stored in the file (usually a dict).
+
+    Raises:
+        FileNotFoundError: No such file.
+        UnsafeCheckpointError: The file needs objects that could run code.
+        CorruptCheckpointError: The file is truncated or not a checkpoint.
+    """
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(
+            f'Checkpoint file not found: {filename}. Check the path given '
+            'to `load_from`, `--resume`, the test checkpoint or '
+            '`init_cfg.checkpoint`.')
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        if 'Weights only load failed' in msg or 'Unsupported' in msg:
+            detail = _first_reason(msg)
+            raise UnsafeCheckpointError(
+                f'{filename} is not a plain checkpoint: it holds pickled '
+                f'Python objects that are not tensors or plain data '
+                f'({detail}). It was NOT loaded, because loading it could '
+                'run arbitrary code. Only load checkpoints written by '
+                'mmengine/mmseg_seggan or converted with '
+                '`tools/model_converters/seggan2deeplabv3.py`; if you trust '
+                'the file, re-save its state_dict as plain tensors.') from None
+        raise CorruptCheckpointError(
+            f'{filename} is truncated or corrupt ({msg.splitlines()[0]}). '
+            'Use an earlier checkpoint, or re-download / re-train.') from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
+            OSError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise CorruptCheckpointError(
+            f'{filename} is truncated or corrupt and cannot be loaded '
+            f'({type(e).__name__}: {first}). Use an earlier checkpoint '
+            '(e.g. the previous `iter_*.pth` in the work dir).') from None
+
+
+def _first_reason(msg: str) -> str:
+    for line in msg.splitlines():
+        line = line.strip().replace('WeightsUnpickler error: ', '')
+        if line.startswith(('Unsupported', 'Trying to')):
+            return line.split(' was not an allowed global')[0].rstrip('.')
+    return msg.splitlines()[0]
+
+
+def load_from_local_safely(filename: str, map_location=None) -> Any:
+    """mmengine ``CheckpointLoader`` backend for local paths."""
+    return load_checkpoint_file(filename, map_location)
+
+
+def register_safe_checkpoint_loading() -> None:
+    """Install the safe pickle form and the safe local loader (idempotent)."""
+    _register_safe_types()
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True)

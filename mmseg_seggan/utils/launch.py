@@ -1,0 +1,97 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: config and launcher.
+
+Besides mmseg's own behaviour this handles distributed runs on machines
+without CUDA (gloo), which mmengine 0.10.7 does not: its ``pytorch``
+launcher calls ``torch.cuda.set_device`` and the runner passes
+``device_ids=[LOCAL_RANK]`` to DDP, both of which fail on the CPU.
+"""
+import logging
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+def load_config(config: str,
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """Read a config the way mmseg's tools do (CLI > file > file name).
+
+    Raises:
+        FileNotFoundError: The config file does not exist.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(
+            f'Config file not found: {config}. Configs of this package live '
+            'in configs/ (e.g. configs/seggan_toy.py).')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    if launcher != 'none':
+        setup_cpu_distributed(cfg)
+    return cfg
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Make ``--launcher pytorch`` work without CUDA (gloo, no device_ids).
+
+    The process group is created here, so the runner skips its own CUDA-only
+    initialization; every model wrapper is told ``device_ids=None``.
+    """
+    if torch.cuda.is_available() or cfg.launcher != 'pytorch':
+        return
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend='gloo')
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False)
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    print_log(
+        f'Distributed on CPU: gloo backend, rank {torch_dist.get_rank()} of '
+        f'{torch_dist.get_world_size()}.', logger='current')
+
+
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: mixed precision for every optimizer wrapper in the config.
+
+    Raises:
+        RuntimeError: No CUDA device; AMP cannot apply on the CPU.
+    """
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            '--amp needs a CUDA GPU (torch.cuda.is_available() is False): '
+            'mixed precision does not apply to CPU training here. Drop '
+            '--amp to train in fp32.')
+    optim = cfg.optim_wrapper
+    wrappers = ([optim[k] for k in ('segmentor', 'generator', 'discriminator')]
+                if optim.get('constructor') == 'SegGANOptimWrapperConstructor'
+                else [optim])
+    for wrapper in wrappers:
+        if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+            continue
+        if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+            raise ValueError('`--amp` is only supported when the optimizer '
+                             'wrapper type is `OptimWrapper`, got '
+                             f'{wrapper["type"]}.')
+        wrapper['type'] = 'AmpOptimWrapper'
+        wrapper['loss_scale'] = 'dynamic'
+
+
+def set_local_rank_env(local_rank: int) -> None:
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(local_rank)
