@@ -1,3 +1,3 @@
-from .seggan import SegGAN
+from .seggan import NonFiniteLossError, SegGAN
 
-__all__ = ['SegGAN']
+__all__ = ['NonFiniteLossError', 'SegGAN']

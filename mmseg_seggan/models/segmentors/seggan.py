@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import MessageHub
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmseg.models.segmentors import EncoderDecoder
@@ -20,6 +21,10 @@ PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
 def _unwrap(module: nn.Module) -> nn.Module:
     """The plain module inside a (separate) DDP wrapper, if any."""
     return module.module if is_model_wrapper(module) else module
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss term became NaN or Inf; training stops before the update."""
 
 
 def _set_requires_grad(module: nn.Module, flag: bool) -> None:
@@ -66,6 +71,11 @@ class SegGAN(EncoderDecoder):
             Defaults to 0.1 (paper).
         phase (int): Phase used when no ``SegGANPhaseHook`` sets it:
             1 for a GAN-only run, 2 for fine-tuning with a pre-trained G/D.
+        nonfinite (str): What to do when a loss term is NaN or Inf:
+            ``'raise'`` (default) stops with an error naming the term, the
+            iteration and the phase, before any weight is touched, so the
+            last checkpoint stays good; ``'skip'`` skips that update and
+            counts it in the ``skipped_steps`` log variable.
         **kwargs: Everything ``EncoderDecoder`` takes.
     """
 
@@ -79,6 +89,7 @@ class SegGAN(EncoderDecoder):
                  content_weight: float = 0.1,
                  adv_weight: float = 0.1,
                  phase: int = 1,
+                 nonfinite: str = 'raise',
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
                  train_cfg: OptConfigType = None,
@@ -113,6 +124,11 @@ class SegGAN(EncoderDecoder):
         self.gan_adv_weight = gan_adv_weight
         self.content_weight = content_weight
         self.adv_weight = adv_weight
+        if nonfinite not in ('raise', 'skip'):
+            raise ValueError("SegGAN(nonfinite=...) must be 'raise' or "
+                             f"'skip', got {nonfinite!r}.")
+        self.nonfinite = nonfinite
+        self.skipped_steps = 0
         self.phase = 0
         self.set_phase(phase)
 
@@ -184,6 +200,30 @@ class SegGAN(EncoderDecoder):
         logits = head(x)
         return _unwrap(head).loss_by_feat(logits, data_samples), logits
 
+    def _finite_or_skip(self, losses: Dict[str, Tensor]) -> bool:
+        """True if every loss term is finite; otherwise raise or skip."""
+        bad = {
+            k: v.detach().float().sum().item()
+            for k, v in losses.items()
+            if 'loss' in k and not torch.isfinite(v.detach()).all()
+        }
+        if not bad:
+            return True
+        hub = MessageHub.get_current_instance()
+        it = hub.get_info('iter')
+        where = (f'iteration {it + 1}' if isinstance(it, int) else
+                 'this iteration') + f', phase {self.phase} ' \
+            f'({PHASE_NAMES[self.phase]})'
+        if self.nonfinite == 'skip':
+            self.skipped_steps += 1
+            return False
+        terms = ', '.join(f'{k}={v}' for k, v in bad.items())
+        raise NonFiniteLossError(
+            f'Non-finite loss at {where}: {terms}. No weights were updated; '
+            'the last saved checkpoint is intact. Lower the learning rate '
+            'or the loss weights, check the data, or set '
+            "`model.nonfinite='skip'` to skip such steps.")
+
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
         """EncoderDecoder's, but DDP-wrapper aware (for separate DDP)."""
@@ -240,7 +280,8 @@ class SegGAN(EncoderDecoder):
             loss_d = 0.5 * (
                 gan_loss(logits[:n], True) + gan_loss(logits[n:], False))
         parsed_d, log_d = self.parse_losses(dict(loss_d=loss_d))
-        d_wrapper.update_params(parsed_d)
+        if self._finite_or_skip(dict(loss_d=loss_d)):
+            d_wrapper.update_params(parsed_d)
 
         # G step: D is held fixed (no grads), called unwrapped.
         disc = _unwrap(self.discriminator)
@@ -253,12 +294,15 @@ class SegGAN(EncoderDecoder):
                     loss_content=self.gan_content_weight * mse,
                     loss_adv=self.gan_adv_weight * adv)
             parsed_g, log_g = self.parse_losses(losses_g)
-            g_wrapper.update_params(parsed_g)
+            if self._finite_or_skip(losses_g):
+                g_wrapper.update_params(parsed_g)
         finally:
             _set_requires_grad(disc, True)
         log_vars = dict(log_g)
         log_vars['loss_d'] = log_d['loss_d']
         log_vars['recon_mse'] = mse.detach()
+        if self.nonfinite == 'skip':
+            log_vars['skipped_steps'] = torch.tensor(float(self.skipped_steps))
         return log_vars
 
     def _train_segmentor(self, inputs: Tensor, data_samples: SampleList,
@@ -285,7 +329,10 @@ class SegGAN(EncoderDecoder):
             if self.content_weight or self.adv_weight:
                 losses.update(self._gan_terms(inputs, data_samples, logits))
         parsed, log_vars = self.parse_losses(losses)
-        s_wrapper.update_params(parsed)
+        if self._finite_or_skip(losses):
+            s_wrapper.update_params(parsed)
+        if self.nonfinite == 'skip':
+            log_vars['skipped_steps'] = torch.tensor(float(self.skipped_steps))
         return log_vars
 
     def _gan_terms(self, inputs: Tensor, data_samples: SampleList,
