@@ -1,0 +1,10 @@
+# Phase 2 only: fine-tune the segmentor through a frozen, pre-trained GAN.
+# load_from is the phase-1-only run's checkpoint (baseline segmentor + G + D):
+#   python tools/train.py THIS --cfg-options load_from=<gan-pretrain>.pth
+# The CE-only control is this config with model.content_weight=0 and
+# model.adv_weight=0 (see the -control variant next to it).
+_base_ = ['./seggan_deeplabv3_r18-d16_1xb8-300+300it_toy-96x128.py']
+finetune_iters = 300
+model = dict(phase=2)
+train_cfg = dict(max_iters=finetune_iters, val_interval=150)
+custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
