@@ -1,0 +1,42 @@
+"""Helpers shared by the tests (importable: tests/ is on pytest's path)."""
+import os
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = osp.join(REPO, 'tests', 'data', 'configs')
+TINY_DEEPLAB = osp.join(CONFIGS, 'tiny_deeplabv3.py')
+TINY_SEGGAN = osp.join(CONFIGS, 'tiny_seggan.py')
+
+
+def data_root_options(root: str) -> dict:
+    """cfg options pointing every dataloader of a toy config to ``root``."""
+    return {
+        f'{split}_dataloader.dataset.data_root': root
+        for split in ('train', 'val', 'test')
+    }
+
+
+def data_root_cli(root: str) -> list:
+    return [f'{k}={v}' for k, v in data_root_options(root).items()]
+
+
+def load_tiny_cfg(path: str, root: str, work_dir: str, **options):
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(data_root_options(root))
+    cfg.merge_from_dict(options)
+    cfg.work_dir = work_dir
+    return cfg
+
+
+def run_tool(args, timeout=300, env=None, cwd=REPO):
+    """Run a python tool in a subprocess; return CompletedProcess."""
+    import subprocess
+    full_env = dict(os.environ)
+    full_env.setdefault('OMP_NUM_THREADS', '1')
+    full_env['PYTHONWARNINGS'] = 'ignore'
+    full_env.update(env or {})
+    return subprocess.run([sys.executable] + list(args), cwd=cwd,
+                          env=full_env, capture_output=True, text=True,
+                          timeout=timeout)

@@ -1,0 +1,39 @@
+import pytest
+import torch
+import torch.nn as nn
+
+from mmseg_seggan.models import SegGANGenerator
+
+
+@pytest.mark.parametrize('size', [(32, 48), (37, 50), (16, 16)])
+def test_output_is_an_image_of_the_input_size_in_tanh_range(size):
+    g = SegGANGenerator(num_classes=5, base_channels=4)
+    g.init_weights()
+    out = g(torch.rand(2, 5, *size).softmax(1))
+    assert out.shape == (2, 3, *size)
+    assert out.abs().max() <= 1
+
+
+def test_architecture_is_4_conv_plus_4_deconv_with_dropout():
+    g = SegGANGenerator(num_classes=5, base_channels=4)
+    convs = [m for m in g.modules() if type(m) is nn.Conv2d]
+    deconvs = [m for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    drops = [m for m in g.modules() if isinstance(m, nn.Dropout)]
+    assert len(convs) == 4 and len(deconvs) == 4
+    assert drops and all(d.p == 0.5 for d in drops)
+    assert g.encoder[0].conv.in_channels == 5
+
+
+def test_normal_init_std_002():
+    torch.manual_seed(0)
+    g = SegGANGenerator(num_classes=5, base_channels=64)
+    g.init_weights()
+    w = g.encoder[2].conv.weight
+    assert abs(w.mean().item()) < 1e-3
+    assert abs(w.std().item() - 0.02) < 1e-3
+
+
+def test_wrong_channel_count_is_a_clear_error():
+    g = SegGANGenerator(num_classes=5, base_channels=4)
+    with pytest.raises(ValueError, match='expects 5 mask channels'):
+        g(torch.rand(1, 6, 16, 16))
