@@ -40,3 +40,24 @@ def run_tool(args, timeout=300, env=None, cwd=REPO):
     return subprocess.run([sys.executable] + list(args), cwd=cwd,
                           env=full_env, capture_output=True, text=True,
                           timeout=timeout)
+
+
+class Payload:
+    """A pickle payload: unpickling it creates ``path`` (proof code ran)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+def import_tool(relpath: str):
+    """Import a script under tools/ as a module (tools/ is no package)."""
+    import importlib.util
+    path = osp.join(REPO, relpath)
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(path))[0], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,19 +6,10 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint
+from seggan_testing import Payload
 
 from mmseg_seggan.utils import (CorruptCheckpointError, UnsafeCheckpointError,
                                 load_checkpoint_file)
-
-
-class Payload:
-    """Unpickling this would create a file: the proof that code ran."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (self.path, 'w'))
 
 
 def test_message_hub_round_trips_weights_only(tmp_path):
