@@ -2,18 +2,21 @@
 
 Importing this package (directly or through
 ``custom_imports=dict(imports=['mmseg_seggan'])``) first makes mmseg
-importable on mmcv-lite, then installs safe checkpoint loading, then
-registers the SegGAN models, hooks, optimizer constructor and datasets into
-mmseg's registries.
+importable on mmcv-lite, then installs safe checkpoint loading and
+crash-safe checkpoint saving, then registers the SegGAN models, hooks,
+optimizer constructor and datasets into mmseg's registries.
 """
 # isort: off
 from .utils.mmcv_ext_stub import install_mmcv_ext_stub
 
 install_mmcv_ext_stub()  # must run before mmseg imports mmcv.ops
 
+from .utils.atomic_checkpoint import (  # noqa: E402
+    install_atomic_checkpoint_saving)
 from .utils.checkpoint import register_safe_checkpoint_loading  # noqa: E402
 
-register_safe_checkpoint_loading()
+register_safe_checkpoint_loading()  # weights-only, shape check, resume
+install_atomic_checkpoint_saving()  # no half-written checkpoint, ever
 
 from . import datasets, engine, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402

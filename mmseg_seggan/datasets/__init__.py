@@ -1,3 +1,24 @@
+from .camvid import CamVidDataset
+from .stanford_background import (StanfordBackgroundDataset,
+                                  convert_stanford_background,
+                                  read_regions_txt, stanford_split)
 from .toy_scenes import ToyScenesDataset, make_toy_scenes
+from .transforms import (CheckLabelRange, LoadCheckedAnnotations,
+                         LoadCheckedImageFromFile)
+from .validation import (CorruptImageError, DataRootNotFoundError,
+                         DatasetError, EmptySplitError, LabelShapeError,
+                         LabelValueError, NumClassesMismatchError,
+                         RegionsFormatError, SampleLoadError,
+                         UnpairedSamplesError)
+from .voc import CheckedPascalVOCDataset
 
-__all__ = ['ToyScenesDataset', 'make_toy_scenes']
+__all__ = [
+    'ToyScenesDataset', 'make_toy_scenes', 'CamVidDataset',
+    'StanfordBackgroundDataset', 'CheckedPascalVOCDataset',
+    'convert_stanford_background', 'read_regions_txt', 'stanford_split',
+    'CheckLabelRange', 'LoadCheckedAnnotations', 'LoadCheckedImageFromFile',
+    'DatasetError', 'DataRootNotFoundError', 'UnpairedSamplesError',
+    'EmptySplitError', 'CorruptImageError', 'LabelValueError',
+    'LabelShapeError', 'RegionsFormatError', 'NumClassesMismatchError',
+    'SampleLoadError'
+]

@@ -73,6 +73,16 @@ def _register_safe_types() -> None:
                                          _numpy_data_types())
 
 
+# The file most recently read by the safe loader, named in errors raised
+# later on the loading path (e.g. shape mismatches), which only see tensors.
+_last_loaded_file: Optional[str] = None
+
+
+def last_loaded_checkpoint_file() -> Optional[str]:
+    """Path of the checkpoint file the safe loader read most recently."""
+    return _last_loaded_file
+
+
 def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = 'cpu') -> Any:
     """Load a local checkpoint with the weights-only unpickler.
@@ -96,7 +106,7 @@ def load_checkpoint_file(filename: str,
             'to `load_from`, `--resume`, the test checkpoint or '
             '`init_cfg.checkpoint`.')
     try:
-        return torch.load(
+        checkpoint = torch.load(
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         msg = str(e)
@@ -120,6 +130,9 @@ def load_checkpoint_file(filename: str,
             f'{filename} is truncated or corrupt and cannot be loaded '
             f'({type(e).__name__}: {first}). Use an earlier checkpoint '
             '(e.g. the previous `iter_*.pth` in the work dir).') from None
+    global _last_loaded_file
+    _last_loaded_file = filename
+    return checkpoint
 
 
 def _first_reason(msg: str) -> str:
@@ -136,7 +149,19 @@ def load_from_local_safely(filename: str, map_location=None) -> Any:
 
 
 def register_safe_checkpoint_loading() -> None:
-    """Install the safe pickle form and the safe local loader (idempotent)."""
+    """Install safe checkpoint loading into mmengine (idempotent).
+
+    * the plain pickle form of ``HistoryBuffer`` and the numpy allow-list;
+    * :func:`load_from_local_safely` for local paths (weights-only);
+    * the shape check before every ``load_state_dict``
+      (:mod:`.checkpoint_shapes`);
+    * ``--resume`` falling back to the newest good checkpoint when the
+      latest is damaged (:mod:`.resume`).
+    """
+    from .checkpoint_shapes import install_strict_shape_check
+    from .resume import install_resume_fallback
     _register_safe_types()
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safely, force=True)
+    install_strict_shape_check()
+    install_resume_fallback()

@@ -6,8 +6,7 @@ import pytest
 
 from mmseg_seggan.evaluation import (CORRUPTION_KINDS, changed_share,
                                      choose_corruptions, corrupt_mask,
-                                     punch_holes, shift_mask,
-                                     wrong_class_mask)
+                                     punch_holes, shift_mask, wrong_class_mask)
 
 
 def scene(h=48, w=64):
@@ -64,8 +63,8 @@ def test_corrupt_mask_dispatch_and_errors():
     with pytest.raises(ValueError, match='Unknown corruption'):
         corrupt_mask(mask, 'blur', np.random.default_rng(0), 6)
     empty = np.full((8, 8), 255, np.uint8)
-    assert (wrong_class_mask(empty, np.random.default_rng(0), 6) ==
-            empty).all()
+    assert (wrong_class_mask(empty, np.random.default_rng(0),
+                             6) == empty).all()
 
 
 def test_choose_corruptions():

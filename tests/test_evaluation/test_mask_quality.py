@@ -36,14 +36,23 @@ def tiny_seggan(size_divisor=None):
                 bgr_to_rgb=True,
                 pad_val=0,
                 seg_pad_val=255,
-                test_cfg=(dict(size_divisor=size_divisor)
-                          if size_divisor else None)),
+                test_cfg=(dict(
+                    size_divisor=size_divisor) if size_divisor else None)),
             backbone=dict(
-                type='ResNetV1c', depth=18, stem_channels=8,
-                base_channels=8, out_indices=(3, ), norm_cfg=norm),
+                type='ResNetV1c',
+                depth=18,
+                stem_channels=8,
+                base_channels=8,
+                out_indices=(3, ),
+                norm_cfg=norm),
             decode_head=dict(
-                type='FCNHead', in_channels=64, channels=8, num_convs=1,
-                num_classes=NUM_CLASSES, in_index=0, norm_cfg=norm,
+                type='FCNHead',
+                in_channels=64,
+                channels=8,
+                num_convs=1,
+                num_classes=NUM_CLASSES,
+                in_index=0,
+                norm_cfg=norm,
                 concat_input=False,
                 loss_decode=dict(type='CrossEntropyLoss')),
             generator=dict(type='SegGANGenerator', base_channels=4),
@@ -76,8 +85,10 @@ def painted_batch(masks, ori_shape=None):
             data=torch.as_tensor(mask, dtype=torch.uint8)[None])
         h, w = mask.shape
         sample.set_metainfo(
-            dict(img_path=f'img_{i}.png', img_shape=(h, w),
-                 ori_shape=ori_shape or (h, w)))
+            dict(
+                img_path=f'img_{i}.png',
+                img_shape=(h, w),
+                ori_shape=ori_shape or (h, w)))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
@@ -144,11 +155,12 @@ def test_gan_view_shapes_padding_and_gt_resize():
     again = gan_view(model, batch)
     assert torch.equal(view.fake_pred, again.fake_pred)
     stats = image_statistics(view)
-    assert set(stats[0]) >= {'err_pred', 'err_hard', 'entropy', 'd_pred',
-                             'err_gt', 'err_hard_valid', 'disagree'}
+    assert set(stats[0]) >= {
+        'err_pred', 'err_hard', 'entropy', 'd_pred', 'err_gt',
+        'err_hard_valid', 'disagree'
+    }
     assert 0 <= stats[0]['entropy'] <= math.log(NUM_CLASSES) + 1e-5
-    assert set(compute_scores(stats[0], PREDICT_SCORES)) == set(
-        PREDICT_SCORES)
+    assert set(compute_scores(stats[0], PREDICT_SCORES)) == set(PREDICT_SCORES)
     assert set(compute_scores(stats[0], AUDIT_SCORES)) == set(AUDIT_SCORES)
 
 

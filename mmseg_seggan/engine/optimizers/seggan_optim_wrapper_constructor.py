@@ -2,7 +2,8 @@
 from typing import Optional
 
 import torch.nn as nn
-from mmengine.optim import (DefaultOptimWrapperConstructor, OptimWrapperDict)
+from mmengine.model import is_model_wrapper
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 NETWORKS = ('segmentor', 'generator', 'discriminator')
@@ -54,6 +55,8 @@ class SegGANOptimWrapperConstructor:
                 cfg, cfg.pop('paramwise_cfg', None))
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
+        if is_model_wrapper(model):  # the runner passes the DDP wrapper
+            model = model.module
         if not all(hasattr(model, n) for n in ('generator', 'discriminator')):
             raise TypeError(
                 'SegGANOptimWrapperConstructor needs a model with '

@@ -115,6 +115,8 @@ class SegGAN(EncoderDecoder):
                 f'model.decode_head.num_classes={self.num_classes}: the '
                 'generator paints from one channel per class, so they must '
                 'be equal.')
+        # Kept here: under separate DDP the head itself is wrapped.
+        self.ignore_index = self.decode_head.ignore_index
         self.generator = MODELS.build(generator)
         discriminator = dict(discriminator)
         if discriminator.get('conditional', False):
@@ -177,13 +179,13 @@ class SegGAN(EncoderDecoder):
 
     def _one_hot(self, gt: Tensor) -> Tensor:
         """One-hot (N, C, H, W) of the labels; ignored pixels are all-zero."""
-        valid = gt != self.decode_head.ignore_index
+        valid = gt != self.ignore_index
         if (gt[valid] >= self.num_classes).any() or (gt[valid] < 0).any():
             bad = torch.unique(gt[valid & ((gt >= self.num_classes) |
                                            (gt < 0))]).tolist()
             raise ValueError(
                 f'Label values {bad} are outside [0, {self.num_classes}) and '
-                f'are not the ignore index {self.decode_head.ignore_index}. '
+                f'are not the ignore index {self.ignore_index}. '
                 'Check the dataset (see its loading errors) and '
                 '`decode_head.num_classes`.')
         labels = torch.where(valid, gt, torch.zeros_like(gt))
@@ -191,7 +193,7 @@ class SegGAN(EncoderDecoder):
         return onehot.to(torch.float32) * valid.unsqueeze(1)
 
     def _valid(self, gt: Tensor) -> Tensor:
-        return (gt != self.decode_head.ignore_index).unsqueeze(1)
+        return (gt != self.ignore_index).unsqueeze(1)
 
     def _head_losses(self, head: nn.Module, x: List[Tensor],
                      data_samples: SampleList) -> Dict[str, Tensor]:
@@ -317,6 +319,12 @@ class SegGAN(EncoderDecoder):
             losses.update({f'decode.{k}': v for k, v in loss_decode.items()})
             if self.with_auxiliary_head:
                 heads = self.auxiliary_head
+                if is_model_wrapper(heads) and isinstance(
+                        heads.module, nn.ModuleList):
+                    raise NotImplementedError(
+                        'Several auxiliary heads (a ModuleList) are not '
+                        'supported with MMSeparateDistributedDataParallel: '
+                        'use one auxiliary head for distributed SegGAN.')
                 if isinstance(heads, nn.ModuleList):
                     for i, head in enumerate(heads):
                         loss_aux, _ = self._head_losses(head, x, data_samples)

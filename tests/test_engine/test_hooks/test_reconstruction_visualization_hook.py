@@ -27,6 +27,9 @@ class _RecordingVisBackend(BaseVisBackend):
     """Stands for any vis backend (TensorBoard, W&B): records add_image."""
     images = []
 
+    def _init_env(self):
+        pass
+
     @property
     def experiment(self):
         return self
@@ -42,14 +45,27 @@ def tiny_seggan():
         dict(
             type='SegGAN',
             data_preprocessor=dict(
-                type='SegDataPreProcessor', mean=[0., 0., 0.],
-                std=[1., 1., 1.], bgr_to_rgb=True, seg_pad_val=255),
+                type='SegDataPreProcessor',
+                mean=[0., 0., 0.],
+                std=[1., 1., 1.],
+                bgr_to_rgb=True,
+                seg_pad_val=255),
             backbone=dict(
-                type='ResNetV1c', depth=18, stem_channels=8,
-                base_channels=8, out_indices=(3, ), norm_cfg=norm),
+                type='ResNetV1c',
+                depth=18,
+                stem_channels=8,
+                base_channels=8,
+                out_indices=(3, ),
+                norm_cfg=norm),
             decode_head=dict(
-                type='FCNHead', in_channels=64, channels=8, num_convs=1,
-                num_classes=4, in_index=0, norm_cfg=norm, concat_input=False,
+                type='FCNHead',
+                in_channels=64,
+                channels=8,
+                num_convs=1,
+                num_classes=4,
+                in_index=0,
+                norm_cfg=norm,
+                concat_input=False,
                 loss_decode=dict(type='CrossEntropyLoss')),
             generator=dict(type='SegGANGenerator', base_channels=4),
             discriminator=dict(type='SegGANDiscriminator', base_channels=4),
@@ -61,8 +77,8 @@ def make_batch(n=2, with_gt=True):
     rng = np.random.default_rng(0)
     inputs, samples = [], []
     for i in range(n):
-        inputs.append(torch.from_numpy(
-            rng.integers(0, 255, (3, H, W), dtype=np.uint8)))
+        inputs.append(
+            torch.from_numpy(rng.integers(0, 255, (3, H, W), dtype=np.uint8)))
         sample = SegDataSample()
         if with_gt:
             gt = np.zeros((H, W), np.uint8)
@@ -70,14 +86,17 @@ def make_batch(n=2, with_gt=True):
             gt[0, 0] = 255
             sample.gt_sem_seg = PixelData(data=torch.from_numpy(gt)[None])
         sample.set_metainfo(
-            dict(img_path=f'/data/img_{i}.png', img_shape=(H, W),
-                 ori_shape=(H, W)))
+            dict(
+                img_path=f'/data/img_{i}.png',
+                img_shape=(H, W),
+                ori_shape=(H, W)))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
 
 @pytest.fixture
 def visualizer(tmp_path, request):
+    init_default_scope('mmseg')
     vis = SegLocalVisualizer.get_instance(
         f'recon_vis_{request.node.name}',
         vis_backends=[
@@ -105,11 +124,16 @@ def vis_files(tmp_path):
 
 def test_draws_six_tiles_to_every_backend(tmp_path, visualizer):
     hook = HOOKS.build(
-        dict(type='SegGANReconstructionVisHook', draw=True, interval=1))
-    run_hook(hook, tiny_seggan(), make_batch(2))
+        dict(
+            type='SegGANReconstructionVisHook',
+            draw=True,
+            interval=1,
+            titles=False))
+    model = tiny_seggan()
+    run_hook(hook, model, make_batch(2))
     files = vis_files(tmp_path)
-    assert [f.name for f in files] == ['val_img_0.png_7.png',
-                                       'val_img_1.png_7.png']
+    assert [f.name
+            for f in files] == ['val_img_0.png_7.png', 'val_img_1.png_7.png']
     img = mmcv.imread(str(files[0]), channel_order='rgb')
     assert img.shape == (H, NUM_TILES * W, 3)
     recorded = _RecordingVisBackend.images
@@ -120,7 +144,13 @@ def test_draws_six_tiles_to_every_backend(tmp_path, visualizer):
     gt_tile = img[:, W:2 * W]
     assert (gt_tile[H - 1, W - 1] == PALETTE[1]).all()
     assert (gt_tile[H // 2 - 1, W - 1] == PALETTE[0]).all()
-    assert (gt_tile[H - 1, W - 1] != gt_tile[H // 2 - 1, W - 1]).any()
+    assert (gt_tile[0, 0] == 0).all()
+    # Titles darken the top-left of each tile.
+    titled = HOOKS.build(
+        dict(type='SegGANReconstructionVisHook', draw=True, interval=1))
+    run_hook(titled, model, make_batch(2))
+    assert not np.array_equal(recorded[2][1], recorded[0][1])
+    assert np.array_equal(recorded[2][1][-2:], recorded[0][1][-2:])
 
 
 def test_test_mode_and_interval(tmp_path, visualizer):
@@ -145,8 +175,11 @@ def test_nothing_drawn_when_disabled(tmp_path, visualizer):
 
 def test_without_gt_tiles_are_gray(tmp_path, visualizer):
     hook = HOOKS.build(
-        dict(type='SegGANReconstructionVisHook', draw=True, interval=1,
-             titles=False))
+        dict(
+            type='SegGANReconstructionVisHook',
+            draw=True,
+            interval=1,
+            titles=False))
     run_hook(hook, tiny_seggan(), make_batch(1, with_gt=False))
     _, img, _ = _RecordingVisBackend.images[0]
     assert img.shape == (H, NUM_TILES * W, 3)
@@ -186,7 +219,13 @@ def test_panel_and_contact_sheet_helpers():
     assert (colored[1, 0] == 0).all()  # ignored -> black
     img = np.zeros((2, 2, 3), np.uint8)
     panel = reconstruction_panel(
-        img, mask, img, np.ones((2, 2)), PALETTE, gt=mask, fake_gt=img,
+        img,
+        mask,
+        img,
+        np.ones((2, 2)),
+        PALETTE,
+        gt=mask,
+        fake_gt=img,
         titles=False)
     assert panel.shape == (2, 12, 3)
     assert (panel[:, -2:] == panel[0, -1]).all()  # uniform error tile

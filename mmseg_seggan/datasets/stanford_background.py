@@ -1,0 +1,392 @@
+"""Stanford Background (Gould et al., ICCV 2009), the SegGAN paper's Table II.
+
+715 outdoor scenes of about 320x240, 8 classes, ``-1`` = unknown (-> 255).
+The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
+
+- converted (fast, the default of the configs): ``labels/<id>.png``, written
+  once by ``tools/dataset_converters/stanford_background.py``, which also
+  writes the paper's 600 train / 115 test random split, seeded;
+- raw, as distributed (slower, correct): ``labels/<id>.regions.txt`` or the
+  gzipped ``<id>.regions.txt.gz``, parsed at every load by
+  ``LoadCheckedAnnotations``; nothing is cached or written to the data.
+"""
+import gzip
+import io
+import os
+import os.path as osp
+import shutil
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmengine.logging import print_log
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+from .validation import (CheckedDatasetMixin, CorruptImageError,
+                         LabelValueError, RegionsFormatError, check_data_root,
+                         check_dir, check_mask_shape, check_not_empty,
+                         check_pairs, check_split_file, read_split_file,
+                         read_split_seed)
+
+STANFORD_CLASSES = ('sky', 'tree', 'road', 'grass', 'water', 'building',
+                    'mountain', 'foreground object')
+STANFORD_PALETTE = [[70, 130, 180], [107, 142, 35], [128, 64, 128],
+                    [152, 251, 152], [0, 90, 200], [70, 70, 70],
+                    [140, 110, 80], [220, 20, 60]]
+REGIONS_SUFFIXES = ('.regions.txt', '.regions.txt.gz')
+NUM_TRAIN = 600  # the paper: 600 train / 115 test, random
+
+STANFORD_LAYOUT = """\
+    <data_root>/                      converted (tools/dataset_converters/
+    |-- images/<id>.jpg                 stanford_background.py RAW OUT)
+    |-- labels/<id>.png               uint8, 0..7, 255 = unknown
+    `-- splits/train.txt, test.txt    ids, '# seed=S' header
+  or the raw download (iccv09Data):
+    |-- images/<id>.jpg
+    `-- labels/<id>.regions.txt       integer matrix, -1 = unknown
+                                      (or <id>.regions.txt.gz)"""
+
+
+def is_regions_file(path: str) -> bool:
+    """Whether ``path`` is a raw Stanford ``*.regions.txt(.gz)`` label."""
+    return path.endswith(REGIONS_SUFFIXES)
+
+
+def read_regions_txt(path: str,
+                     num_classes: Optional[int] = len(STANFORD_CLASSES),
+                     ignore_index: int = 255) -> np.ndarray:
+    """Read a ``*.regions.txt`` or ``*.regions.txt.gz`` label as a mask.
+
+    Args:
+        path: The file (gzip is recognised by the ``.gz`` suffix).
+        num_classes: Values must lie in ``[-1, num_classes)``; None checks
+            only that they fit a uint8 mask.
+        ignore_index: What ``-1`` (unknown) becomes.
+
+    Returns:
+        np.ndarray: uint8 mask (rows x columns of the matrix).
+
+    Raises:
+        CorruptImageError: The file cannot be read or decompressed.
+        RegionsFormatError: Not a rectangular whitespace-separated integer
+            matrix (ragged rows, non-integers, empty).
+        LabelValueError: A value outside ``[-1, num_classes)``.
+    """
+    try:
+        if path.endswith('.gz'):
+            with gzip.open(path, 'rb') as f:
+                raw = f.read()
+        else:
+            with open(path, 'rb') as f:
+                raw = f.read()
+    except (OSError, EOFError) as e:
+        raise CorruptImageError(
+            f'{path} cannot be read ({type(e).__name__}: {e}). Fix: re-copy '
+            'it from the original download.') from e
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # loadtxt warns on empty input
+            mat = np.loadtxt(io.BytesIO(raw), dtype=np.int64, ndmin=2)
+    except ValueError as e:
+        raise RegionsFormatError(
+            f'{path} is not a whitespace-separated integer matrix: {e}. Fix: '
+            'restore the original file (one row of integers per image row, '
+            '-1 = unknown, 0..7 = classes).') from e
+    if mat.size == 0:
+        raise RegionsFormatError(
+            f'{path} holds no values (0x0 matrix). Fix: restore the '
+            'original file.')
+    high = num_classes - 1 if num_classes else 254
+    if mat.min() < -1 or mat.max() > high:
+        values, counts = np.unique(
+            mat[(mat < -1) | (mat > high)], return_counts=True)
+        found = ', '.join(f'{v} ({c} px)'
+                          for v, c in zip(values.tolist(), counts.tolist()))
+        raise LabelValueError(
+            f'{path} holds label value(s) {found}; Stanford Background '
+            f'labels are -1 (unknown) and 0..{high}. Fix: correct the file '
+            'or restore the original.')
+    mask = mat.astype(np.uint8)  # -1 wraps to 255 ...
+    if ignore_index != 255:
+        mask[mat == -1] = ignore_index  # ... unless another ignore is used
+    return mask
+
+
+def stanford_split(ids: Sequence[str],
+                   seed: int = 0,
+                   num_train: int = NUM_TRAIN) -> Tuple[List[str], List[str]]:
+    """The paper's protocol: a random ``num_train`` / rest split, seeded.
+
+    The permutation is numpy's ``default_rng(seed)`` over the sorted ids, so
+    the converter's split files and the dataset's in-memory split agree.
+
+    Args:
+        ids: All image ids.
+        seed: The seed.
+        num_train: Size of the training split (600 in the paper).
+
+    Returns:
+        tuple[list[str], list[str]]: Sorted train and test ids.
+    """
+    ids = sorted(ids)
+    if not 0 < num_train < len(ids):
+        raise ValueError(
+            f'Cannot split {len(ids)} images into {num_train} train and '
+            f'{len(ids) - num_train} test: num_train must be between 1 and '
+            f'{len(ids) - 1}. (Stanford Background has 715 images; the '
+            'paper uses 600 / 115.)')
+    order = np.random.default_rng(seed).permutation(len(ids))
+    train = sorted(ids[i] for i in order[:num_train])
+    test = sorted(ids[i] for i in order[num_train:])
+    return train, test
+
+
+def _label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
+    """Label file per id, for each format: ``{'png': {...}, 'regions': {}}``.
+
+    A plain ``.regions.txt`` wins over its ``.gz`` twin.
+    """
+    found: Dict[str, Dict[str, str]] = dict(png={}, regions={})
+    for name in sorted(os.listdir(label_dir)):
+        if name.endswith('.png'):
+            found['png'][name[:-4]] = name
+        elif name.endswith('.regions.txt.gz'):
+            found['regions'].setdefault(name[:-len('.regions.txt.gz')], name)
+        elif name.endswith('.regions.txt'):
+            found['regions'][name[:-len('.regions.txt')]] = name
+    return found
+
+
+@DATASETS.register_module()
+class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
+    """Stanford Background: 8 classes, ``-1`` (unknown) -> 255.
+
+    Which samples (first match wins):
+
+    - ``ann_file``: a split file, one id per line, ``#`` lines skipped
+      (the converter writes ``splits/train.txt`` and ``splits/test.txt``);
+    - ``split='train'`` or ``'test'``: the seeded random split
+      (:func:`stanford_split`) of all images, computed in memory; the same
+      as the converter's files for the same seed;
+    - otherwise every image.
+
+    Which labels: ``label_format='auto'`` reads ``labels/<id>.png`` when the
+    label folder holds PNGs (converted), else the raw
+    ``<id>.regions.txt(.gz)``; ``'png'`` or ``'regions'`` force one.
+
+    Args:
+        ann_file (str): Split file, relative to ``data_root``. Default ''.
+        split (str, optional): ``'train'`` or ``'test'`` (seeded split when
+            no ``ann_file`` is given).
+        split_seed (int): Seed of the in-memory split. Default 0.
+        num_train (int): Size of the in-memory training split. Default 600.
+        label_format (str): ``'auto'``, ``'png'`` or ``'regions'``.
+        img_suffix (str): Default ``'.jpg'``.
+        data_prefix (dict): Default ``images`` and ``labels``.
+        **kwargs: As ``BaseSegDataset`` (and ``check_labels``).
+    """
+    METAINFO = dict(classes=STANFORD_CLASSES, palette=STANFORD_PALETTE)
+    LAYOUT = STANFORD_LAYOUT
+
+    def __init__(self,
+                 ann_file: str = '',
+                 split: Optional[str] = None,
+                 split_seed: int = 0,
+                 num_train: int = NUM_TRAIN,
+                 label_format: str = 'auto',
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 data_prefix: dict = dict(
+                     img_path='images', seg_map_path='labels'),
+                 reduce_zero_label: bool = False,
+                 **kwargs) -> None:
+        if split not in (None, 'train', 'test'):
+            raise ValueError(f"split must be 'train', 'test' or None, got "
+                             f'{split!r}.')
+        if label_format not in ('auto', 'png', 'regions'):
+            raise ValueError("label_format must be 'auto', 'png' or "
+                             f"'regions', got {label_format!r}.")
+        self.split = split
+        self.split_seed = split_seed
+        self.num_train = num_train
+        self.label_format = label_format
+        super().__init__(
+            ann_file=ann_file,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            data_prefix=data_prefix,
+            reduce_zero_label=reduce_zero_label,
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """List the samples of the split, after the layout checks."""
+        name = type(self).__name__
+        check_data_root(self.data_root, name, self.LAYOUT)
+        img_dir = self.data_prefix['img_path']
+        ann_dir = self.data_prefix['seg_map_path']
+        check_dir(img_dir, name, 'image folder', self.LAYOUT)
+        check_dir(ann_dir, name, 'label folder', self.LAYOUT)
+        sfx = self.img_suffix
+        image_ids = sorted(f[:-len(sfx)] for f in os.listdir(img_dir)
+                           if f.endswith(sfx))
+        labels = _label_files(ann_dir)
+        fmt = self.label_format
+        if fmt == 'auto':
+            fmt = 'png' if labels['png'] or not labels['regions'] \
+                else 'regions'
+        label_of = labels[fmt]
+        missing_suffix = '.png' if fmt == 'png' else '.regions.txt(.gz)'
+
+        orphans: List[str] = []
+        if self.ann_file:
+            check_split_file(self.ann_file, name)
+            ids = [i[:-len(sfx)] if i.endswith(sfx) else i
+                   for i in read_split_file(self.ann_file)]
+            source = f'split file {self.ann_file}'
+            seed = read_split_seed(self.ann_file)
+            print_log(
+                f'{name}: {len(ids)} samples from {self.ann_file}' +
+                (f' (seed={seed})' if seed is not None else '') +
+                f', {fmt} labels', logger='current')
+        elif self.split:
+            check_not_empty(image_ids, name, f'{img_dir} (*{sfx})')
+            train, test = stanford_split(image_ids, self.split_seed,
+                                         self.num_train)
+            ids = train if self.split == 'train' else test
+            source = f'the {self.split} split of {img_dir}'
+        else:
+            ids = image_ids
+            source = f'{img_dir} (files ending with {sfx!r})'
+            known = set(image_ids)
+            orphans = [osp.join(ann_dir, f) for i, f in label_of.items()
+                       if i not in known]
+        check_not_empty(ids, name, source)
+        data_list = []
+        for i in ids:
+            data_list.append(
+                dict(
+                    img_path=osp.join(img_dir, i + sfx),
+                    seg_map_path=osp.join(ann_dir,
+                                          label_of.get(i, i + missing_suffix)),
+                    label_map=self.label_map,
+                    reduce_zero_label=self.reduce_zero_label,
+                    seg_fields=[]))
+        check_pairs(data_list, name, orphans)
+        return data_list
+
+
+# ------------------------------------------------------------ converter
+
+
+def convert_stanford_background(raw_dir: str,
+                                out_dir: str,
+                                seed: int = 0,
+                                num_train: int = NUM_TRAIN) -> dict:
+    """Convert the raw download once: PNG masks, copied images, split files.
+
+    Writes ``out_dir/images/<id>.jpg`` (byte-for-byte copies),
+    ``out_dir/labels/<id>.png`` (uint8, 0..7, 255 = unknown),
+    ``out_dir/splits/{train,test}.txt`` (ids, with a ``# seed=S`` header)
+    and ``out_dir/README.txt``. Every label is checked (integers, size of
+    its image, values) and every image decoded before anything is written.
+    ``raw_dir`` is only read.
+
+    Args:
+        raw_dir: Holds ``images/*.jpg`` and ``labels/*.regions.txt[.gz]``.
+        out_dir: Output folder (created); must not be ``raw_dir`` or inside
+            it.
+        seed: Seed of the random split.
+        num_train: Training images (600 in the paper; the rest is test).
+
+    Returns:
+        dict: ``num_images``, ``num_train``, ``num_test``, ``seed``,
+        ``ignored_pixels`` (count of -1), ``out_dir``.
+    """
+    from .transforms.loading import check_image_bytes  # avoid an import cycle
+    name = 'Stanford Background converter'
+    raw_real, out_real = osp.realpath(raw_dir), osp.realpath(out_dir)
+    if out_real == raw_real or out_real.startswith(raw_real + os.sep):
+        raise ValueError(
+            f'OUT_DIR {out_dir} is RAW_DIR {raw_dir} or inside it; the '
+            'converter never writes into the raw data. Fix: choose another '
+            'OUT_DIR, e.g. data/stanford_bg.')
+    check_data_root(raw_dir, name, STANFORD_LAYOUT)
+    img_dir, label_dir = osp.join(raw_dir, 'images'), osp.join(
+        raw_dir, 'labels')
+    check_dir(img_dir, name, 'image folder', STANFORD_LAYOUT)
+    check_dir(label_dir, name, 'label folder', STANFORD_LAYOUT)
+    ids = sorted(f[:-4] for f in os.listdir(img_dir) if f.endswith('.jpg'))
+    regions = _label_files(label_dir)['regions']
+    samples = [
+        dict(
+            img_path=osp.join(img_dir, i + '.jpg'),
+            seg_map_path=osp.join(label_dir,
+                                  regions.get(i, i + '.regions.txt')))
+        for i in ids
+    ]
+    check_not_empty(samples, name, f'{img_dir} (*.jpg)')
+    known = set(ids)
+    check_pairs(samples, name,
+                [osp.join(label_dir, f) for i, f in regions.items()
+                 if i not in known])
+    train, test = stanford_split(ids, seed, num_train)
+
+    masks = {}
+    ignored = 0
+    for i, sample in zip(ids, samples):
+        with open(sample['img_path'], 'rb') as f:
+            data = f.read()
+        check_image_bytes(data, sample['img_path'])
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if img is None:
+            raise CorruptImageError(
+                f'{sample["img_path"]} cannot be decoded as an image. Fix: '
+                're-copy it from the original download.')
+        mask = read_regions_txt(sample['seg_map_path'])
+        check_mask_shape(mask.shape, img.shape, sample['seg_map_path'],
+                         sample['img_path'])
+        ignored += int((mask == 255).sum())
+        masks[i] = mask
+
+    for sub in ('images', 'labels', 'splits'):
+        os.makedirs(osp.join(out_dir, sub), exist_ok=True)
+    for i, sample in zip(ids, samples):
+        shutil.copyfile(sample['img_path'],
+                        osp.join(out_dir, 'images', i + '.jpg'))
+        out_png = osp.join(out_dir, 'labels', i + '.png')
+        if not cv2.imwrite(out_png, masks[i]):
+            raise OSError(f'Could not write {out_png}.')
+    header = (f'# Stanford Background split, SegGAN protocol: {len(train)} '
+              f'train / {len(test)} test, random.\n'
+              f'# seed={seed} (numpy default_rng(seed).permutation of the '
+              'sorted ids)\n'
+              '# written by tools/dataset_converters/stanford_background.py\n')
+    for split, split_ids in (('train', train), ('test', test)):
+        with open(osp.join(out_dir, 'splits', split + '.txt'), 'w') as f:
+            f.write(header + ''.join(i + '\n' for i in split_ids))
+    with open(osp.join(out_dir, 'README.txt'), 'w') as f:
+        f.write(
+            'Stanford Background (Gould et al., ICCV 2009), converted by '
+            'mmseg_seggan\'s tools/dataset_converters/stanford_background.py'
+            f'\nfrom {osp.abspath(raw_dir)}.\n'
+            f'images/: {len(ids)} JPEGs, copied byte for byte.\n'
+            'labels/: uint8 PNG masks, 0..7 = ' + ', '.join(STANFORD_CLASSES) +
+            '; 255 = unknown (-1 in regions.txt).\n'
+            f'splits/: train.txt ({len(train)}) and test.txt ({len(test)}), '
+            f'random, seed={seed}.\n')
+    return dict(
+        num_images=len(ids),
+        num_train=len(train),
+        num_test=len(test),
+        seed=seed,
+        ignored_pixels=ignored,
+        out_dir=out_dir)
+
+
+__all__ = [
+    'STANFORD_CLASSES', 'STANFORD_PALETTE', 'StanfordBackgroundDataset',
+    'convert_stanford_background', 'is_regions_file', 'read_regions_txt',
+    'stanford_split'
+]

@@ -1,0 +1,7 @@
+from .loading import (CheckLabelRange, LoadCheckedAnnotations,
+                      LoadCheckedImageFromFile, check_image_bytes)
+
+__all__ = [
+    'CheckLabelRange', 'LoadCheckedAnnotations', 'LoadCheckedImageFromFile',
+    'check_image_bytes'
+]

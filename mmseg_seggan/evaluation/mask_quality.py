@@ -1,0 +1,359 @@
+"""Label-free mask quality from SegGAN's trained mask-to-image generator.
+
+SegGAN's premise, read backwards: a generator G trained to paint an image
+from its ground-truth mask paints the image well from a correct mask and
+badly where the mask is wrong. So, without any label,
+
+* a predicted mask can be scored by how well G paints the image from it
+  (``predict`` mode), and
+* a ground-truth mask can be scored the same way, against the prediction as
+  an image-specific reference, to flag annotation errors (``audit`` mode).
+
+Everything here runs at the segmentor's input scale (after the test
+pipeline's resize), the scale G was trained at; padding added by the data
+preprocessor is left out of every statistic.
+
+Call graph of one batch::
+
+    gan_view(model, data_batch)                      -> GANView
+      preprocessor -> inference -> softmax p, argmax y
+      G(p), G(one_hot(y)), G(one_hot(gt))            (G, D in eval mode)
+    image_statistics(view, model)                   -> [dict per image]
+      err_*, entropy, d_* per image
+    SCORES[name](stats)                             -> quality, higher=better
+"""
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.model import is_model_wrapper
+from mmseg.models.utils import resize
+from scipy import stats as sp_stats
+from torch import Tensor
+
+_EPS = 1e-6
+
+
+def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
+    """The SegGAN inside a model wrapper; a clear error for other models.
+
+    Raises:
+        TypeError: The model has no ``generator`` (not a SegGAN).
+    """
+    model = model.module if is_model_wrapper(model) else model
+    if not hasattr(model, 'generator') or not hasattr(model, 'discriminator'):
+        raise TypeError(
+            f'{type(model).__name__} has no generator/discriminator: mask '
+            "quality needs a SegGAN model (config `model.type='SegGAN'`) "
+            'and a checkpoint whose phase-1 GAN is trained.')
+    return model
+
+
+@dataclass
+class GANView:
+    """One batch at the segmentor's input scale, with G's reconstructions.
+
+    Tensors are (N, ..., H, W) on the grid of the preprocessed inputs.
+
+    Attributes:
+        image: The input image in [-1, 1] (what G is trained to paint).
+        rgb: Whether ``image`` is in RGB order (else BGR).
+        region: (N, H, W) bool, False on the preprocessor's padding.
+        logits: (N, C, H, W) segmentor logits.
+        prob: (N, C, H, W) softmax of ``logits``.
+        pred: (N, H, W) argmax of ``logits``.
+        fake_pred: G(prob), the reconstruction from the soft prediction.
+        fake_hard: G(one_hot(pred)), from the hard prediction.
+        gt: (N, H, W) ground truth on the grid (``ignore_index`` on ignored
+            and padded pixels), or None without annotations.
+        fake_gt: G(one_hot(gt)), or None.
+        d_pred: (N,) mean D logit of ``fake_pred``.
+        d_gt: (N,) mean D logit of ``fake_gt``, or None.
+        ignore_index: The label ignored by the decode head.
+        samples: The preprocessed data samples (meta info, original GT).
+    """
+    image: Tensor
+    rgb: bool
+    region: Tensor
+    logits: Tensor
+    prob: Tensor
+    pred: Tensor
+    fake_pred: Tensor
+    fake_hard: Tensor
+    gt: Optional[Tensor]
+    fake_gt: Optional[Tensor]
+    d_pred: Tensor
+    d_gt: Optional[Tensor]
+    ignore_index: int
+    samples: list
+
+    def __len__(self) -> int:
+        return self.image.shape[0]
+
+    def crop(self, i: int) -> Tuple[int, int]:
+        """(h, w) of image ``i`` without padding."""
+        rows = self.region[i].any(dim=1).nonzero()
+        cols = self.region[i].any(dim=0).nonzero()
+        return int(rows.max()) + 1, int(cols.max()) + 1
+
+
+def _region(samples: list, size: Tuple[int, int]) -> Tensor:
+    """Non-padded pixels; ``stack_batch`` pads at the bottom and right."""
+    region = torch.zeros((len(samples), ) + tuple(size), dtype=torch.bool)
+    for i, sample in enumerate(samples):
+        h, w = sample.metainfo.get('img_shape', size)[:2]
+        region[i, :h, :w] = True
+    return region
+
+
+def _gt_on_grid(sample, size: Tuple[int, int], ignore_index: int) -> Tensor:
+    """The sample's GT resized (nearest) to its ``img_shape``, padded."""
+    gt = sample.gt_sem_seg.data.long().reshape(
+        (1, 1) + tuple(sample.gt_sem_seg.data.shape[-2:]))
+    h, w = sample.metainfo.get('img_shape', size)[:2]
+    if tuple(gt.shape[-2:]) != (h, w):
+        gt = F.interpolate(gt.float(), size=(h, w), mode='nearest').long()
+    out = torch.full(tuple(size), ignore_index, dtype=torch.long)
+    out[:h, :w] = gt[0, 0]
+    return out
+
+
+def _disc_logit(disc: torch.nn.Module, fake: Tensor, cond: Tensor) -> Tensor:
+    logits = disc(fake, cond if disc.conditional else None)
+    return logits.flatten(1).mean(1)
+
+
+@torch.no_grad()
+def gan_view(model: torch.nn.Module,
+             data_batch: dict,
+             with_gt: bool = True) -> GANView:
+    """Segment a batch and let SegGAN's G paint it back.
+
+    Args:
+        model: A SegGAN (possibly wrapped), in eval mode for deterministic
+            results (dropout off, BN running statistics).
+        data_batch: A batch from a test/val dataloader.
+        with_gt: Also paint the ground truth when the samples carry one.
+
+    Returns:
+        GANView: Everything at the segmentor's input scale.
+    """
+    model = unwrap_seggan(model)
+    data = model.data_preprocessor(data_batch, False)
+    inputs, samples = data['inputs'], data['data_samples']
+    size = tuple(inputs.shape[2:])
+    logits = model.inference(inputs, [s.metainfo for s in samples])
+    if tuple(logits.shape[2:]) != size:
+        logits = resize(
+            logits,
+            size=size,
+            mode='bilinear',
+            align_corners=model.align_corners)
+    logits = logits.float()
+    prob = logits.softmax(dim=1)
+    pred = prob.argmax(dim=1)
+    ignore_index = model.decode_head.ignore_index
+    region = _region(samples, size).to(inputs.device)
+    gen, disc = model.generator, model.discriminator
+    image = model._real_image(inputs)
+    fake_pred = gen(prob)
+    hard = model._one_hot(pred)
+    fake_hard = gen(hard)
+    gt = fake_gt = d_gt = None
+    if with_gt and all('gt_sem_seg' in s for s in samples):
+        gt = torch.stack([_gt_on_grid(s, size, ignore_index) for s in samples])
+        gt = gt.to(inputs.device)
+        gt[~region] = ignore_index
+        onehot = model._one_hot(gt)
+        fake_gt = gen(onehot)
+        d_gt = _disc_logit(disc, fake_gt, onehot)
+    return GANView(
+        image=image,
+        rgb=bool(getattr(model.data_preprocessor, 'channel_conversion', True)),
+        region=region,
+        logits=logits,
+        prob=prob,
+        pred=pred,
+        fake_pred=fake_pred,
+        fake_hard=fake_hard,
+        gt=gt,
+        fake_gt=fake_gt,
+        d_pred=_disc_logit(disc, fake_pred, prob),
+        d_gt=d_gt,
+        ignore_index=ignore_index,
+        samples=samples)
+
+
+def pixel_error(fake: Tensor, real: Tensor) -> Tensor:
+    """Per-pixel squared error, averaged over colour channels: (N, H, W)."""
+    return ((fake - real)**2).mean(dim=1)
+
+
+def pixel_entropy(prob: Tensor) -> Tensor:
+    """Per-pixel softmax entropy in nats: (N, H, W)."""
+    return -(prob * prob.clamp_min(1e-12).log()).sum(dim=1)
+
+
+def _masked_mean(x: Tensor, mask: Tensor) -> float:
+    n = int(mask.sum())
+    return float(x[mask].mean()) if n else float('nan')
+
+
+def image_statistics(view: GANView) -> List[Dict[str, float]]:
+    """Per-image statistics every score below is built from.
+
+    Keys (means over the image's non-padded pixels, ``*_valid`` over its
+    labelled pixels): ``err_pred`` (G(soft prediction) vs image),
+    ``err_hard`` (G(one-hot prediction)), ``entropy``, ``d_pred`` (mean D
+    logit of G(prediction)); with GT also ``err_gt`` (G(one-hot GT)),
+    ``err_pred_valid``, ``err_hard_valid``, ``d_gt``, ``disagree`` (share
+    of labelled pixels where prediction and GT differ).
+
+    Args:
+        view: The batch from :func:`gan_view`.
+
+    Returns:
+        list[dict]: One dict of floats per image.
+    """
+    e_pred = pixel_error(view.fake_pred, view.image)
+    e_hard = pixel_error(view.fake_hard, view.image)
+    ent = pixel_entropy(view.prob)
+    e_gt = None if view.gt is None else pixel_error(view.fake_gt, view.image)
+    out = []
+    for i in range(len(view)):
+        r = view.region[i]
+        rec = dict(
+            err_pred=_masked_mean(e_pred[i], r),
+            err_hard=_masked_mean(e_hard[i], r),
+            entropy=_masked_mean(ent[i], r),
+            d_pred=float(view.d_pred[i]))
+        if e_gt is not None:
+            v = r & (view.gt[i] != view.ignore_index)
+            rec.update(
+                err_gt=_masked_mean(e_gt[i], v),
+                err_pred_valid=_masked_mean(e_pred[i], v),
+                err_hard_valid=_masked_mean(e_hard[i], v),
+                d_gt=float(view.d_gt[i]),
+                disagree=_masked_mean((view.pred[i] != view.gt[i]).float(), v))
+        out.append(rec)
+    return out
+
+
+def _log_ratio(num: float, den: float) -> float:
+    return -math.log((num + _EPS) / (den + _EPS))
+
+
+# Quality scores of a *predicted* mask: higher = better, no label used.
+PREDICT_SCORES: Dict[str, Callable[[dict], float]] = {
+    # G's error from the soft prediction (the phase-2 content loss).
+    'recon': lambda s: -math.log(s['err_pred'] + _EPS),
+    # ... relative to the same G's error from the hard prediction: G paints
+    # a confident, correct mask as well as its one-hot version.
+    'recon_ratio': lambda s: _log_ratio(s['err_pred'], s['err_hard']),
+    # D's opinion of G(prediction): does the painting look real?
+    'disc': lambda s: s['d_pred'],
+    # Trivial baseline: the segmentor's own uncertainty.
+    'entropy': lambda s: -s['entropy'],
+}
+# Quality scores of a *ground-truth* mask (audit): higher = more plausible.
+AUDIT_SCORES: Dict[str, Callable[[dict], float]] = {
+    # G's error from the GT relative to its error from the prediction on
+    # the same pixels: the prediction is an image-specific reference.
+    'audit_ratio': lambda s: _log_ratio(s['err_gt'], s['err_hard_valid']),
+    # Raw G error from the GT.
+    'audit_recon': lambda s: -math.log(s['err_gt'] + _EPS),
+    'audit_disc': lambda s: s['d_gt'],
+    # Trivial baseline without G: GT that disagrees with the prediction.
+    'disagreement': lambda s: -s['disagree'],
+}
+DEFAULT_PREDICT_SCORE = 'recon'
+DEFAULT_AUDIT_SCORE = 'audit_ratio'
+
+
+def compute_scores(
+        stats: Dict[str, float],
+        table: Dict[str, Callable[[dict], float]]) -> Dict[str, float]:
+    """All scores of ``table`` that ``stats`` has the inputs for."""
+    out = {}
+    for name, fn in table.items():
+        try:
+            out[name] = float(fn(stats))
+        except KeyError:
+            continue
+    return out
+
+
+def per_image_miou(pred: np.ndarray,
+                   gt: np.ndarray,
+                   num_classes: int,
+                   ignore_index: int = 255) -> float:
+    """mIoU of one image over the classes present in its GT or prediction.
+
+    Args:
+        pred: (H, W) predicted labels.
+        gt: (H, W) ground-truth labels (``ignore_index`` ignored).
+        num_classes: C.
+        ignore_index: Label left out.
+
+    Returns:
+        float: Mean IoU over classes with a non-empty union; NaN if the
+        image has no labelled pixel.
+    """
+    pred = np.asarray(pred).reshape(-1).astype(np.int64)
+    gt = np.asarray(gt).reshape(-1).astype(np.int64)
+    if pred.shape != gt.shape:
+        raise ValueError(f'pred and gt differ in size: {pred.shape} vs '
+                         f'{gt.shape}.')
+    valid = (gt != ignore_index) & (gt >= 0) & (gt < num_classes)
+    p, g = pred[valid], gt[valid]
+    if g.size == 0:
+        return float('nan')
+    inter = np.bincount(g[p == g], minlength=num_classes)[:num_classes]
+    area_p = np.bincount(p, minlength=num_classes)[:num_classes]
+    area_g = np.bincount(g, minlength=num_classes)[:num_classes]
+    union = area_p + area_g - inter
+    present = union > 0
+    return float((inter[present] / union[present]).mean())
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> Tuple[float, float]:
+    """Spearman's rho and its p-value over the pairs where both are finite.
+
+    Returns:
+        tuple: (rho, p); NaNs with fewer than 3 pairs.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum() < 3:
+        return float('nan'), float('nan')
+    res = sp_stats.spearmanr(x[ok], y[ok])
+    return float(res.statistic), float(res.pvalue)
+
+
+def rank_worst_first(quality: Sequence[float]) -> np.ndarray:
+    """Indices from the lowest quality (most suspicious) to the highest."""
+    q = np.asarray(quality, float)
+    q = np.where(np.isfinite(q), q, np.inf)  # unscorable images go last
+    return np.argsort(q, kind='stable')
+
+
+def precision_at_k(quality: Sequence[float], flagged: Sequence[bool],
+                   k: int) -> float:
+    """Share of truly ``flagged`` items among the ``k`` worst by quality."""
+    if k <= 0:
+        raise ValueError(f'k must be positive, got {k}.')
+    order = rank_worst_first(quality)[:k]
+    return float(np.asarray(flagged, bool)[order].sum()) / k
+
+
+def recall_at_k(quality: Sequence[float], flagged: Sequence[bool],
+                k: int) -> float:
+    """Share of the ``flagged`` items found among the ``k`` worst."""
+    flagged = np.asarray(flagged, bool)
+    if not flagged.any():
+        return float('nan')
+    order = rank_worst_first(quality)[:k]
+    return float(flagged[order].sum()) / float(flagged.sum())

@@ -1,0 +1,121 @@
+"""Refuse checkpoints whose tensors have other shapes than the model's.
+
+mmengine's ``load_state_dict`` (used by ``load_from``, ``--resume``,
+``tools/test.py``, mmseg's ``init_model`` and ``init_cfg=dict(type=
+'Pretrained')``) copies what fits and only *warns* about a size mismatch:
+the layer keeps its random initial weights and training or testing goes on
+as if nothing happened. A checkpoint for another class count, or a G/D
+built with other widths, then silently gives a half-random model.
+
+:func:`check_state_dict_shapes` runs before every such load and raises
+:class:`CheckpointShapeError` naming each parameter and both shapes; the
+model is left untouched. Missing and unexpected keys keep mmengine's
+behaviour (a warning): loading a plain DeepLabV3 checkpoint into SegGAN,
+whose G and D start fresh, stays allowed.
+"""
+from typing import List, Mapping, Tuple
+
+import torch.nn as nn
+from mmengine.model import BaseTTAModel, is_model_wrapper
+from torch.nn.parameter import UninitializedParameter
+
+from .checkpoint import CheckpointError, last_loaded_checkpoint_file
+
+Mismatch = Tuple[str, tuple, tuple]
+
+
+class CheckpointShapeError(CheckpointError):
+    """Checkpoint tensors do not have the shapes of the model's."""
+
+
+def find_shape_mismatches(module: nn.Module,
+                          state_dict: Mapping) -> List[Mismatch]:
+    """Entries of ``state_dict`` whose shape differs from ``module``'s.
+
+    Args:
+        module (nn.Module): The model (a wrapper is looked through).
+        state_dict (Mapping): Tensors keyed as in ``module.state_dict()``.
+
+    Returns:
+        list[tuple]: ``(key, checkpoint shape, model shape)`` per mismatch.
+    """
+    while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
+        module = module.module
+    own = module.state_dict(keep_vars=True)
+    mismatches = []
+    for key, value in state_dict.items():
+        target = own.get(key)
+        if (target is None or not hasattr(value, 'shape')
+                or isinstance(target, UninitializedParameter)):
+            continue
+        if tuple(value.shape) != tuple(target.shape):
+            mismatches.append((key, tuple(value.shape), tuple(target.shape)))
+    return mismatches
+
+
+def _hint(mismatches: List[Mismatch]) -> str:
+    for key, ckpt_shape, model_shape in mismatches:
+        if key.endswith(('conv_seg.weight', 'conv_seg.bias')) and (
+                ckpt_shape[1:] == model_shape[1:]):
+            head = key.split('conv_seg')[0].rstrip('.') or 'decode_head'
+            return (
+                f'The checkpoint was trained for {ckpt_shape[0]} classes but '
+                f'the config builds {model_shape[0]} (`model.{head}.'
+                'num_classes`, and with it the generator\'s input channels): '
+                'use a checkpoint of this dataset, or set num_classes to '
+                'match the checkpoint.')
+    return ('The config builds these layers with other sizes than the run '
+            'that wrote the checkpoint: compare `num_classes`, '
+            '`generator.base_channels`, `discriminator.base_channels`, '
+            '`discriminator.conditional` and the backbone/head channels '
+            'with that run\'s config.')
+
+
+def check_state_dict_shapes(module: nn.Module, state_dict: Mapping) -> None:
+    """Raise if any tensor of ``state_dict`` does not fit ``module``.
+
+    Raises:
+        CheckpointShapeError: Names every mismatching parameter with its
+            shape in the checkpoint and in the model.
+    """
+    mismatches = find_shape_mismatches(module, state_dict)
+    if not mismatches:
+        return
+    lines = '\n'.join(f'  {key}: checkpoint {list(c)} vs model {list(m)}'
+                      for key, c, m in mismatches)
+    source = last_loaded_checkpoint_file()
+    source = f' (last checkpoint file read: {source})' if source else ''
+    raise CheckpointShapeError(
+        f'The checkpoint does not fit the model{source}: '
+        f'{len(mismatches)} tensor(s) have other shapes, and loading would '
+        f'leave them with random weights. Nothing was loaded.\n{lines}\n'
+        f'{_hint(mismatches)} To re-initialise such layers on purpose (e.g. '
+        'a new head for other classes), delete their keys from the '
+        'checkpoint\'s state_dict before loading.')
+
+
+_original_load_state_dict = None
+
+
+def _checked_load_state_dict(module, state_dict, strict=False, logger=None):
+    """mmengine's ``load_state_dict``, refusing shape mismatches first."""
+    check_state_dict_shapes(module, state_dict)
+    return _original_load_state_dict(module, state_dict, strict, logger)
+
+
+def install_strict_shape_check() -> None:
+    """Route mmengine's ``load_state_dict`` through the shape check.
+
+    The name is replaced in ``mmengine.runner.checkpoint`` (where
+    ``load_checkpoint``, ``Runner.load_checkpoint``/``resume`` and
+    ``PretrainedInit`` look it up) and in ``mmengine.runner``. Idempotent.
+    """
+    global _original_load_state_dict
+    import mmengine.runner
+    from mmengine.runner import checkpoint
+    current = checkpoint.load_state_dict
+    if current is _checked_load_state_dict:
+        return
+    _original_load_state_dict = current
+    checkpoint.load_state_dict = _checked_load_state_dict
+    mmengine.runner.load_state_dict = _checked_load_state_dict
