@@ -15,3 +15,7 @@ model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters + finetune_iters, val_interval=150)
 custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+# tools/test.py --show-dir draws image | GT | pred | G(GT) | G(pred) | error.
+default_hooks = dict(
+    visualization=dict(
+        type='SegGANReconstructionVisHook', draw=False, interval=50))
