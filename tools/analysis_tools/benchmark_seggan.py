@@ -1,0 +1,228 @@
+"""Benchmark SegGAN's cost against plain cross-entropy training.
+
+On one model, batch and crop, it measures:
+  * CE-only step (phase 2 with the GAN terms weighted 0: the control),
+  * SegGAN phase-2 step (CE + content + adversarial through frozen G and D),
+  * phase-1 step (G and D updates),
+  * inference of the SegGAN model vs the plain EncoderDecoder,
+and the peak memory of each (CUDA: max allocated; CPU: peak RSS of a fresh
+process per stage). It prints a table and the ratios that matter.
+
+Examples:
+    python tools/analysis_tools/benchmark_seggan.py configs/seggan_toy.py
+    python tools/analysis_tools/benchmark_seggan.py configs/seggan_voc.py \
+        --crop 256 256 --batch 2 --iters 5
+    python tools/analysis_tools/benchmark_seggan.py CONFIG --gen-widths 16 32 64
+"""
+import argparse
+import copy
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+warnings.filterwarnings('ignore')
+
+STAGES = ('ce', 'phase2', 'phase1', 'infer_seggan', 'infer_plain')
+GAN_KEYS = ('generator', 'discriminator', 'gan_content_weight',
+            'gan_adv_weight', 'content_weight', 'adv_weight', 'phase',
+            'nonfinite')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Benchmark SegGAN steps')
+    parser.add_argument('config', help='a SegGAN config')
+    parser.add_argument('--batch', type=int, default=None,
+                        help='batch size (default: the config\'s)')
+    parser.add_argument('--crop', type=int, nargs=2, default=None,
+                        metavar=('H', 'W'),
+                        help='input size (default: data_preprocessor.size)')
+    parser.add_argument('--iters', type=int, default=10)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--device', default=None,
+                        help='cpu or cuda (default: cuda if available)')
+    parser.add_argument('--gen-widths', type=int, nargs='+', default=None,
+                        help='also time phase 2 for these G/D base widths')
+    parser.add_argument('--json', help='write the results here as well')
+    parser.add_argument('--stage', choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument('--width', type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def build(args):
+    import mmseg_seggan  # noqa: F401
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+
+    cfg = Config.fromfile(args.config)
+    model_cfg = copy.deepcopy(cfg.model)
+    if args.width:
+        model_cfg.generator['base_channels'] = args.width
+        model_cfg.discriminator['base_channels'] = args.width
+    size = tuple(args.crop or model_cfg.data_preprocessor.get('size') or
+                 (256, 256))
+    model_cfg.data_preprocessor['size'] = size
+    batch = args.batch or cfg.train_dataloader.batch_size
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    num_classes = model_cfg.decode_head.num_classes
+    torch.manual_seed(0)
+    if args.stage == 'infer_plain':
+        plain = {k: v for k, v in model_cfg.items() if k not in GAN_KEYS}
+        plain['type'] = 'EncoderDecoder'
+        model = MODELS.build(plain)
+    else:
+        if args.stage == 'ce':
+            model_cfg.update(content_weight=0.0, adv_weight=0.0)
+        model_cfg['phase'] = 1 if args.stage == 'phase1' else 2
+        model = MODELS.build(model_cfg)
+    model.init_weights()
+    model.to(device)
+    optim = None
+    if args.stage in ('ce', 'phase2', 'phase1'):
+        ow = dict(cfg.optim_wrapper)
+        optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
+            dict(type=ow.pop('constructor'), optim_wrapper_cfg=ow))(model)
+    return model, optim, make_batch(batch, size, num_classes), device, size
+
+
+def make_batch(n, size, num_classes):
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(n):
+        inputs.append(
+            torch.randint(0, 256, (3, *size), generator=g,
+                          dtype=torch.uint8))
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, *size), generator=g))
+        s.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def run_stage(args):
+    """Time one stage in this process; print a JSON line."""
+    import torch
+    model, optim, batch, device, size = build(args)
+    cuda = device.startswith('cuda')
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
+    if args.stage.startswith('infer'):
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                model.test_step(batch)
+    else:
+        model.train()
+
+        def step():
+            model.train_step(batch, optim)
+
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    rss_before = _current_rss_mib()
+    for _ in range(args.warmup):
+        step()
+    sync()
+    times = []
+    for _ in range(args.iters):
+        t0 = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - t0)
+    peak = (torch.cuda.max_memory_allocated() / 2**20 if cuda else
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print('RESULT ' + json.dumps(
+        dict(stage=args.stage, width=args.width, device=device,
+             size=list(size), batch=len(batch['inputs']),
+             median_s=statistics.median(times), mean_s=statistics.mean(times),
+             peak_mib=peak,
+             step_mib=peak - (0 if cuda else rss_before), memory='cuda_max_allocated' if cuda else
+             'peak_rss')))
+
+
+def _current_rss_mib() -> float:
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def spawn(args, stage, width=None):
+    cmd = [sys.executable, os.path.abspath(__file__), args.config,
+           '--stage', stage, '--iters', str(args.iters), '--warmup',
+           str(args.warmup)]
+    for flag, val in (('--batch', args.batch), ('--device', args.device),
+                      ('--width', width)):
+        if val is not None:
+            cmd += [flag, str(val)]
+    if args.crop:
+        cmd += ['--crop', *map(str, args.crop)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith('RESULT '):
+            return json.loads(line[len('RESULT '):])
+    raise RuntimeError(f'stage {stage} failed:\n{out.stderr[-3000:]}')
+
+
+def main():
+    args = parse_args()
+    if args.stage:
+        run_stage(args)
+        return
+    results = {s: spawn(args, s) for s in STAGES}
+    first = results['ce']
+    print(f'\nSegGAN benchmark: {args.config}\n'
+          f'device={first["device"]}  batch={first["batch"]}  '
+          f'crop={first["size"][0]}x{first["size"][1]}  '
+          f'iters={args.iters} (after {args.warmup} warm-up)\n')
+    mem = 'peak MiB (' + first['memory'] + ')'
+    print(f'{"stage":<28}{"median s/it":>12}{mem:>32}{"of it, steps":>14}')
+    names = dict(ce='CE-only step (control)', phase2='SegGAN phase-2 step',
+                 phase1='phase-1 step (G + D)',
+                 infer_seggan='inference SegGAN',
+                 infer_plain='inference plain DeepLabV3')
+    for s in STAGES:
+        r = results[s]
+        print(f'{names[s]:<28}{r["median_s"]:>12.4f}{r["peak_mib"]:>32.1f}'
+              f'{r["step_mib"]:>14.1f}')
+    ratio = dict(
+        phase2_over_ce=results['phase2']['median_s'] /
+        results['ce']['median_s'],
+        phase1_over_ce=results['phase1']['median_s'] /
+        results['ce']['median_s'],
+        infer_seggan_over_plain=results['infer_seggan']['median_s'] /
+        results['infer_plain']['median_s'],
+        phase2_mem_over_ce=results['phase2']['peak_mib'] /
+        results['ce']['peak_mib'],
+        phase2_step_mem_over_ce=results['phase2']['step_mib'] /
+        max(results['ce']['step_mib'], 1e-6))
+    print('\nratios: ' + '  '.join(f'{k}={v:.3f}' for k, v in ratio.items()))
+    widths = {}
+    for w in args.gen_widths or []:
+        r = spawn(args, 'phase2', width=w)
+        widths[w] = r
+        print(f'G/D width {w:>4}: phase-2 {r["median_s"]:.4f} s/it, '
+              f'ratio to CE {r["median_s"] / results["ce"]["median_s"]:.3f}, '
+              f'peak {r["peak_mib"]:.1f} MiB')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(results=results, ratios=ratio, widths=widths), f,
+                      indent=2)
+
+
+if __name__ == '__main__':
+    main()
