@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Create (or reuse) a virtual environment with everything mmseg-seggan needs,
+# pinned to what resolves on a CPU machine today (see README "Installation").
+#
+#   bash tools/setup_env.sh [VENV_DIR]        (default: .venv)
+#   MMCV=full bash tools/setup_env.sh .venv-mmcv   # compiled mmcv (~10 min)
+#
+# Prints nothing but pip's errors; safe to run again (a no-op when done).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-${VENV:-.venv}}
+MMCV=${MMCV:-lite}
+PYTHON=${PYTHON:-python3}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP="$PY -m pip install -q --disable-pip-version-check"
+
+# torch first and pinned: 2.13.0 is the CPU build on this machine's disk; an
+# unpinned torch would pull a multi-GB CUDA build.
+$PIP 'torch==2.13.0' 'setuptools>=77,<81' wheel
+$PIP 'mmengine==0.10.7' 'mmsegmentation==1.2.2'
+
+# mmcv: never install one flavour over the other (both own mmcv/).
+have_mmcv=$($PY - <<'PY'
+import importlib.metadata as m
+for name in ('mmcv', 'mmcv-lite'):
+    try:
+        m.version(name)
+        print(name)
+        break
+    except m.PackageNotFoundError:
+        pass
+PY
+)
+if [ "$MMCV" = full ]; then
+  if [ "$have_mmcv" = mmcv-lite ]; then
+    $PY -m pip uninstall -q -y mmcv-lite
+  fi
+  if [ "$have_mmcv" != mmcv ]; then
+    echo "Building full mmcv 2.1.0 from source (about 10 minutes on 2 cores)..."
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} $PIP --no-build-isolation 'mmcv==2.1.0'
+  fi
+elif [ -z "$have_mmcv" ]; then
+  $PIP 'mmcv-lite==2.1.0'
+fi
+
+$PIP --no-build-isolation -e '.[tests]'
+$PY -c "import mmseg_seggan, mmseg, mmengine, torch; print('mmseg-seggan', mmseg_seggan.__version__, '| torch', torch.__version__, '| mmengine', mmengine.__version__, '| mmseg', mmseg.__version__)" 2>/dev/null
