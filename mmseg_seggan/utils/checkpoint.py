@@ -20,8 +20,9 @@ mmseg's ``init_model``) goes through :func:`load_from_local_safely` once
 """
 import os.path as osp
 import pickle
+import pickletools
 import zipfile
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 import torch
@@ -110,8 +111,16 @@ def load_checkpoint_file(filename: str,
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         msg = str(e)
-        if 'Weights only load failed' in msg or 'Unsupported' in msg:
-            detail = _first_reason(msg)
+        detail = _first_reason(msg)
+        if not any(marker in msg for marker in _CODE_MARKERS):
+            # torch reads a non-zip file as legacy format and may stop at
+            # an opcode it does not know before reaching any callable: look
+            # for callables without running anything.
+            names = _pickled_callables(filename)
+            if names:
+                msg, detail = 'Unsupported global', 'pickled callables: ' \
+                    + ', '.join(names[:5])
+        if any(marker in msg for marker in _CODE_MARKERS):
             raise UnsafeCheckpointError(
                 f'{filename} is not a plain checkpoint: it holds pickled '
                 f'Python objects that are not tensors or plain data '
@@ -121,8 +130,9 @@ def load_checkpoint_file(filename: str,
                 '`tools/model_converters/seggan2deeplabv3.py`; if you trust '
                 'the file, re-save its state_dict as plain tensors.') from None
         raise CorruptCheckpointError(
-            f'{filename} is truncated or corrupt ({msg.splitlines()[0]}). '
-            'Use an earlier checkpoint, or re-download / re-train.') from None
+            f'{filename} is truncated or corrupt, or not a checkpoint at all '
+            f'({detail}). Use an earlier checkpoint, or re-download / '
+            're-train.') from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
             OSError) as e:
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -135,12 +145,61 @@ def load_checkpoint_file(filename: str,
     return checkpoint
 
 
+# What torch's weights-only unpickler says when a file asks for a callable
+# or a class outside the allow-list (as opposed to bytes that are not a
+# pickle at all, e.g. ``Unsupported operand``, which mean a damaged file).
+_CODE_MARKERS = ('Unsupported global', 'unsupported GLOBAL',
+                 'Trying to call reduce', 'Can only create new object',
+                 'Can only build')
+
+
+_STRING_OPS = ('SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8', 'UNICODE',
+               'SHORT_BINSTRING', 'BINSTRING', 'STRING')
+_CALL_OPS = ('REDUCE', 'INST', 'OBJ', 'NEWOBJ', 'NEWOBJ_EX', 'BUILD')
+
+
+def _pickled_callables(filename: str, limit: int = 1 << 26) -> List[str]:
+    """Globals a raw pickle would import, found by reading its opcodes.
+
+    :mod:`pickletools` only decodes; nothing is imported or called. Used
+    for files that torch could not classify (not a zip, unknown opcodes).
+    """
+    try:
+        if zipfile.is_zipfile(filename):
+            return []
+        with open(filename, 'rb') as f:
+            data = f.read(limit)
+    except OSError:
+        return []
+    names, strings, memo, calls = [], [], {}, False
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in _STRING_OPS:
+                strings.append(arg)
+            elif op.name == 'MEMOIZE' and strings:
+                memo[len(memo)] = strings[-1]
+            elif op.name in ('BINGET', 'LONG_BINGET', 'GET') and arg in memo:
+                strings.append(memo[arg])
+            elif op.name == 'GLOBAL':
+                names.append(str(arg).replace(' ', '.'))
+            elif op.name == 'STACK_GLOBAL':
+                names.append('.'.join(strings[-2:]) or 'unknown')
+            calls = calls or op.name in _CALL_OPS
+    except Exception:  # the damaged rest of the file; keep what was read
+        pass
+    return names if (names and calls) else []
+
+
 def _first_reason(msg: str) -> str:
+    """The weights-only unpickler's own reason, without torch's advice."""
     for line in msg.splitlines():
-        line = line.strip().replace('WeightsUnpickler error: ', '')
-        if line.startswith(('Unsupported', 'Trying to')):
-            return line.split(' was not an allowed global')[0].rstrip('.')
-    return msg.splitlines()[0]
+        line = line.strip()
+        if 'WeightsUnpickler error: ' in line:
+            line = line.split('WeightsUnpickler error: ', 1)[1]
+        elif not line.startswith(('Unsupported', 'Trying to')):
+            continue
+        return line.split(' was not an allowed global')[0].rstrip('.')
+    return msg.splitlines()[0] if msg else 'unreadable pickle'
 
 
 def load_from_local_safely(filename: str, map_location=None) -> Any:
