@@ -61,3 +61,33 @@ def import_tool(relpath: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def build_optim(model):
+    """The tiny SegGAN config's OptimWrapperDict, built by hand."""
+    from mmengine.config import Config
+    from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
+    cfg = dict(Config.fromfile(TINY_SEGGAN).optim_wrapper)
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(type=cfg.pop('constructor'), optim_wrapper_cfg=cfg))
+    return constructor(model)
+
+
+def make_batch(n=2, ignore_corner=True, seed=0, size=(32, 48), classes=6):
+    """A dataloader-style batch: uint8 images and SegDataSamples."""
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(n):
+        inputs.append(torch.randint(0, 256, (3, *size), generator=g,
+                                    dtype=torch.uint8))
+        gt = torch.randint(0, classes, (1, *size), generator=g)
+        if ignore_corner:
+            gt[:, :4, :4] = 255
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=gt)
+        s.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)

@@ -221,7 +221,7 @@ class SegGAN(EncoderDecoder):
             return False
         terms = ', '.join(f'{k}={v}' for k, v in bad.items())
         raise NonFiniteLossError(
-            f'Non-finite loss at {where}: {terms}. No weights were updated; '
+            f'Non-finite loss at {where}: {terms}. No parameter was updated; '
             'the last saved checkpoint is intact. Lower the learning rate '
             'or the loss weights, check the data, or set '
             "`model.nonfinite='skip'` to skip such steps.")
@@ -248,9 +248,9 @@ class SegGAN(EncoderDecoder):
         """
         if not isinstance(optim_wrapper, OptimWrapperDict):
             raise TypeError(
-                'SegGAN needs one optimizer per network: set '
-                "`optim_wrapper=dict(constructor='SegGANOptimWrapperConstructor'"
-                ', segmentor=..., generator=..., discriminator=...)` '
+                'SegGAN needs one optimizer per network: set `optim_wrapper='
+                "dict(constructor='SegGANOptimWrapperConstructor', "
+                'segmentor=..., generator=..., discriminator=...)` '
                 f'(got {type(optim_wrapper).__name__}).')
         data = self.data_preprocessor(data, True)
         if self.phase == 1:

@@ -1,0 +1,85 @@
+"""NumClassesCheckHook: model heads vs dataset classes, before any iteration."""
+from types import SimpleNamespace
+
+import pytest
+import torch.nn as nn
+from mmengine.model import MMDistributedDataParallel
+
+from mmseg_seggan.datasets.validation import NumClassesMismatchError
+from mmseg_seggan.engine.hooks import NumClassesCheckHook
+from mmseg_seggan.engine.hooks.num_classes_check_hook import model_num_classes
+
+
+class _Head(nn.Module):
+
+    def __init__(self, num_classes):
+        super().__init__()
+        self.num_classes = num_classes
+
+
+class _Segmentor(nn.Module):
+
+    def __init__(self, decode, aux=None):
+        super().__init__()
+        self.decode_head = _Head(decode)
+        if isinstance(aux, list):
+            self.auxiliary_head = nn.ModuleList(_Head(n) for n in aux)
+        elif aux is not None:
+            self.auxiliary_head = _Head(aux)
+
+
+def _runner(model, classes):
+    loader = SimpleNamespace(dataset=SimpleNamespace(
+        metainfo=dict(classes=classes)))
+    return SimpleNamespace(
+        model=model, train_dataloader=loader, val_dataloader=loader,
+        test_dataloader=loader)
+
+
+CLASSES = tuple(f'c{i}' for i in range(11))
+
+
+def test_matching_heads_pass_in_every_stage():
+    runner = _runner(_Segmentor(11, 11), CLASSES)
+    hook = NumClassesCheckHook()
+    hook.before_train(runner)
+    hook.before_val(runner)
+    hook.before_test(runner)
+
+
+def test_decode_head_mismatch_names_key_and_both_numbers():
+    runner = _runner(_Segmentor(12, 11), CLASSES)
+    with pytest.raises(NumClassesMismatchError) as e:
+        NumClassesCheckHook().before_train(runner)
+    msg = str(e.value)
+    assert 'model.decode_head.num_classes=12' in msg
+    assert 'has 11 classes' in msg and 'train_dataloader' in msg
+    assert '--cfg-options model.decode_head.num_classes=11' in msg
+
+
+def test_auxiliary_head_mismatch_in_test():
+    runner = _runner(_Segmentor(11, 19), CLASSES)
+    with pytest.raises(NumClassesMismatchError,
+                       match='auxiliary_head.num_classes=19.*test_dataloader'):
+        NumClassesCheckHook().before_test(runner)
+
+
+def test_list_of_auxiliary_heads_and_wrapped_model():
+    model = _Segmentor(11, [11, 7])
+    assert model_num_classes(model) == [
+        ('model.decode_head.num_classes', 11),
+        ('model.auxiliary_head[0].num_classes', 11),
+        ('model.auxiliary_head[1].num_classes', 7)
+    ]
+    wrapped = MMDistributedDataParallel.__new__(MMDistributedDataParallel)
+    nn.Module.__init__(wrapped)
+    wrapped.module = model
+    with pytest.raises(NumClassesMismatchError, match=r'\[1\]'):
+        NumClassesCheckHook().before_val(_runner(wrapped, CLASSES))
+
+
+def test_dataset_without_classes_or_unbuilt_loader_is_skipped():
+    runner = _runner(_Segmentor(3), ())
+    runner.val_dataloader = dict(batch_size=1)  # a config, not built
+    NumClassesCheckHook().before_train(runner)
+    NumClassesCheckHook().before_val(runner)

@@ -1,0 +1,75 @@
+"""The reproduction protocol end to end on a tiny ToyScenes set (CPU)."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import mmseg_seggan  # noqa: F401
+from mmseg_seggan.datasets import make_toy_scenes
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SCRIPT = osp.join(REPO, 'tools', 'experiments', 'run_protocol.py')
+TOY = 'configs/{}_deeplabv3_r18-d16_1xb8-{}_toy-96x128.py'
+
+
+def _protocol(work_root: str, data: str) -> list:
+    return [
+        sys.executable, SCRIPT, 'toy', '--work-root', work_root,
+        '--baseline', 'configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-'
+        '96x128.py',
+        '--gan-pretrain', TOY.format('seggan/seggan-gan-pretrain', '300it'),
+        '--finetune', TOY.format('seggan/seggan-finetune', '300it'),
+        '--control', TOY.format('seggan/seggan-finetune-control', '300it'),
+        '--seeds', '0', '1', '--baseline-iters', '3', '--gan-iters', '2',
+        '--finetune-iters', '2', '--nice', '0', '--threads', '1',
+        '--cfg-options', f'train_dataloader.dataset.data_root={data}',
+        f'test_dataloader.dataset.data_root={data}',
+        'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        'model.data_preprocessor.size=[32,48]', 'val_cfg=None',
+        'val_dataloader=None', 'val_evaluator=None',
+        'default_hooks.logger.interval=1'
+    ]
+
+
+def test_run_protocol_end_to_end_and_resume(tmp_path):
+    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
+    work_root = str(tmp_path / 'work')
+    cmd = _protocol(work_root, data)
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    root = osp.join(work_root, 'toy')
+    with open(osp.join(root, 'protocol.json')) as f:
+        record = json.load(f)
+    stages = record['stages']
+    assert set(stages) == {
+        'baseline', 'gan_pretrain', 'control_seed0', 'seggan_seed0',
+        'control_seed1', 'seggan_seed1'
+    }
+    # Both arms start from the same phase-1 checkpoint, which started from
+    # the baseline's.
+    assert stages['gan_pretrain']['train']['cmd'].count(
+        'load_from=' + stages['baseline']['checkpoint']) == 1
+    for arm in ('control_seed0', 'seggan_seed1'):
+        assert 'load_from=' + stages['gan_pretrain']['checkpoint'] in stages[
+            arm]['train']['cmd']
+        assert osp.isfile(stages[arm]['checkpoint'])
+        assert stages[arm]['max_iters'] == 2
+        assert osp.isfile(stages[arm]['config_dump'])
+    assert 'randomness.seed=1' in stages['seggan_seed1']['train']['cmd']
+    metrics = stages['seggan_seed0']['metrics']
+    assert {'aAcc', 'mIoU', 'mAcc', 'per_class'} <= set(metrics)
+    assert len(metrics['per_class']) == 6
+    summary = record['summary']
+    assert summary['control']['mIoU']['n'] == 2
+    assert summary['seggan']['seeds'] == [0, 1]
+    env = record['environment']
+    assert {'torch', 'mmengine', 'mmseg', 'cpu', 'nproc'} <= set(env)
+    assert osp.isfile(osp.join(root, 'summary.md'))
+    # A rerun finds every output and trains nothing.
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert 'tools/train.py' not in again.stdout
+    assert again.stdout.count(': done (') == 6
