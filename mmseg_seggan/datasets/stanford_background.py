@@ -16,6 +16,7 @@ import os
 import os.path as osp
 import shutil
 import warnings
+import zlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -81,7 +82,7 @@ def read_regions_txt(path: str,
         else:
             with open(path, 'rb') as f:
                 raw = f.read()
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:
         raise CorruptImageError(
             f'{path} cannot be read ({type(e).__name__}: {e}). Fix: re-copy '
             'it from the original download.') from e

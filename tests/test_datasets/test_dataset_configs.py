@@ -1,5 +1,8 @@
 """The dataset configs: consistent class counts, schedules, and real loading
 of generated data through their full pipelines."""
+import copy
+from functools import lru_cache
+
 import pytest
 from datasets_testing import make_camvid, make_stanford_raw
 from mmengine.config import Config
@@ -29,6 +32,15 @@ VOC = [
 ]
 
 
+@lru_cache(maxsize=None)
+def _cached(path):
+    return Config.fromfile(path)  # 1-2 s each (mmseg:: bases): parse once
+
+
+def _load(path):
+    return copy.deepcopy(_cached(path))
+
+
 def _datasets(cfg):
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         ds = cfg[name].dataset
@@ -37,7 +49,7 @@ def _datasets(cfg):
 
 @pytest.mark.parametrize('path', CAMVID + STANFORD + VOC)
 def test_heads_match_dataset_classes_and_check_is_on(path):
-    cfg = Config.fromfile(path)
+    cfg = _load(path)
     for ds in _datasets(cfg):
         num = len(DATASETS.get(ds.type).METAINFO['classes'])
         assert cfg.model.decode_head.num_classes == num
@@ -57,7 +69,7 @@ def test_heads_match_dataset_classes_and_check_is_on(path):
 
 @pytest.mark.parametrize('path', CAMVID + STANFORD)
 def test_cpu_configs(path):
-    cfg = Config.fromfile(path)
+    cfg = _load(path)
     assert cfg.model.pretrained is None
     assert cfg.model.backbone.depth == 18
     assert cfg.train_dataloader.batch_size == 4
@@ -72,7 +84,7 @@ def test_cpu_configs(path):
 
 @pytest.mark.parametrize('path', VOC)
 def test_voc_configs_follow_the_paper(path):
-    cfg = Config.fromfile(path)
+    cfg = _load(path)
     assert cfg.train_dataloader.batch_size == 2  # x 4 GPUs = 8
     assert cfg.data_root == 'data/VOCdevkit/VOC2012'
     assert [d.data_prefix.seg_map_path for d in
@@ -93,13 +105,13 @@ def test_full_training_pipeline_on_generated_data(tmp_path, name):
     if name == 'camvid':
         root = str(tmp_path / 'camvid')
         make_camvid(root, shape=(60, 80))
-        cfg = Config.fromfile(CAMVID[-1])
+        cfg = _load(CAMVID[-1])
     else:
         raw = str(tmp_path / 'raw')
         make_stanford_raw(raw)
         root = str(tmp_path / 'stanford_bg')
         convert_stanford_background(raw, root, num_train=4)
-        cfg = Config.fromfile(STANFORD[-1])
+        cfg = _load(STANFORD[-1])
     for split in ('train', 'val'):
         ds_cfg = cfg[f'{split}_dataloader'].dataset
         ds_cfg.data_root = root  # what --cfg-options ... data_root=DIR does

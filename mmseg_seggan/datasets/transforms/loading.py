@@ -29,10 +29,11 @@ _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 def check_image_bytes(data: bytes, path: str) -> None:
     """Raise if an encoded image is empty or visibly truncated.
 
-    OpenCV decodes a JPEG cut short without an error (the missing rows come
-    out grey), so the end-of-image marker is looked for: ``FFD9`` near the
-    end of a JPEG, the ``IEND`` chunk at the end of a PNG. Other formats are
-    left to the decoder.
+    A JPEG cut short decodes with grey rows and only a warning in OpenCV 4
+    and in Pillow with ``LOAD_TRUNCATED_IMAGES``, and fails with no reason
+    in OpenCV 5, so the end marker is looked for and named: ``FFD9`` near
+    the end of a JPEG, the ``IEND`` chunk at the end of a PNG. Other formats
+    are left to the decoder.
 
     Args:
         data: The file's bytes.
@@ -84,8 +85,9 @@ def _decode(data: bytes, path: str, flag: str, backend: str) -> np.ndarray:
 @TRANSFORMS.register_module()
 class LoadCheckedImageFromFile(MMCV_LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` that names empty, truncated or corrupt
-    files (:class:`CorruptImageError`) instead of asserting or, for a
-    truncated JPEG, silently training on grey rows.
+    files and says why (:class:`CorruptImageError`) instead of a bare
+    ``AssertionError: failed to load image`` or, with some decoders, a
+    truncated JPEG silently trained on with grey rows.
 
     Args: as mmcv's ``LoadImageFromFile``; ``ignore_empty=True`` skips the
     sample (returns None) instead of raising.
@@ -184,7 +186,8 @@ class LoadCheckedAnnotations(LoadAnnotations):
     @staticmethod
     def _to_index_mask(seg: np.ndarray, path: str) -> np.ndarray:
         """A 2-D uint8 mask, or an error for colour or 16-bit masks."""
-        seg = seg.squeeze()
+        if seg.ndim == 3 and seg.shape[2] == 1:
+            seg = seg[..., 0]
         if seg.ndim != 2:
             raise CorruptImageError(
                 f'Mask {path} has shape {seg.shape}: a colour (RGB) mask, '

@@ -1,0 +1,64 @@
+# Stanford Background (Gould et al. 2009), 8 classes, unknown (-1) -> 255.
+# Converted once (fast PNG masks + the paper's seeded 600/115 split):
+#   python tools/dataset_converters/stanford_background.py RAW_DIR data/stanford_bg
+# The raw download (labels/*.regions.txt[.gz]) also loads, slower: point
+# data_root at it and set ann_file='' plus split='train'/'test' (the same
+# seeded split, computed in memory), see docs/datasets.md.
+# CPU scale, as CamVid: 320x240 images -> 240x180, training crops 176x240
+# (smaller and portrait crops are padded to 176x240 by the model's
+# data_preprocessor, size=crop_size).
+dataset_type = 'StanfordBackgroundDataset'
+data_root = 'data/stanford_bg'
+crop_size = (176, 240)  # (h, w)
+scale = (240, 180)  # (w, h): 320x240 -> 240x180
+train_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadCheckedAnnotations'),
+    dict(type='Resize', scale=scale, keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='Resize', scale=scale, keep_ratio=True),
+    dict(type='LoadCheckedAnnotations'),
+    dict(type='PackSegInputs')
+]
+tta_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='Resize', scale=scale, keep_ratio=True),
+        ], [
+            dict(type='RandomFlip', prob=0., direction='horizontal'),
+            dict(type='RandomFlip', prob=1., direction='horizontal')
+        ], [dict(type='LoadCheckedAnnotations')], [dict(type='PackSegInputs')]
+                    ])
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='splits/train.txt',
+        pipeline=train_pipeline))
+# The paper has no validation split: validation and test both use the 115
+# test images (as the paper reports them).
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='splits/test.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator
