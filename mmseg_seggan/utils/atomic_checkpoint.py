@@ -78,7 +78,9 @@ class AtomicFile:
         encoding (str, optional): Text encoding (text mode only).
     """
 
-    def __init__(self, path: Union[str, os.PathLike], mode: str = 'wb',
+    def __init__(self,
+                 path: Union[str, os.PathLike],
+                 mode: str = 'wb',
                  encoding: Union[str, None] = None):
         if mode not in ('w', 'wt', 'wb'):
             raise ValueError(f'AtomicFile writes only, got mode {mode!r}.')

@@ -60,18 +60,17 @@ def _numpy_data_types() -> list:
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _reconstruct, scalar
     dtypes = [
-        type(np.dtype(t)) for t in (np.bool_, np.int8, np.int16, np.int32,
-                                    np.int64, np.uint8, np.uint16, np.uint32,
-                                    np.uint64, np.float16, np.float32,
-                                    np.float64)
+        type(np.dtype(t))
+        for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                  np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+                  np.float64)
     ]
     return [scalar, _reconstruct, np.ndarray, np.dtype] + dtypes
 
 
 def _register_safe_types() -> None:
     HistoryBuffer.__reduce__ = _history_buffer_reduce
-    torch.serialization.add_safe_globals([HistoryBuffer] +
-                                         _numpy_data_types())
+    torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_data_types())
 
 
 # The file most recently read by the safe loader, named in errors raised
@@ -151,7 +150,6 @@ def load_checkpoint_file(filename: str,
 _CODE_MARKERS = ('Unsupported global', 'unsupported GLOBAL',
                  'Trying to call reduce', 'Can only create new object',
                  'Can only build')
-
 
 _STRING_OPS = ('SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8', 'UNICODE',
                'SHORT_BINSTRING', 'BINSTRING', 'STRING')

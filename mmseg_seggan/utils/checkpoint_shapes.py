@@ -55,8 +55,8 @@ def find_shape_mismatches(module: nn.Module,
 
 def _hint(mismatches: List[Mismatch]) -> str:
     for key, ckpt_shape, model_shape in mismatches:
-        if key.endswith(('conv_seg.weight', 'conv_seg.bias')) and (
-                ckpt_shape[1:] == model_shape[1:]):
+        is_classifier = key.endswith(('conv_seg.weight', 'conv_seg.bias'))
+        if is_classifier and ckpt_shape[1:] == model_shape[1:]:
             head = key.split('conv_seg')[0].rstrip('.') or 'decode_head'
             return (
                 f'The checkpoint was trained for {ckpt_shape[0]} classes but '

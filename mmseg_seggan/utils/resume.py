@@ -146,8 +146,8 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
             return path
         tried.append(problem)
     if named is None and not tried:
-        print_log('Did not find last_checkpoint to be resumed.',
-                  logger='current')
+        print_log(
+            'Did not find last_checkpoint to be resumed.', logger='current')
         return None
     details = '\n  '.join(([reason] if reason else []) + tried)
     raise CorruptCheckpointError(

@@ -47,15 +47,15 @@ class Run:
         env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
         env.pop('SEGGAN_KILLPOINT', None)
         if killpoint:
-            env.update(SEGGAN_KILLPOINT=killpoint,
-                       SEGGAN_KILLPOINT_MARKER=self.marker)
+            env.update(
+                SEGGAN_KILLPOINT=killpoint,
+                SEGGAN_KILLPOINT_MARKER=self.marker)
         args = [sys.executable, LAUNCHER, CONFIG, '--work-dir', work_dir]
         args += ['--resume'] if resume else []
         args += ['--cfg-options'] + data_root_cli(root)
         with open(self.log, 'w') as log:
             self.proc = subprocess.Popen(
-                args, cwd=REPO, env=env, stdout=log,
-                stderr=subprocess.STDOUT)
+                args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def text(self) -> str:
         with open(self.log) as f:
@@ -110,8 +110,10 @@ class Run:
         return it
 
     def iterations_logged(self):
-        return [int(i) for i in re.findall(r'Iter\(train\) \[\s*(\d+)/',
-                                           self.text())]
+        return [
+            int(i)
+            for i in re.findall(r'Iter\(train\) \[\s*(\d+)/', self.text())
+        ]
 
 
 def checkpoint_iter(path: str) -> int:
@@ -142,14 +144,13 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
     work = osp.join(tmp, 'work')
 
     # 1. Fresh run, killed between D's and G's update in iteration 3.
-    run = Run(tmp, 'r1', work, toy_root, resume=False,
-              killpoint='mid_iter:3')
+    run = Run(tmp, 'r1', work, toy_root, resume=False, killpoint='mid_iter:3')
     assert run.kill_at_marker() == 'mid_iter:3'
     assert assert_work_dir_consistent(work) == 2
 
     # 2. Resume from iter_2; killed half-way through writing iter_4.pth.
-    run = Run(tmp, 'r2', work, toy_root, resume=True,
-              killpoint='save:iter_4.pth')
+    run = Run(
+        tmp, 'r2', work, toy_root, resume=True, killpoint='save:iter_4.pth')
     assert run.kill_at_marker().startswith('save:iter_4.pth')
     assert run.resumed_iter() == 2
     assert 'SegGAN phase 1 (gan_pretrain) from iteration 3' in run.text()
@@ -159,8 +160,7 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
 
     # 3. Resume from iter_2 again (the half-written save never became a
     #    checkpoint); killed right at the switch to phase 2.
-    run = Run(tmp, 'r3', work, toy_root, resume=True,
-              killpoint='phase_switch')
+    run = Run(tmp, 'r3', work, toy_root, resume=True, killpoint='phase_switch')
     assert run.kill_at_marker() == 'phase_switch at iteration 5'
     assert run.resumed_iter() == 2
     assert 'unfinished checkpoint write' in run.text()
@@ -170,8 +170,13 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
 
     # 4. Resume from iter_4 straight into phase 2; killed after iter_6.pth
     #    is complete but before last_checkpoint names it.
-    run = Run(tmp, 'r4', work, toy_root, resume=True,
-              killpoint='last_checkpoint:iter_6.pth')
+    run = Run(
+        tmp,
+        'r4',
+        work,
+        toy_root,
+        resume=True,
+        killpoint='last_checkpoint:iter_6.pth')
     assert run.kill_at_marker() == 'last_checkpoint:iter_6.pth'
     assert run.resumed_iter() == 4
     assert 'SegGAN phase 2 (seggan_finetune) from iteration 5' in run.text()
@@ -207,15 +212,20 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
     # The final state has an uninterrupted run's step counts.
     final = load_checkpoint_file(osp.join(work, f'iter_{MAX_ITERS}.pth'))
     steps = {
-        name: {int(s['step']) for s in opt['state'].values()}
+        name: {int(s['step'])
+               for s in opt['state'].values()}
         for name, opt in final['optimizer'].items()
     }
-    assert steps == dict(generator={GAN_ITERS}, discriminator={GAN_ITERS},
-                         segmentor={MAX_ITERS - GAN_ITERS})
+    assert steps == dict(
+        generator={GAN_ITERS},
+        discriminator={GAN_ITERS},
+        segmentor={MAX_ITERS - GAN_ITERS})
     for name, scheds in final['param_schedulers'].items():
         assert scheds[0]['_global_step'] == MAX_ITERS, name
-    lrs = {n: o['param_groups'][0]['lr'] for n, o in
-           final['optimizer'].items()}
+    lrs = {
+        n: o['param_groups'][0]['lr']
+        for n, o in final['optimizer'].items()
+    }
     assert lrs == pytest.approx(
         dict(segmentor=1e-4, generator=1e-3, discriminator=1e-3))
     assert final['message_hub']['runtime_info']['seggan_phase'] == 2

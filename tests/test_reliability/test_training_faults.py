@@ -4,7 +4,9 @@
   ``NonFiniteLossError`` naming the term, the iteration and the phase, and
   ``last_checkpoint`` still names the last good, finite checkpoint; with
   ``model.nonfinite='skip'`` the run goes on, the step is skipped (no
-  optimizer step) and counted in ``skipped_steps``.
+  optimizer step) and counted in ``skipped_steps`` (known gap, marked
+  ``xfail(strict=True)`` below: a skipped phase-1 step still lets the bad
+  batch into D's BatchNorm running statistics).
 * ``--resume`` with a truncated latest checkpoint falls back to the previous
   good one and says so in the log, naming both files.
 """
@@ -49,7 +51,10 @@ class PoisonGeneratorHook(Hook):
             self._handle = model.generator.register_forward_hook(
                 lambda m, i, out: out * value)
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if self._handle is not None:
             self._handle.remove()
@@ -71,8 +76,9 @@ def _log(runner):
 
 
 def _finite(state_dict):
-    return all(torch.isfinite(v).all() for v in state_dict.values()
-               if v.is_floating_point())
+    return all(
+        torch.isfinite(v).all() for v in state_dict.values()
+        if v.is_floating_point())
 
 
 @pytest.mark.parametrize('at_iter,value,phase,term', [
@@ -99,8 +105,7 @@ def test_nonfinite_loss_stops_and_keeps_last_good_checkpoint(
     assert last == osp.join(work, f'iter_{good}.pth')
     ckpt = load_checkpoint_file(last)
     assert ckpt['meta']['iter'] == good and _finite(ckpt['state_dict'])
-    assert sorted(os.listdir(work)) == sorted(
-        [osp.basename(p) for p in glob.glob(osp.join(work, '*'))])
+    assert not [n for n in os.listdir(work) if n.endswith('.tmp')]
     assert not glob.glob(osp.join(work, f'iter_{good + 2}.pth'))
 
 
@@ -108,13 +113,14 @@ def _skip_run(root, work, name, iters):
     hooks = Config.fromfile(CONFIG).custom_hooks + [
         dict(type='PoisonGeneratorHook', iters=iters)
     ]
-    runner = _runner(root, work, name, custom_hooks=hooks,
-                     **{'model.nonfinite': 'skip'})
+    runner = _runner(
+        root, work, name, custom_hooks=hooks, **{'model.nonfinite': 'skip'})
     runner.train()
     assert runner.iter == 8
     final = load_checkpoint_file(osp.join(work, 'iter_8.pth'))
     steps = {
-        name: {int(s['step']) for s in opt['state'].values()}
+        name: {int(s['step'])
+               for s in opt['state'].values()}
         for name, opt in final['optimizer'].items()
     }
     skipped = final['message_hub']['log_scalars']['train/skipped_steps']
@@ -156,16 +162,21 @@ def test_resume_falls_back_from_corrupt_latest_checkpoint(toy_root, tmp_path):
     latest = osp.join(work, 'iter_4.pth')
     with open(latest, 'r+b') as f:
         f.truncate(os.path.getsize(latest) // 2)
-    runner = _runner(toy_root, work, 'resumed', resume=True, **{
-        'train_cfg.max_iters': 6,
-        'custom_hooks.0.gan_iters': 2,
-    })
+    runner = _runner(
+        toy_root,
+        work,
+        'resumed',
+        resume=True,
+        **{
+            'train_cfg.max_iters': 6,
+            'custom_hooks.0.gan_iters': 2,
+        })
     runner.train()
     log = _log(runner)
     previous = osp.join(work, 'iter_2.pth')
-    assert (f'The latest checkpoint {latest} (named in '
-            f'{osp.join(work, "last_checkpoint")}) cannot be resumed from'
-            ) in log
+    assert (
+        f'The latest checkpoint {latest} (named in '
+        f'{osp.join(work, "last_checkpoint")}) cannot be resumed from') in log
     assert f'Falling back to the newest good checkpoint, {previous}' in log
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'SegGAN phase 2 (seggan_finetune) from iteration 3' in log

@@ -98,9 +98,10 @@ def _train_main(monkeypatch, root, work, *extra, resume=False):
 
 def _test_main(monkeypatch, root, work, checkpoint):
     tool = import_tool('tools/test.py')
-    monkeypatch.setattr(sys, 'argv', [
-        'test.py', CONFIG, checkpoint, '--work-dir', work, '--cfg-options'
-    ] + data_root_cli(root))
+    monkeypatch.setattr(
+        sys, 'argv',
+        ['test.py', CONFIG, checkpoint, '--work-dir', work, '--cfg-options'] +
+        data_root_cli(root))
     tool.main()
 
 
@@ -128,8 +129,8 @@ def _load(path_kind, file, tmp_path, monkeypatch, root):
     if path_kind == 'load_from':
         _train_main(monkeypatch, root, work, f'load_from={file}')
     elif path_kind == 'resume':
-        _train_main(monkeypatch, root, _resume_dir(tmp_path, file),
-                    resume=True)
+        _train_main(
+            monkeypatch, root, _resume_dir(tmp_path, file), resume=True)
     elif path_kind == 'test_tool':
         _test_main(monkeypatch, root, work, file)
     elif path_kind == 'init_model':
@@ -142,13 +143,15 @@ def _load(path_kind, file, tmp_path, monkeypatch, root):
         raise ValueError(path_kind)
 
 
-ALL_PATHS = ['load_from', 'resume', 'test_tool', 'init_model',
-             'pretrained_generator', 'converter']
+ALL_PATHS = [
+    'load_from', 'resume', 'test_tool', 'init_model', 'pretrained_generator',
+    'converter'
+]
 
 
 @pytest.mark.parametrize('path_kind', ALL_PATHS)
-def test_payload_refused_on_every_path(path_kind, evil, tmp_path,
-                                       monkeypatch, toy_root):
+def test_payload_refused_on_every_path(path_kind, evil, tmp_path, monkeypatch,
+                                       toy_root):
     file, sentinel = evil
     with pytest.raises(UnsafeCheckpointError, match=NOT_PLAIN) as e:
         _load(path_kind, file, tmp_path, monkeypatch, toy_root)
@@ -159,8 +162,8 @@ def test_payload_refused_on_every_path(path_kind, evil, tmp_path,
 @pytest.mark.parametrize('path_kind', ALL_PATHS)
 def test_truncated_file_named_on_every_path(path_kind, truncated, tmp_path,
                                             monkeypatch, toy_root):
-    with pytest.raises(CorruptCheckpointError,
-                       match='truncated or corrupt') as e:
+    with pytest.raises(
+            CorruptCheckpointError, match='truncated or corrupt') as e:
         _load(path_kind, truncated, tmp_path, monkeypatch, toy_root)
     assert truncated in str(e.value)
 
@@ -177,8 +180,10 @@ def test_payload_variants_never_run(variant, tmp_path):
     elif variant == 'zip_function':
         torch.save(dict(meta=FunctionPayload(sentinel)), path)
     elif variant == 'legacy_format':
-        torch.save(dict(meta=SystemPayload(sentinel)), path,
-                   _use_new_zipfile_serialization=False)
+        torch.save(
+            dict(meta=SystemPayload(sentinel)),
+            path,
+            _use_new_zipfile_serialization=False)
     elif variant == 'raw_pickle':
         with open(path, 'wb') as f:
             pickle.dump(dict(meta=SystemPayload(sentinel)), f)
@@ -189,8 +194,9 @@ def test_payload_variants_never_run(variant, tmp_path):
     assert not osp.exists(sentinel)
 
 
-@pytest.mark.parametrize('content', [b'', b'not a checkpoint\n',
-                                     bytes(range(256)) * 8])
+@pytest.mark.parametrize('content',
+                         [b'', b'not a checkpoint\n',
+                          bytes(range(256)) * 8])
 def test_garbage_files_are_named_as_corrupt(content, tmp_path):
     path = str(tmp_path / 'garbage.pth')
     with open(path, 'wb') as f:
@@ -202,14 +208,20 @@ def test_garbage_files_are_named_as_corrupt(content, tmp_path):
 def test_payload_refused_by_the_real_commands(evil, tmp_path, toy_root):
     """What a user sees: both CLIs stop with the message, nothing runs."""
     file, sentinel = evil
-    res = run_tool(['tools/test.py', CONFIG, file, '--work-dir',
-                    str(tmp_path / 'w1'), '--cfg-options'] +
-                   data_root_cli(toy_root), timeout=240)
+    res = run_tool(
+        [
+            'tools/test.py', CONFIG, file, '--work-dir',
+            str(tmp_path / 'w1'), '--cfg-options'
+        ] + data_root_cli(toy_root),
+        timeout=240)
     assert res.returncode != 0
     assert 'UnsafeCheckpointError' in res.stderr and NOT_PLAIN in res.stderr
-    res = run_tool(['tools/train.py', CONFIG, '--resume', '--work-dir',
-                    _resume_dir(tmp_path, file), '--cfg-options'] +
-                   data_root_cli(toy_root), timeout=240)
+    res = run_tool(
+        [
+            'tools/train.py', CONFIG, '--resume', '--work-dir',
+            _resume_dir(tmp_path, file), '--cfg-options'
+        ] + data_root_cli(toy_root),
+        timeout=240)
     assert res.returncode != 0
     assert NOT_PLAIN in res.stderr and file in res.stderr
     assert not osp.exists(sentinel)
@@ -217,12 +229,13 @@ def test_payload_refused_by_the_real_commands(evil, tmp_path, toy_root):
 
 # --------------------------------------------------------------- shapes
 @pytest.mark.parametrize('path_kind', ['load_from', 'test_tool', 'init_model'])
-def test_other_class_count_names_parameter_and_shapes(
-        path_kind, tmp_path, monkeypatch, toy_root):
+def test_other_class_count_names_parameter_and_shapes(path_kind, tmp_path,
+                                                      monkeypatch, toy_root):
     ckpt = _save_model(
-        str(tmp_path / 'four_classes.pth'),
-        **{'model.decode_head.num_classes': 4,
-           'model.auxiliary_head.num_classes': 4})
+        str(tmp_path / 'four_classes.pth'), **{
+            'model.decode_head.num_classes': 4,
+            'model.auxiliary_head.num_classes': 4
+        })
     with pytest.raises(CheckpointShapeError) as e:
         _load(path_kind, ckpt, tmp_path, monkeypatch, toy_root)
     msg = str(e.value)
@@ -232,19 +245,20 @@ def test_other_class_count_names_parameter_and_shapes(
     assert 'trained for 4 classes' in msg and ckpt in msg
 
 
-@pytest.mark.parametrize('path_kind', ['pretrained_generator', 'load_from',
-                                       'resume'])
+@pytest.mark.parametrize('path_kind',
+                         ['pretrained_generator', 'load_from', 'resume'])
 def test_other_generator_width_names_parameter_and_shapes(
         path_kind, tmp_path, monkeypatch, toy_root):
-    ckpt = _save_model(str(tmp_path / 'wide_gan.pth'),
-                       **{'model.generator.base_channels': 8})
+    ckpt = _save_model(
+        str(tmp_path / 'wide_gan.pth'), **{'model.generator.base_channels': 8})
     if path_kind == 'resume':  # a resumable checkpoint of another config
         full = load_checkpoint_file(ckpt)
         full['meta'] = dict(iter=2, epoch=0)
         torch.save(full, ckpt)
-    with pytest.raises(CheckpointShapeError,
-                       match=r'checkpoint \[8, \d+, \d, \d\] vs model '
-                       r'\[4, \d+, \d, \d\]') as e:
+    with pytest.raises(
+            CheckpointShapeError,
+            match=r'checkpoint \[8, \d+, \d, \d\] vs model '
+            r'\[4, \d+, \d, \d\]') as e:
         _load(path_kind, ckpt, tmp_path, monkeypatch, toy_root)
     assert 'generator.base_channels' in str(e.value)
 
@@ -253,9 +267,12 @@ def test_plain_deeplabv3_into_seggan_is_allowed(tmp_path, monkeypatch,
                                                 toy_root):
     """The paper's phase 2 start: baseline weights, fresh G and D."""
     cfg = _cfg()
-    seg = {k: v for k, v in cfg.model.items()
-           if k not in ('generator', 'discriminator', 'gan_content_weight',
-                        'gan_adv_weight', 'content_weight', 'adv_weight')}
+    seg = {
+        k: v
+        for k, v in cfg.model.items()
+        if k not in ('generator', 'discriminator', 'gan_content_weight',
+                     'gan_adv_weight', 'content_weight', 'adv_weight')
+    }
     seg['type'] = 'EncoderDecoder'
     torch.manual_seed(3)
     baseline = MODELS.build(seg)

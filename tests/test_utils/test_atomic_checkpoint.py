@@ -40,8 +40,8 @@ def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path):
 
 def test_mmengine_checkpoint_save_is_temp_then_rename(tmp_path, replaces):
     path = str(tmp_path / 'sub' / 'iter_4.pth')
-    save_checkpoint(dict(state_dict={'w': torch.ones(3)}, meta=dict(iter=4)),
-                    path)
+    save_checkpoint(
+        dict(state_dict={'w': torch.ones(3)}, meta=dict(iter=4)), path)
     assert replaces == [('.iter_4.pth.tmp', 'iter_4.pth')]
     assert load_checkpoint_file(path)['meta']['iter'] == 4
     assert not osp.exists(temp_path_for(path))

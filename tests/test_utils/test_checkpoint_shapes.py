@@ -54,9 +54,10 @@ def test_generator_width_mismatch_via_pretrained_init(tmp_path):
     torch.save(dict(state_dict=Net(gen_width=8).state_dict()), path)
     model = Net(gen_width=4)
     init = PretrainedInit(checkpoint=path, prefix='generator.')
-    with pytest.raises(CheckpointShapeError,
-                       match=r'weight: checkpoint \[8, 6, 3, 3\] vs model '
-                       r'\[4, 6, 3, 3\]') as e:
+    with pytest.raises(
+            CheckpointShapeError,
+            match=r'weight: checkpoint \[8, 6, 3, 3\] vs model '
+            r'\[4, 6, 3, 3\]') as e:
         init(model.generator)
     assert 'generator.base_channels' in str(e.value)
 

@@ -22,8 +22,7 @@ def logs(monkeypatch):
 
 def _ckpt(work, it, last=True):
     path = osp.join(work, f'iter_{it}.pth')
-    torch.save(dict(meta=dict(iter=it), state_dict={'w': torch.ones(2)}),
-               path)
+    torch.save(dict(meta=dict(iter=it), state_dict={'w': torch.ones(2)}), path)
     if last:
         with open(osp.join(work, 'last_checkpoint'), 'w') as f:
             f.write(path)
@@ -100,8 +99,8 @@ def test_all_corrupt_is_an_error_listing_them(tmp_path, logs):
     b = _ckpt(work, 4)
     _truncate(a)
     _truncate(b)
-    with pytest.raises(CorruptCheckpointError,
-                       match='no loadable checkpoint') as e:
+    with pytest.raises(
+            CorruptCheckpointError, match='no loadable checkpoint') as e:
         find_resumable_checkpoint(work)
     assert a in str(e.value) and b in str(e.value)
 
@@ -116,8 +115,8 @@ def test_payload_is_refused_never_skipped(tmp_path, logs, where):
     if where == 'fallback':
         _truncate(latest)
     torch.save(dict(meta=Payload(sentinel), state_dict={}), evil)
-    with pytest.raises(UnsafeCheckpointError,
-                       match='is not a plain checkpoint'):
+    with pytest.raises(
+            UnsafeCheckpointError, match='is not a plain checkpoint'):
         find_resumable_checkpoint(work)
     assert not osp.exists(sentinel)
 
@@ -129,6 +128,6 @@ def test_unfinished_writes_are_removed(tmp_path, logs):
         open(osp.join(work, name), 'wb').write(b'half')
     open(osp.join(work, '.mine.tmp'), 'w').write('not ours')
     assert find_resumable_checkpoint(work) == latest
-    assert sorted(os.listdir(work)) == [
-        '.mine.tmp', 'iter_2.pth', 'last_checkpoint']
+    assert sorted(
+        os.listdir(work)) == ['.mine.tmp', 'iter_2.pth', 'last_checkpoint']
     assert len(logs) == 2 and 'unfinished checkpoint write' in logs[0]
