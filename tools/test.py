@@ -3,7 +3,8 @@
 SegGAN checkpoints test exactly like DeepLabV3: only the segmentor runs.
 
 Example:
-    python tools/test.py configs/seggan_toy.py work_dirs/seggan_toy/iter_600.pth
+    python tools/test.py configs/seggan_toy.py \
+        work_dirs/seggan_toy/iter_600.pth
 """
 import argparse
 import warnings

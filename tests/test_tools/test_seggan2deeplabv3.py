@@ -22,7 +22,8 @@ def seggan_ckpt(tmp_path):
     model.init_weights()
     path = str(tmp_path / 'seggan.pth')
     torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(iter=4, dataset_meta=dict(classes=list('abcdef')))),
+                    meta=dict(iter=4,
+                              dataset_meta=dict(classes=list('abcdef')))),
                path)
     return path
 

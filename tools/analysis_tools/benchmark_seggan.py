@@ -12,7 +12,8 @@ Examples:
     python tools/analysis_tools/benchmark_seggan.py configs/seggan_toy.py
     python tools/analysis_tools/benchmark_seggan.py configs/seggan_voc.py \
         --crop 256 256 --batch 2 --iters 5
-    python tools/analysis_tools/benchmark_seggan.py CONFIG --gen-widths 16 32 64
+    python tools/analysis_tools/benchmark_seggan.py CONFIG \
+        --gen-widths 16 32 64
 """
 import argparse
 import copy
@@ -48,15 +49,17 @@ def parse_args():
     parser.add_argument('--gen-widths', type=int, nargs='+', default=None,
                         help='also time phase 2 for these G/D base widths')
     parser.add_argument('--json', help='write the results here as well')
-    parser.add_argument('--stage', choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument('--stage', choices=STAGES + ('timing', ),
+                        help=argparse.SUPPRESS)
     parser.add_argument('--width', type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def build(args):
+def build(args, stage=None):
     import mmseg_seggan  # noqa: F401
     import torch
     from mmengine.config import Config
+    stage = stage or args.stage
     from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
     cfg = Config.fromfile(args.config)
@@ -71,19 +74,19 @@ def build(args):
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     num_classes = model_cfg.decode_head.num_classes
     torch.manual_seed(0)
-    if args.stage == 'infer_plain':
+    if stage == 'infer_plain':
         plain = {k: v for k, v in model_cfg.items() if k not in GAN_KEYS}
         plain['type'] = 'EncoderDecoder'
         model = MODELS.build(plain)
     else:
-        if args.stage == 'ce':
+        if stage == 'ce':
             model_cfg.update(content_weight=0.0, adv_weight=0.0)
-        model_cfg['phase'] = 1 if args.stage == 'phase1' else 2
+        model_cfg['phase'] = 1 if stage == 'phase1' else 2
         model = MODELS.build(model_cfg)
     model.init_weights()
     model.to(device)
     optim = None
-    if args.stage in ('ce', 'phase2', 'phase1'):
+    if stage in ('ce', 'phase2', 'phase1'):
         ow = dict(cfg.optim_wrapper)
         optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
             dict(type=ow.pop('constructor'), optim_wrapper_cfg=ow))(model)
@@ -108,17 +111,9 @@ def make_batch(n, size, num_classes):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def run_stage(args):
-    """Time one stage in this process; print a JSON line."""
+def make_step(stage, model, optim, batch):
     import torch
-    model, optim, batch, device, size = build(args)
-    cuda = device.startswith('cuda')
-
-    def sync():
-        if cuda:
-            torch.cuda.synchronize()
-
-    if args.stage.startswith('infer'):
+    if stage.startswith('infer'):
         model.eval()
 
         def step():
@@ -129,6 +124,47 @@ def run_stage(args):
 
         def step():
             model.train_step(batch, optim)
+
+    return step
+
+
+def run_timing(args):
+    """All stages in one process, timed round-robin.
+
+    Interleaving makes the ratios robust to other load on the machine: each
+    round times every stage once, so a slow spell hits all of them.
+    """
+    import torch
+    steps, device = {}, None
+    for stage in STAGES:
+        model, optim, batch, device, _ = build(args, stage)
+        steps[stage] = make_step(stage, model, optim, batch)
+    sync = torch.cuda.synchronize if device.startswith('cuda') else (
+        lambda: None)
+    times = {s: [] for s in STAGES}
+    for r in range(args.warmup + args.iters):
+        for stage, step in steps.items():
+            t0 = time.perf_counter()
+            step()
+            sync()
+            if r >= args.warmup:
+                times[stage].append(time.perf_counter() - t0)
+    print('RESULT ' + json.dumps(
+        {s: dict(median_s=statistics.median(t), mean_s=statistics.mean(t),
+                 min_s=min(t)) for s, t in times.items()}))
+
+
+def run_stage(args):
+    """Peak memory (and a standalone timing) of one stage; a JSON line."""
+    import torch
+    model, optim, batch, device, size = build(args)
+    cuda = device.startswith('cuda')
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
+    step = make_step(args.stage, model, optim, batch)
 
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -149,8 +185,8 @@ def run_stage(args):
              size=list(size), batch=len(batch['inputs']),
              median_s=statistics.median(times), mean_s=statistics.mean(times),
              peak_mib=peak,
-             step_mib=peak - (0 if cuda else rss_before), memory='cuda_max_allocated' if cuda else
-             'peak_rss')))
+             step_mib=peak - (0 if cuda else rss_before),
+             memory='cuda_max_allocated' if cuda else 'peak_rss')))
 
 
 def _current_rss_mib() -> float:
@@ -180,15 +216,23 @@ def spawn(args, stage, width=None):
 
 def main():
     args = parse_args()
+    if args.stage == 'timing':
+        run_timing(args)
+        return
     if args.stage:
         run_stage(args)
         return
     results = {s: spawn(args, s) for s in STAGES}
+    timing = spawn(args, 'timing')
+    for s in STAGES:  # the interleaved timings are the ones reported
+        results[s]['standalone_median_s'] = results[s]['median_s']
+        results[s].update(timing[s])
     first = results['ce']
     print(f'\nSegGAN benchmark: {args.config}\n'
           f'device={first["device"]}  batch={first["batch"]}  '
           f'crop={first["size"][0]}x{first["size"][1]}  '
-          f'iters={args.iters} (after {args.warmup} warm-up)\n')
+          f'iters={args.iters} (after {args.warmup} warm-up), stages timed '
+          'round-robin in one process; memory from one process per stage\n')
     mem = 'peak MiB (' + first['memory'] + ')'
     print(f'{"stage":<28}{"median s/it":>12}{mem:>32}{"of it, steps":>14}')
     names = dict(ce='CE-only step (control)', phase2='SegGAN phase-2 step',

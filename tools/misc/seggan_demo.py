@@ -1,4 +1,4 @@
-"""The README's demo: baseline -> SegGAN (phase 1 + 2) -> CE-only control -> test.
+"""The README's demo: baseline, SegGAN (phase 1 + 2), CE-only control, test.
 
 Runs the package's own tools on the generated ToyScenes, so a new user sees
 the whole pipeline without downloading anything, and prints a table of
@@ -19,8 +19,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE = 'configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-96x128.py'
 SEGGAN = 'configs/seggan_toy.py'
-CONTROL = ('configs/seggan/'
-           'seggan-finetune-control_deeplabv3_r18-d16_1xb8-300it_toy-96x128.py')
+CONTROL = ('configs/seggan/seggan-finetune-control_'
+           'deeplabv3_r18-d16_1xb8-300it_toy-96x128.py')
 
 
 def parse_args():
