@@ -1,4 +1,4 @@
-"""One optimizer per network for SegGAN: segmentor, generator, discriminator."""
+"""One optimizer per network: segmentor, generator and discriminator."""
 from typing import Optional
 
 import torch.nn as nn
