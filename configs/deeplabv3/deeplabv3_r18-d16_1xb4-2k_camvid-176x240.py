@@ -2,9 +2,9 @@
 # 240x180 images, 176x240 crops, batch 4, Adam 1e-3 poly, 2000 iterations
 # from scratch (no downloads).
 _base_ = [
-    '../_base_/models/deeplabv3_r18-d16.py',
-    '../_base_/datasets/camvid.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_20k.py'
+    '../_base_/models/deeplabv3_r18-d16.py', '../_base_/datasets/camvid.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_20k.py'
 ]
 custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)
 crop_size = (176, 240)
@@ -20,15 +20,24 @@ optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), eps=1e-8))
 max_iters = 2000
 param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters,
-         by_epoch=False)
+    dict(
+        type='PolyLR',
+        eta_min=1e-5,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=500)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
-                    max_keep_ckpts=2, save_last=True),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=2,
+        save_last=True),
     # Fails before the first iteration if a head's num_classes is not 11.
     num_classes_check=dict(type='NumClassesCheckHook'))
 env_cfg = dict(cudnn_benchmark=False)

@@ -5,7 +5,8 @@
 _base_ = [
     '../_base_/models/deeplabv3_r18-d16.py',
     '../_base_/datasets/stanford_background.py',
-    'mmseg::_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_20k.py'
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_20k.py'
 ]
 custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)
 crop_size = (176, 240)
@@ -21,15 +22,24 @@ optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), eps=1e-8))
 max_iters = 2000
 param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters,
-         by_epoch=False)
+    dict(
+        type='PolyLR',
+        eta_min=1e-5,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=500)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
-                    max_keep_ckpts=2, save_last=True),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=500,
+        max_keep_ckpts=2,
+        save_last=True),
     # Fails before the first iteration if a head's num_classes is not 8.
     num_classes_check=dict(type='NumClassesCheckHook'))
 env_cfg = dict(cudnn_benchmark=False)

@@ -65,7 +65,7 @@ train_dataloader = dict(
     batch_size=2,
     dataset=dict(type='ConcatDataset', datasets=[dataset_train, dataset_aug]))
 val_dataloader = dict(
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 pipeline=test_pipeline))
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 default_hooks = dict(num_classes_check=dict(type='NumClassesCheckHook'))

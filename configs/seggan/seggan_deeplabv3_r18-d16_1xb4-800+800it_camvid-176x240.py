@@ -14,6 +14,5 @@ log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters + finetune_iters, val_interval=400)
-default_hooks = dict(
-    checkpoint=dict(interval=400))
+default_hooks = dict(checkpoint=dict(interval=400))
 custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]

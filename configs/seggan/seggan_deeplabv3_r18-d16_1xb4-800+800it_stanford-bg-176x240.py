@@ -1,6 +1,6 @@
-# SegGAN on Stanford Background, both phases in one run: iterations [0, 800) pre-train
-# G and D on ground-truth masks, [800, 1600) fine-tune the segmentor through
-# the frozen GAN (Adam 1e-4). Start from the baseline:
+# SegGAN on Stanford Background, both phases in one run: iterations
+# [0, 800) pre-train G and D on ground-truth masks, [800, 1600) fine-tune
+# the segmentor through the frozen GAN (Adam 1e-4). Start from the baseline:
 #   --cfg-options load_from=work_dirs/<baseline>/iter_2000.pth
 _base_ = [
     '../deeplabv3/deeplabv3_r18-d16_1xb4-2k_stanford-bg-176x240.py',
@@ -14,6 +14,5 @@ log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters + finetune_iters, val_interval=400)
-default_hooks = dict(
-    checkpoint=dict(interval=400))
+default_hooks = dict(checkpoint=dict(interval=400))
 custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]

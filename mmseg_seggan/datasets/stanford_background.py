@@ -243,14 +243,17 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         orphans: List[str] = []
         if self.ann_file:
             check_split_file(self.ann_file, name)
-            ids = [i[:-len(sfx)] if i.endswith(sfx) else i
-                   for i in read_split_file(self.ann_file)]
+            ids = [
+                i[:-len(sfx)] if i.endswith(sfx) else i
+                for i in read_split_file(self.ann_file)
+            ]
             source = f'split file {self.ann_file}'
             seed = read_split_seed(self.ann_file)
             print_log(
                 f'{name}: {len(ids)} samples from {self.ann_file}' +
                 (f' (seed={seed})' if seed is not None else '') +
-                f', {fmt} labels', logger='current')
+                f', {fmt} labels',
+                logger='current')
         elif self.split:
             check_not_empty(image_ids, name, f'{img_dir} (*{sfx})')
             train, test = stanford_split(image_ids, self.split_seed,
@@ -261,8 +264,10 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
             ids = image_ids
             source = f'{img_dir} (files ending with {sfx!r})'
             known = set(image_ids)
-            orphans = [osp.join(ann_dir, f) for i, f in label_of.items()
-                       if i not in known]
+            orphans = [
+                osp.join(ann_dir, f) for i, f in label_of.items()
+                if i not in known
+            ]
         check_not_empty(ids, name, source)
         data_list = []
         for i in ids:
@@ -314,8 +319,8 @@ def convert_stanford_background(raw_dir: str,
             'converter never writes into the raw data. Fix: choose another '
             'OUT_DIR, e.g. data/stanford_bg.')
     check_data_root(raw_dir, name, STANFORD_LAYOUT)
-    img_dir, label_dir = osp.join(raw_dir, 'images'), osp.join(
-        raw_dir, 'labels')
+    img_dir, label_dir = osp.join(raw_dir,
+                                  'images'), osp.join(raw_dir, 'labels')
     check_dir(img_dir, name, 'image folder', STANFORD_LAYOUT)
     check_dir(label_dir, name, 'label folder', STANFORD_LAYOUT)
     ids = sorted(f[:-4] for f in os.listdir(img_dir) if f.endswith('.jpg'))
@@ -329,9 +334,9 @@ def convert_stanford_background(raw_dir: str,
     ]
     check_not_empty(samples, name, f'{img_dir} (*.jpg)')
     known = set(ids)
-    check_pairs(samples, name,
-                [osp.join(label_dir, f) for i, f in regions.items()
-                 if i not in known])
+    check_pairs(
+        samples, name,
+        [osp.join(label_dir, f) for i, f in regions.items() if i not in known])
     train, test = stanford_split(ids, seed, num_train)
 
     masks = {}

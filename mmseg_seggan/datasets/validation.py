@@ -1,4 +1,4 @@
-"""Checks shared by the package's datasets: fail early, name the file, say the fix.
+"""Dataset checks: fail early, name the file, say the fix.
 
 A broken data set should stop a run at dataset construction (layout, pairing,
 empty split) or, at the latest, when the faulty sample is loaded (corrupt
@@ -16,7 +16,7 @@ so callers may catch either.
 
     __init__ ─> BaseSegDataset.__init__ ─> full_init ─> load_data_list
                                                          ├─ check_data_root
-                                                         ├─ check_dir (images, masks)
+                                                         ├─ check_dir
                                                          ├─ check_split_file
                                                          ├─ mmseg's own listing
                                                          ├─ check_not_empty
@@ -93,7 +93,8 @@ def _override_hint(key: str = 'data_root') -> str:
             'test_dataloader.dataset.{k}=...').format(k=key)
 
 
-def check_data_root(data_root: Optional[str], dataset: str,
+def check_data_root(data_root: Optional[str],
+                    dataset: str,
                     layout: str = '') -> None:
     """Raise if ``data_root`` is not a folder, showing the expected layout.
 
@@ -206,8 +207,8 @@ def list_files(folder: str, suffix: str) -> List[str]:
         rel_root = osp.relpath(root, folder)
         for name in files:
             if name.endswith(suffix):
-                found.append(
-                    name if rel_root == '.' else osp.join(rel_root, name))
+                found.append(name if rel_root ==
+                             '.' else osp.join(rel_root, name))
     return sorted(found)
 
 
@@ -225,17 +226,22 @@ def check_pairs(data_list: Sequence[dict],
     Raises:
         UnpairedSamplesError: Listing the names on each side.
     """
-    no_image = [d['img_path'] for d in data_list
-                if not osp.isfile(d['img_path'])]
-    no_mask = [d['img_path'] for d in data_list
-               if d.get('seg_map_path') and not osp.isfile(d['seg_map_path'])]
+    no_image = [
+        d['img_path'] for d in data_list if not osp.isfile(d['img_path'])
+    ]
+    no_mask = [
+        d['img_path'] for d in data_list
+        if d.get('seg_map_path') and not osp.isfile(d['seg_map_path'])
+    ]
     orphan_masks = list(orphan_masks)
     if not (no_image or no_mask or orphan_masks):
         return
     parts = []
     if no_mask:
-        expected = [d['seg_map_path'] for d in data_list
-                    if d['img_path'] in set(no_mask)]
+        unpaired = set(no_mask)
+        expected = [
+            d['seg_map_path'] for d in data_list if d['img_path'] in unpaired
+        ]
         parts.append(f'{len(no_mask)} image(s) without a mask: '
                      f'{format_names(no_mask)} (expected: '
                      f'{format_names(expected, 3)})')
@@ -287,8 +293,8 @@ def check_label_values(seg_map: np.ndarray,
         if not keep.any():
             return
         bad, bad_counts = values[keep], value_counts[keep]
-    found = ', '.join(f'{v} ({c} px)' for v, c in zip(bad.tolist(),
-                                                       bad_counts.tolist()))
+    found = ', '.join(f'{v} ({c} px)'
+                      for v, c in zip(bad.tolist(), bad_counts.tolist()))
     names = f' ({", ".join(classes)})' if classes else ''
     raise LabelValueError(
         f'Mask {path} holds label value(s) {found}, outside the '
@@ -387,8 +393,9 @@ class CheckedDatasetMixin:
 
         from .transforms import CheckLabelRange, LoadCheckedAnnotations
         transforms = self.pipeline.transforms
-        if any(isinstance(t, (CheckLabelRange, LoadCheckedAnnotations))
-               for t in transforms):
+        if any(
+                isinstance(t, (CheckLabelRange, LoadCheckedAnnotations))
+                for t in transforms):
             return
         for i, t in enumerate(transforms):
             if isinstance(t, LoadAnnotations):

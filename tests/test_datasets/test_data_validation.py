@@ -61,7 +61,7 @@ def test_check_pairs_and_format_names(tmp_path):
     with pytest.raises(UnpairedSamplesError, match='a.jpg.*expected.*a.png'):
         check_pairs(infos, 'X')
     names = [f'n{i}' for i in range(25)]
-    assert format_names(names) .endswith('n9, ... (25 in all)')
+    assert format_names(names).endswith('n9, ... (25 in all)')
     assert format_names(names[:2]) == 'n0, n1'
 
 

@@ -87,9 +87,10 @@ def test_voc_configs_follow_the_paper(path):
     cfg = _load(path)
     assert cfg.train_dataloader.batch_size == 2  # x 4 GPUs = 8
     assert cfg.data_root == 'data/VOCdevkit/VOC2012'
-    assert [d.data_prefix.seg_map_path for d in
-            cfg.train_dataloader.dataset.datasets] == [
-                'SegmentationClass', 'SegmentationClassAug']
+    assert [
+        d.data_prefix.seg_map_path
+        for d in cfg.train_dataloader.dataset.datasets
+    ] == ['SegmentationClass', 'SegmentationClassAug']
     if cfg.model.type == 'SegGAN':
         assert (cfg.gan_iters, cfg.finetune_iters) == (20000, 20000)
         assert cfg.load_from.startswith('https://download.openmmlab.com/')

@@ -13,12 +13,9 @@ from mmseg_seggan.datasets import (StanfordBackgroundDataset,
                                    read_regions_txt, stanford_split)
 from mmseg_seggan.datasets.transforms import (LoadCheckedAnnotations,
                                               LoadCheckedImageFromFile)
-from mmseg_seggan.datasets.validation import (CorruptImageError,
-                                              DataRootNotFoundError,
-                                              EmptySplitError, LabelShapeError,
-                                              LabelValueError,
-                                              RegionsFormatError,
-                                              UnpairedSamplesError)
+from mmseg_seggan.datasets.validation import (
+    CorruptImageError, DataRootNotFoundError, EmptySplitError, LabelShapeError,
+    LabelValueError, RegionsFormatError, UnpairedSamplesError)
 
 IDS = sorted(STANFORD_SIZES)
 
@@ -29,14 +26,17 @@ def _pipeline():
 
 def _names(ds):
     """Image file names of a dataset (from its list, loading nothing)."""
-    return [osp.basename(ds.get_data_info(i)['img_path'])
-            for i in range(len(ds))]
+    return [
+        osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))
+    ]
 
 
 def _dataset(root, **kwargs):
     # serialize_data=False: skips mmengine's gc.collect() (0.3 s a dataset).
     return StanfordBackgroundDataset(
-        data_root=str(root), pipeline=_pipeline(), serialize_data=False,
+        data_root=str(root),
+        pipeline=_pipeline(),
+        serialize_data=False,
         **kwargs)
 
 
@@ -124,15 +124,15 @@ def test_converter_writes_masks_images_and_seeded_splits(raw, tmp_path):
     root, truth = raw
     before = snapshot(str(root))
     out = tmp_path / 'out'
-    info = convert_stanford_background(str(root), str(out), seed=5,
-                                       num_train=4)
+    info = convert_stanford_background(
+        str(root), str(out), seed=5, num_train=4)
     assert (info['num_images'], info['num_train'], info['num_test']) == \
         (6, 4, 2)
-    assert info['ignored_pixels'] == sum(int((m == -1).sum())
-                                         for m in truth.values())
+    assert info['ignored_pixels'] == sum(
+        int((m == -1).sum()) for m in truth.values())
     for i, mat in truth.items():
-        png = cv2.imread(str(out / 'labels' / (i + '.png')),
-                         cv2.IMREAD_UNCHANGED)
+        png = cv2.imread(
+            str(out / 'labels' / (i + '.png')), cv2.IMREAD_UNCHANGED)
         assert png.dtype == np.uint8
         np.testing.assert_array_equal(png, expected_mask(mat))
         assert (out / 'images' / (i + '.jpg')).read_bytes() == \
@@ -160,17 +160,17 @@ def test_converter_cli(raw, tmp_path):
 def test_converter_refuses_to_write_into_raw(raw):
     root, _ = raw
     with pytest.raises(ValueError, match='never writes into the raw data'):
-        convert_stanford_background(str(root), str(root / 'converted'),
-                                    num_train=4)
+        convert_stanford_background(
+            str(root), str(root / 'converted'), num_train=4)
 
 
 def test_converter_names_label_of_wrong_shape(raw, tmp_path):
     root, truth = raw
-    write_regions(str(root / 'labels' / '0000051.regions.txt'),
-                  truth['0000051'][:, :31])
+    write_regions(
+        str(root / 'labels' / '0000051.regions.txt'), truth['0000051'][:, :31])
     with pytest.raises(LabelShapeError) as e:
-        convert_stanford_background(str(root), str(tmp_path / 'o'),
-                                    num_train=4)
+        convert_stanford_background(
+            str(root), str(tmp_path / 'o'), num_train=4)
     msg = str(e.value)
     assert '0000051.regions.txt' in msg and '24x31' in msg and '24x32' in msg
     assert not (tmp_path / 'o').exists()  # nothing written on bad data
@@ -181,8 +181,8 @@ def test_converter_lists_unpaired(raw, tmp_path):
     os.remove(root / 'labels' / '1000001.regions.txt')
     os.remove(root / 'images' / '6000345.jpg')
     with pytest.raises(UnpairedSamplesError) as e:
-        convert_stanford_background(str(root), str(tmp_path / 'o'),
-                                    num_train=4)
+        convert_stanford_background(
+            str(root), str(tmp_path / 'o'), num_train=4)
     msg = str(e.value)
     assert '1000001.jpg' in msg and '6000345.regions.txt' in msg
 

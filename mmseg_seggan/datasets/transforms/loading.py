@@ -153,8 +153,8 @@ class LoadCheckedAnnotations(LoadAnnotations):
             else results.get('ignore_index', 255)
         if is_regions_file(path):
             num_classes = self.num_classes or results.get('num_classes')
-            seg = read_regions_txt(path, num_classes=num_classes,
-                                   ignore_index=ignore_index)
+            seg = read_regions_txt(
+                path, num_classes=num_classes, ignore_index=ignore_index)
         else:
             data = _read_bytes(path, 'Mask', self.backend_args)
             check_image_bytes(data, path)

@@ -18,8 +18,8 @@ def model_num_classes(model) -> List[Tuple[str, int]]:
     found = []
     head = getattr(model, 'decode_head', None)
     if head is not None and hasattr(_unwrap(head), 'num_classes'):
-        found.append(('model.decode_head.num_classes',
-                      _unwrap(head).num_classes))
+        found.append(
+            ('model.decode_head.num_classes', _unwrap(head).num_classes))
     aux = getattr(model, 'auxiliary_head', None)
     if aux is not None:
         aux = _unwrap(aux)
@@ -44,7 +44,8 @@ class NumClassesCheckHook(Hook):
 
     Put it in ``default_hooks`` (a dict merged through config
     inheritance, so derived configs that replace ``custom_hooks`` keep it):
-    ``default_hooks = dict(num_classes_check=dict(type='NumClassesCheckHook'))``.
+    ``default_hooks = dict(
+    num_classes_check=dict(type='NumClassesCheckHook'))``.
     """
     priority = 'VERY_HIGH'
 

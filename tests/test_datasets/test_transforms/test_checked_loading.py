@@ -51,23 +51,29 @@ def _load_mask(tmp_path, mask, **kwargs):
 
 def test_load_annotations_label_map_and_reduce_zero_label(tmp_path):
     mask = np.array([[0, 1, 2], [3, 255, 1]], np.uint8)
-    _, res = _load_mask(tmp_path, mask, label_map={2: 0, 3: 255},
-                        reduce_zero_label=False, num_classes=2)
+    _, res = _load_mask(
+        tmp_path,
+        mask,
+        label_map={
+            2: 0,
+            3: 255
+        },
+        reduce_zero_label=False,
+        num_classes=2)
     out = LoadCheckedAnnotations()(res)['gt_seg_map']
     np.testing.assert_array_equal(out, [[0, 1, 0], [255, 255, 1]])
-    _, res = _load_mask(tmp_path, mask, reduce_zero_label=True,
-                        num_classes=3)
+    _, res = _load_mask(tmp_path, mask, reduce_zero_label=True, num_classes=3)
     out = LoadCheckedAnnotations()(res)['gt_seg_map']
     np.testing.assert_array_equal(out, [[255, 0, 1], [2, 255, 0]])
 
 
 def test_load_annotations_explicit_num_classes(tmp_path):
-    _, res = _load_mask(tmp_path, np.array([[0, 4]], np.uint8),
-                        reduce_zero_label=False)
+    _, res = _load_mask(
+        tmp_path, np.array([[0, 4]], np.uint8), reduce_zero_label=False)
     with pytest.raises(LabelValueError, match='4 \\(1 px\\)'):
         LoadCheckedAnnotations(num_classes=4)(res)
-    _, res = _load_mask(tmp_path, np.array([[0, 4]], np.uint8),
-                        reduce_zero_label=False)
+    _, res = _load_mask(
+        tmp_path, np.array([[0, 4]], np.uint8), reduce_zero_label=False)
     LoadCheckedAnnotations(num_classes=4, ignore_index=4)(res)
 
 
@@ -80,8 +86,8 @@ def test_sixteen_bit_mask_values_do_not_wrap(tmp_path):
 
 
 def test_check_label_range():
-    res = dict(gt_seg_map=np.array([[0, 7, 255]], np.uint8),
-               seg_map_path='a.png')
+    res = dict(
+        gt_seg_map=np.array([[0, 7, 255]], np.uint8), seg_map_path='a.png')
     CheckLabelRange(num_classes=8)(res)
     res['gt_seg_map'][0, 0] = 9
     with pytest.raises(LabelValueError, match='a.png.*9'):

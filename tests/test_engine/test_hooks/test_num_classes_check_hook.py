@@ -1,4 +1,4 @@
-"""NumClassesCheckHook: model heads vs dataset classes, before any iteration."""
+"""NumClassesCheckHook: model heads vs dataset classes, before iteration 1."""
 from types import SimpleNamespace
 
 import pytest
@@ -29,10 +29,12 @@ class _Segmentor(nn.Module):
 
 
 def _runner(model, classes):
-    loader = SimpleNamespace(dataset=SimpleNamespace(
-        metainfo=dict(classes=classes)))
+    loader = SimpleNamespace(
+        dataset=SimpleNamespace(metainfo=dict(classes=classes)))
     return SimpleNamespace(
-        model=model, train_dataloader=loader, val_dataloader=loader,
+        model=model,
+        train_dataloader=loader,
+        val_dataloader=loader,
         test_dataloader=loader)
 
 
@@ -59,8 +61,9 @@ def test_decode_head_mismatch_names_key_and_both_numbers():
 
 def test_auxiliary_head_mismatch_in_test():
     runner = _runner(_Segmentor(11, 19), CLASSES)
-    with pytest.raises(NumClassesMismatchError,
-                       match='auxiliary_head.num_classes=19.*test_dataloader'):
+    with pytest.raises(
+            NumClassesMismatchError,
+            match='auxiliary_head.num_classes=19.*test_dataloader'):
         NumClassesCheckHook().before_test(runner)
 
 
