@@ -67,6 +67,8 @@ class GANView:
         pred: (N, H, W) argmax of ``logits``.
         fake_pred: G(prob), the reconstruction from the soft prediction.
         fake_hard: G(one_hot(pred)), from the hard prediction.
+        fake_null: G(uniform 1/C), what G paints knowing nothing: a
+            per-image reference of how hard the image is to paint.
         gt: (N, H, W) ground truth on the grid (``ignore_index`` on ignored
             and padded pixels), or None without annotations.
         fake_gt: G(one_hot(gt)), or None.
@@ -83,6 +85,7 @@ class GANView:
     pred: Tensor
     fake_pred: Tensor
     fake_hard: Tensor
+    fake_null: Tensor
     gt: Optional[Tensor]
     fake_gt: Optional[Tensor]
     d_pred: Tensor
@@ -162,6 +165,7 @@ def gan_view(model: torch.nn.Module,
     fake_pred = gen(prob)
     hard = model._one_hot(pred)
     fake_hard = gen(hard)
+    fake_null = gen(torch.full_like(prob, 1.0 / prob.shape[1]))
     gt = fake_gt = d_gt = None
     if with_gt and all('gt_sem_seg' in s for s in samples):
         gt = torch.stack([_gt_on_grid(s, size, ignore_index) for s in samples])
@@ -179,6 +183,7 @@ def gan_view(model: torch.nn.Module,
         pred=pred,
         fake_pred=fake_pred,
         fake_hard=fake_hard,
+        fake_null=fake_null,
         gt=gt,
         fake_gt=fake_gt,
         d_pred=_disc_logit(disc, fake_pred, prob),
@@ -207,7 +212,8 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
 
     Keys (means over the image's non-padded pixels, ``*_valid`` over its
     labelled pixels): ``err_pred`` (G(soft prediction) vs image),
-    ``err_hard`` (G(one-hot prediction)), ``entropy``, ``d_pred`` (mean D
+    ``err_hard`` (G(one-hot prediction)), ``err_null`` (G(uniform mask)),
+    ``entropy``, ``d_pred`` (mean D
     logit of G(prediction)); with GT also ``err_gt`` (G(one-hot GT)),
     ``err_pred_valid``, ``err_hard_valid``, ``d_gt``, ``disagree`` (share
     of labelled pixels where prediction and GT differ).
@@ -220,6 +226,7 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
     """
     e_pred = pixel_error(view.fake_pred, view.image)
     e_hard = pixel_error(view.fake_hard, view.image)
+    e_null = pixel_error(view.fake_null, view.image)
     ent = pixel_entropy(view.prob)
     e_gt = None if view.gt is None else pixel_error(view.fake_gt, view.image)
     out = []
@@ -228,6 +235,7 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
         rec = dict(
             err_pred=_masked_mean(e_pred[i], r),
             err_hard=_masked_mean(e_hard[i], r),
+            err_null=_masked_mean(e_null[i], r),
             entropy=_masked_mean(ent[i], r),
             d_pred=float(view.d_pred[i]))
         if e_gt is not None:
@@ -253,6 +261,10 @@ PREDICT_SCORES: Dict[str, Callable[[dict], float]] = {
     # ... relative to the same G's error from the hard prediction: G paints
     # a confident, correct mask as well as its one-hot version.
     'recon_ratio': lambda s: _log_ratio(s['err_pred'], s['err_hard']),
+    # ... relative to G's error from an uninformative (uniform) mask: the
+    # share of the image the mask explains, insensitive to how hard the
+    # image is to paint at all.
+    'recon_gain': lambda s: _log_ratio(s['err_pred'], s['err_null']),
     # D's opinion of G(prediction): does the painting look real?
     'disc': lambda s: s['d_pred'],
     # Trivial baseline: the segmentor's own uncertainty.
@@ -265,6 +277,8 @@ AUDIT_SCORES: Dict[str, Callable[[dict], float]] = {
     'audit_ratio': lambda s: _log_ratio(s['err_gt'], s['err_hard_valid']),
     # Raw G error from the GT.
     'audit_recon': lambda s: -math.log(s['err_gt'] + _EPS),
+    # Difference instead of ratio to the prediction's error.
+    'audit_diff': lambda s: s['err_hard_valid'] - s['err_gt'],
     'audit_disc': lambda s: s['d_gt'],
     # Trivial baseline without G: GT that disagrees with the prediction.
     'disagreement': lambda s: -s['disagree'],
