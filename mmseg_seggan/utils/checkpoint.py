@@ -132,8 +132,10 @@ def load_checkpoint_file(filename: str,
             f'{filename} is truncated or corrupt, or not a checkpoint at all '
             f'({detail}). Use an earlier checkpoint, or re-download / '
             're-train.') from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
-            OSError) as e:
+    except Exception as e:  # anything else means damaged bytes
+        # (RuntimeError from the zip reader, EOFError, KeyError/IndexError
+        # from a pickle stream that is garbage, ...). Nothing was run: the
+        # weights-only unpickler refuses callables before these can occur.
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise CorruptCheckpointError(
             f'{filename} is truncated or corrupt and cannot be loaded '

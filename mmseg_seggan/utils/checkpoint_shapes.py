@@ -22,6 +22,7 @@ from torch.nn.parameter import UninitializedParameter
 from .checkpoint import CheckpointError, last_loaded_checkpoint_file
 
 Mismatch = Tuple[str, tuple, tuple]
+_MAX_LINES = 12  # of mismatches listed in an error
 
 
 class CheckpointShapeError(CheckpointError):
@@ -82,7 +83,9 @@ def check_state_dict_shapes(module: nn.Module, state_dict: Mapping) -> None:
     if not mismatches:
         return
     lines = '\n'.join(f'  {key}: checkpoint {list(c)} vs model {list(m)}'
-                      for key, c, m in mismatches)
+                      for key, c, m in mismatches[:_MAX_LINES])
+    if len(mismatches) > _MAX_LINES:
+        lines += f'\n  ... and {len(mismatches) - _MAX_LINES} more'
     source = last_loaded_checkpoint_file()
     source = f' (last checkpoint file read: {source})' if source else ''
     raise CheckpointShapeError(

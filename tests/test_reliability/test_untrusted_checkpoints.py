@@ -194,9 +194,10 @@ def test_payload_variants_never_run(variant, tmp_path):
     assert not osp.exists(sentinel)
 
 
-@pytest.mark.parametrize('content',
-                         [b'', b'not a checkpoint\n',
-                          bytes(range(256)) * 8])
+@pytest.mark.parametrize('content', [
+    b'', b'not a checkpoint\n', b'hello\n', b'{"state_dict": {}}',
+    bytes(range(256)) * 8
+])
 def test_garbage_files_are_named_as_corrupt(content, tmp_path):
     path = str(tmp_path / 'garbage.pth')
     with open(path, 'wb') as f:
@@ -261,6 +262,7 @@ def test_other_generator_width_names_parameter_and_shapes(
             r'\[4, \d+, \d, \d\]') as e:
         _load(path_kind, ckpt, tmp_path, monkeypatch, toy_root)
     assert 'generator.base_channels' in str(e.value)
+    assert 'more' in str(e.value)  # 33 mismatches: the first 12 listed
 
 
 def test_plain_deeplabv3_into_seggan_is_allowed(tmp_path, monkeypatch,
