@@ -136,7 +136,8 @@ def load_checkpoint_file(filename: str,
         # (RuntimeError from the zip reader, EOFError, KeyError/IndexError
         # from a pickle stream that is garbage, ...). Nothing was run: the
         # weights-only unpickler refuses callables before these can occur.
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        # torch's first sentence says what failed; the rest is advice.
+        first = str(e).splitlines()[0].split('. ')[0] if str(e) else ''
         raise CorruptCheckpointError(
             f'{filename} is truncated or corrupt and cannot be loaded '
             f'({type(e).__name__}: {first}). Use an earlier checkpoint '
