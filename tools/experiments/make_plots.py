@@ -1,0 +1,282 @@
+"""Plots of the reproduction protocol (``run_protocol.py``) for docs/.
+
+For each dataset run under ``WORK_ROOT/<dataset>`` this writes:
+
+- ``results_<dataset>_curves.png``: every loss term of every stage against
+  the iteration (baseline CE; phase 1 content, adversarial and D losses;
+  phase 2 CE, G's reconstruction error and the adversarial term, control
+  vs SegGAN, one line per seed);
+- ``results_<dataset>_per_class.png``: per-class IoU, baseline vs control
+  vs SegGAN (mean over seeds, error bars = sample std);
+- ``results_<dataset>_qualitative.png``: image | ground truth | baseline |
+  control | SegGAN | G(GT) | G(control) | G(SegGAN) on a few test images
+  (like the paper's Fig. 2/3; G is the frozen phase-1 generator).
+
+Example::
+
+    python tools/experiments/make_plots.py camvid stanford-bg
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import warnings
+from typing import Dict, List
+
+warnings.filterwarnings('ignore')
+
+import matplotlib  # noqa: E402
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+ARM_COLORS = {'baseline': '#7f7f7f', 'control': '#1f77b4', 'seggan': '#d62728'}
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """Per-iteration scalars of a training work dir (all its runs)."""
+    rows = []
+    for ts in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, ts, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                rows += [json.loads(line) for line in f if line.strip()]
+    rows = [r for r in rows if 'iter' in r and 'step' in r]
+    return sorted(
+        {r['iter']: r
+         for r in rows}.values(), key=lambda r: r['iter'])
+
+
+def _series(rows: List[dict], key: str, smooth: int = 3):
+    pts = [(r['iter'], r[key]) for r in rows if key in r]
+    if not pts:
+        return None, None
+    x, y = map(np.asarray, zip(*pts))
+    if smooth > 1 and len(y) > smooth:
+        y = np.convolve(y, np.ones(smooth) / smooth, mode='valid')
+        x = x[smooth - 1:]
+    return x, y
+
+
+def plot_curves(record: dict, out: str) -> None:
+    stages = record['stages']
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6))
+    ax = axes[0, 0]
+    rows = read_scalars(stages['baseline']['work_dir'])
+    for key, ls in (('decode.loss_ce', '-'), ('aux.loss_ce', ':')):
+        x, y = _series(rows, key)
+        if x is not None:
+            ax.plot(x, y, ls, color=ARM_COLORS['baseline'], label=key)
+    ax.set_title('Baseline: cross-entropy')
+    ax.legend(fontsize=7)
+    ax = axes[0, 1]
+    rows = read_scalars(stages['gan_pretrain']['work_dir'])
+    for key in ('loss_content', 'loss_adv', 'loss_d'):
+        x, y = _series(rows, key)
+        if x is not None:
+            ax.plot(x, y, label=key)
+    ax.set_yscale('log')
+    ax.set_title('Phase 1 (G, D on GT masks)')
+    ax.legend(fontsize=7)
+    ax = axes[0, 2]
+    x, y = _series(rows, 'recon_mse')
+    if x is not None:
+        ax.plot(x, y, color='k')
+    ax.set_title('Phase 1: recon MSE of G(GT)')
+    panels = [(axes[1, 0], 'decode.loss_ce', 'Phase 2: cross-entropy'),
+              (axes[1, 1], 'recon_mse', 'Phase 2: recon MSE of G(pred)'),
+              (axes[1, 2], 'loss_adv', 'Phase 2: adversarial term')]
+    for name, stage in sorted(stages.items()):
+        arm = name.split('_seed')[0]
+        if arm not in ('control', 'seggan'):
+            continue
+        rows = read_scalars(stage['work_dir'])
+        for ax, key, _ in panels:
+            x, y = _series(rows, key)
+            if x is not None:
+                ax.plot(
+                    x,
+                    y,
+                    color=ARM_COLORS[arm],
+                    alpha=0.7,
+                    lw=1,
+                    label=f'{arm} seed {stage["seed"]}')
+    for ax, _, title in panels:
+        ax.set_title(title)
+        ax.set_xlabel('iteration')
+    axes[1, 0].legend(fontsize=6)
+    axes[1, 2].text(
+        0.02,
+        0.02, 'weighted (x0.1); the control (weights 0) '
+        'logs no GAN terms',
+        transform=axes[1, 2].transAxes,
+        fontsize=6)
+    fig.suptitle(
+        f'{record["dataset"]}: training curves (moving average of '
+        '3 log points)',
+        fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=72)
+    plt.close(fig)
+
+
+def plot_per_class(record: dict, out: str) -> None:
+    s = record['summary']
+    arms = [a for a in ('baseline', 'control', 'seggan') if a in s]
+    classes = list(s[arms[0]]['per_class_IoU'])
+    x = np.arange(len(classes))
+    width = 0.8 / len(arms)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    for i, arm in enumerate(arms):
+        pc = s[arm]['per_class_IoU']
+        ax.bar(
+            x + (i - (len(arms) - 1) / 2) * width,
+            [pc[c]['mean'] for c in classes],
+            width,
+            yerr=[pc[c]['std'] for c in classes],
+            capsize=2,
+            color=ARM_COLORS[arm],
+            label=f'{arm} (n={pc[classes[0]]["n"]}): mIoU '
+            f'{s[arm]["mIoU"]["mean"]:.1f} ± {s[arm]["mIoU"]["std"]:.1f}')
+    ax.set_xticks(x)
+    ax.set_xticklabels(classes, rotation=30, ha='right', fontsize=8)
+    ax.set_ylabel('IoU (%)')
+    ax.set_title(
+        f'{record["dataset"]}: per-class IoU (mean ± std over '
+        'seeds)',
+        fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=72)
+    plt.close(fig)
+
+
+def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
+    """Predictions of each arm (seed of the first run) and G's paintings."""
+    import torch
+    import torch.nn.functional as F
+
+    import mmseg_seggan  # noqa: F401  (compat + safe checkpoint loading)
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+
+    stages = record['stages']
+    seed = record['seeds']['arms'][0]
+    cfg = Config.fromfile(stages[f'seggan_seed{seed}']['config_dump'])
+    model = MODELS.build(cfg.model)
+    model.set_phase(2)
+    model.eval()
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    palette = np.asarray(dataset.metainfo['palette'], dtype=np.uint8)
+    idx = np.linspace(0, len(dataset) - 1, num + 2)[1:-1].astype(int)
+    # One image at a time: resized test images may differ in size.
+    batches = [
+        model.data_preprocessor(pseudo_collate([dataset[int(i)]]), False)
+        for i in idx
+    ]
+    arms = (('baseline', 'baseline'), ('control', f'control_seed{seed}'),
+            ('seggan', f'seggan_seed{seed}'))
+    probs: Dict[str, list] = {arm: [] for arm, _ in arms}
+    gts, images = [], []
+    with torch.no_grad():
+        for arm, name in arms:
+            load_checkpoint(
+                model,
+                stages[name]['checkpoint'],
+                map_location='cpu',
+                strict=False,
+                logger='silent')
+            for data in batches:
+                metas = [s.metainfo for s in data['data_samples']]
+                probs[arm].append(
+                    model.encode_decode(data['inputs'], metas).softmax(1))
+        for data in batches:
+            h, w = data['inputs'].shape[-2:]
+            gt = data['data_samples'][0].gt_sem_seg.data[None].float()
+            gts.append(
+                F.interpolate(gt, size=(h, w), mode='nearest')[:, 0].long())
+            images.append(model._real_image(data['inputs']))
+        # G is frozen in phase 2: the SegGAN checkpoint holds the phase-1 G.
+        paint = {
+            'G(GT)': [model.generator(model._one_hot(g)) for g in gts],
+            'G(control)': [model.generator(p) for p in probs['control']],
+            'G(SegGAN)': [model.generator(p) for p in probs['seggan']],
+        }
+
+    rgb_inputs = cfg.model.data_preprocessor.get('bgr_to_rgb', False)
+
+    def to_rgb(ts):  # [-1, 1] (1, 3, H, W) tensors -> uint8 HWC RGB
+        out = []
+        for t in ts:
+            a = ((t[0].clamp(-1, 1) + 1) * 127.5).byte().permute(1, 2, 0)
+            a = a.numpy()
+            out.append(a if rgb_inputs else a[..., ::-1])
+        return out
+
+    def colour(labels):  # (1, H, W) label tensors -> palette colours
+        out = []
+        for lab in labels:
+            lab = lab[0].numpy()
+            rgb = np.zeros(lab.shape + (3, ), np.uint8)
+            valid = lab < len(palette)
+            rgb[valid] = palette[lab[valid]]
+            out.append(rgb)
+        return out
+
+    h, w = images[0].shape[-2:]
+    columns = [('image', to_rgb(images)), ('ground truth', colour(gts))]
+    columns += [(arm if arm != 'seggan' else 'SegGAN',
+                 colour([p.argmax(1) for p in ps]))
+                for arm, ps in probs.items()]
+    columns += [(k, to_rgb(v)) for k, v in paint.items()]
+    fig, axes = plt.subplots(
+        len(idx),
+        len(columns),
+        figsize=(1.6 * len(columns), 1.6 * len(idx) * h / w + 0.4))
+    axes = np.atleast_2d(axes)
+    for c, (title, imgs) in enumerate(columns):
+        for r in range(len(idx)):
+            axes[r, c].imshow(imgs[r])
+            axes[r, c].axis('off')
+        axes[0, c].set_title(title, fontsize=8)
+    fig.suptitle(
+        f'{record["dataset"]} test images: predictions (seed {seed}) '
+        'and the frozen G painting from masks',
+        fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+
+
+def main(argv=None) -> List[str]:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('datasets', nargs='+')
+    parser.add_argument('--work-root', default='work_dirs/protocol')
+    parser.add_argument('--out-dir', default='docs')
+    parser.add_argument('--num-images', type=int, default=3)
+    args = parser.parse_args(argv)
+    os.makedirs(args.out_dir, exist_ok=True)
+    written = []
+    for ds in args.datasets:
+        with open(osp.join(args.work_root, ds, 'protocol.json')) as f:
+            record = json.load(f)
+        base = osp.join(args.out_dir, f'results_{ds}')
+        plot_curves(record, base + '_curves.png')
+        plot_per_class(record, base + '_per_class.png')
+        plot_qualitative(record, base + '_qualitative.png', args.num_images)
+        written += [
+            base + s
+            for s in ('_curves.png', '_per_class.png', '_qualitative.png')
+        ]
+    for path in written:
+        print(f'{path}: {os.path.getsize(path) // 1024} KB')
+    return written
+
+
+if __name__ == '__main__':
+    main()

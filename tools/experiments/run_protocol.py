@@ -1,0 +1,483 @@
+"""Run the SegGAN reproduction protocol end to end, resumable stage by stage.
+
+Stages (each one skipped when its output exists, so a rerun resumes)::
+
+    baseline        tools/train.py BASELINE                -> iter_N.pth
+    baseline/test   tools/test.py  BASELINE iter_N.pth     -> metrics.json
+    gan_pretrain    tools/train.py GAN  load_from=baseline -> iter_G.pth
+                    (phase 1 only: baseline segmentor + trained G and D)
+    control_seedS   tools/train.py CONTROL  load_from=gan  -> iter_F.pth
+    seggan_seedS    tools/train.py FINETUNE load_from=gan  -> iter_F.pth
+    */test          tools/test.py  ...                     -> metrics.json
+    collect         summary.json + summary.md (mean +- std over seeds)
+
+Every stage runs the product's own command line (``tools/train.py`` and
+``tools/test.py``) in a subprocess. ``WORK_ROOT/<dataset>/protocol.json``
+records the versions, the hardware, the thread count and niceness, the
+seeds, every command with its wall time, the config dumps, checkpoints and
+metrics. Work dirs and checkpoints stay under ``WORK_ROOT`` (git-ignored).
+
+Example (the CPU protocol of ``docs/results.md``)::
+
+    python tools/experiments/run_protocol.py camvid
+    python tools/experiments/run_protocol.py stanford-bg
+
+Another dataset or schedule: give the four configs and overrides, e.g.
+``--baseline CFG --gan-pretrain CFG --finetune CFG --control CFG
+--baseline-iters 4 --cfg-options train_dataloader.dataset.data_root=DIR``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+EXP = 'configs/experiments'
+PRESETS = {
+    'camvid':
+    dict(
+        baseline=f'{EXP}/deeplabv3_r18-d16_1xb4-600it_camvid-120x160.py',
+        gan_pretrain=f'{EXP}/seggan-gan-pretrain_deeplabv3_r18-d16_1xb4-'
+        '300it_camvid-120x160.py',
+        finetune=f'{EXP}/seggan-finetune_deeplabv3_r18-d16_1xb4-150it_'
+        'camvid-120x160.py',
+        control=f'{EXP}/seggan-finetune-control_deeplabv3_r18-d16_1xb4-'
+        '150it_camvid-120x160.py'),
+    'stanford-bg':
+    dict(
+        baseline=f'{EXP}/deeplabv3_r18-d16_1xb4-600it_stanford-bg-120x160.py',
+        gan_pretrain=f'{EXP}/seggan-gan-pretrain_deeplabv3_r18-d16_1xb4-'
+        '300it_stanford-bg-120x160.py',
+        finetune=f'{EXP}/seggan-finetune_deeplabv3_r18-d16_1xb4-150it_'
+        'stanford-bg-120x160.py',
+        control=f'{EXP}/seggan-finetune-control_deeplabv3_r18-d16_1xb4-'
+        '150it_stanford-bg-120x160.py'),
+}
+ARMS = ('control', 'seggan')  # phase-2 arms; config keys control / finetune
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Baseline -> phase-1 GAN -> phase-2 arms (CE-only '
+        'control and SegGAN) x seeds -> test each -> summary.')
+    parser.add_argument(
+        'dataset',
+        help=f'name of the run ({", ".join(PRESETS)} pick their '
+        'configs; any other name needs all four config flags)')
+    parser.add_argument(
+        '--work-root',
+        default='work_dirs/protocol',
+        help='where the work dirs go (default %(default)s)')
+    for key in ('baseline', 'gan-pretrain', 'finetune', 'control'):
+        parser.add_argument(
+            f'--{key}',
+            help=f'{key} config (default: the '
+            'preset of the dataset)')
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='seeds of the phase-2 arms (default 0 1 2)')
+    parser.add_argument(
+        '--base-seed',
+        type=int,
+        default=0,
+        help='seed of the baseline and phase-1 runs')
+    parser.add_argument(
+        '--baseline-iters',
+        type=int,
+        help='override the baseline iterations (and its '
+        'PolyLR end)')
+    parser.add_argument(
+        '--gan-iters', type=int, help='override the phase-1 iterations')
+    parser.add_argument(
+        '--finetune-iters',
+        type=int,
+        help='override the phase-2 iterations of both arms')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='key=value overrides passed to every '
+        'train.py / test.py call')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP/MKL threads per run (default 1: on a '
+        'shared CPU two 1-thread runs beat one 2-thread run)')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='phase-2 runs in parallel (default 1)')
+    parser.add_argument(
+        '--nice',
+        type=int,
+        default=0,
+        help='niceness of the runs (default 0; on a shared '
+        'machine 5 keeps it responsive but starves the runs)')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print the commands, run nothing')
+    args = parser.parse_args(argv)
+    preset = PRESETS.get(args.dataset, {})
+    for key in ('baseline', 'gan_pretrain', 'finetune', 'control'):
+        if getattr(args, key) is None:
+            if key not in preset:
+                parser.error(f'dataset {args.dataset!r} has no preset: give '
+                             f'--{key.replace("_", "-")} CONFIG')
+            setattr(args, key, preset[key])
+    return args
+
+
+def max_iters_of(config: str, options: List[str]) -> int:
+    """``train_cfg.max_iters`` of a config after the CLI overrides."""
+    import mmseg_seggan  # noqa: F401  (mmcv-lite compat + registration)
+    from mmengine.config import Config, DictAction
+    cfg = Config.fromfile(config)
+    if options:
+        ns = argparse.Namespace()
+        DictAction(option_strings=[], dest='o')(None, ns, options)
+        cfg.merge_from_dict(ns.o)
+    return int(cfg.train_cfg.max_iters)
+
+
+def environment(args: argparse.Namespace) -> dict:
+    """Versions and hardware, for the record."""
+    import mmengine
+    import mmseg
+    import torch
+    cpu = platform.processor()
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = re.findall(r'model name\s*:\s*(.*)', f.read())
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(['git', 'rev-parse', 'HEAD'],
+                                cwd=REPO,
+                                capture_output=True,
+                                text=True).stdout.strip()
+    except OSError:
+        commit = ''
+    return dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        mmengine=mmengine.__version__,
+        mmseg=mmseg.__version__,
+        platform=platform.platform(),
+        cpu=cpu,
+        nproc=os.cpu_count(),
+        cuda=torch.cuda.is_available(),
+        git_commit=commit,
+        threads_per_run=args.threads,
+        jobs=args.jobs,
+        nice=args.nice)
+
+
+class Protocol:
+    """The stages of one dataset and their record (``protocol.json``)."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.root = osp.abspath(osp.join(args.work_root, args.dataset))
+        os.makedirs(self.root, exist_ok=True)
+        self.record_path = osp.join(self.root, 'protocol.json')
+        self.record = {}
+        if osp.isfile(self.record_path):
+            with open(self.record_path) as f:
+                self.record = json.load(f)
+        self.record.setdefault('stages', {})
+        self.record['dataset'] = args.dataset
+        self.record['seeds'] = dict(base=args.base_seed, arms=args.seeds)
+        self.record['configs'] = dict(
+            baseline=args.baseline,
+            gan_pretrain=args.gan_pretrain,
+            finetune=args.finetune,
+            control=args.control)
+        self.record['cfg_options'] = args.cfg_options
+        self.record.setdefault('environment', {})
+        self.record['environment'].update(environment(args))
+        self._lock = threading.Lock()
+        self.record['invocation'] = ' '.join(
+            shlex.quote(a) for a in [sys.executable] + sys.argv)
+
+    # ---------------------------------------------------------- utilities
+    def save(self) -> None:
+        with self._lock:  # phase-2 runs may finish side by side (--jobs)
+            tmp = self.record_path + '.tmp'
+            with open(tmp, 'w') as f:
+                json.dump(self.record, f, indent=1)
+            os.replace(tmp, self.record_path)
+
+    def run(self, name: str, cmd: List[str], log: str) -> dict:
+        """Run one command; its output goes to ``log``."""
+        env = dict(os.environ)
+        env.update(
+            OMP_NUM_THREADS=str(self.args.threads),
+            MKL_NUM_THREADS=str(self.args.threads),
+            PYTHONWARNINGS='ignore')
+        line = ' '.join(shlex.quote(c) for c in cmd)
+        print(f'[{self.args.dataset}] {name}: {line}', flush=True)
+        if self.args.dry_run:
+            return dict(cmd=line, dry_run=True)
+        nice = self.args.nice
+        start = time.time()
+        with open(log, 'w') as out:
+            proc = subprocess.run(
+                cmd,
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=(lambda: os.nice(nice)) if nice else None)
+        wall = time.time() - start
+        if proc.returncode != 0:
+            with open(log) as f:
+                tail = f.read()[-3000:]
+            raise RuntimeError(
+                f'Stage {name} failed (exit {proc.returncode}) after '
+                f'{wall:.0f} s; command:\n  {line}\nlog: {log}\n...{tail}')
+        return dict(
+            cmd=line,
+            wall_s=round(wall, 1),
+            start=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(start)),
+            log=log)
+
+    def train(self, name: str, config: str, seed: int,
+              options: List[str]) -> str:
+        """Train one stage unless its final checkpoint exists."""
+        work = osp.join(self.root, name)
+        options = list(
+            self.args.cfg_options) + options + [f'randomness.seed={seed}']
+        iters = max_iters_of(osp.join(REPO, config), options)
+        ckpt = osp.join(work, f'iter_{iters}.pth')
+        stage = self.record['stages'].setdefault(name, {})
+        stage.update(
+            config=config,
+            seed=seed,
+            max_iters=iters,
+            checkpoint=ckpt,
+            work_dir=work)
+        if osp.isfile(ckpt):
+            print(f'[{self.args.dataset}] {name}: done ({ckpt})', flush=True)
+            self._adopt_manual_record(stage, work)
+        else:
+            os.makedirs(work, exist_ok=True)
+            cmd = [
+                sys.executable, 'tools/train.py', config, '--work-dir', work
+            ]
+            if osp.isfile(osp.join(work, 'last_checkpoint')):
+                cmd.append('--resume')
+            cmd += ['--cfg-options'] + options
+            stage['train'] = self.run(name, cmd, osp.join(work, 'train.out'))
+        stage['config_dump'] = osp.join(
+            work, osp.basename(config))  # mmengine dumps it there
+        stage['scalars'] = sorted(
+            glob.glob(osp.join(work, '*', 'vis_data', 'scalars.json')))
+        self.save()
+        return ckpt
+
+    @staticmethod
+    def _adopt_manual_record(stage: dict, work: str) -> None:
+        """A run started by hand with the same command (see results.md)."""
+        path = osp.join(work, 'manual_stage.json')
+        if 'train' in stage or not osp.isfile(path):
+            return
+        with open(path) as f:
+            man = json.load(f)
+        stage['train'] = dict(
+            cmd=man['cmd'],
+            wall_s=round(man['end'] - man['start'], 1),
+            start=time.strftime('%Y-%m-%dT%H:%M:%S',
+                                time.gmtime(man['start'])),
+            note='started by hand with this command before the script '
+            'was ready; threads={threads}, nice={nice}'.format(**man))
+
+    def test(self, name: str, config: str, ckpt: str) -> dict:
+        """Evaluate a checkpoint unless its ``metrics.json`` exists."""
+        work = osp.join(self.root, name, 'test')
+        out = osp.join(work, 'metrics.json')
+        stage = self.record['stages'][name]
+        if self.args.dry_run:
+            self.run(f'{name}/test',
+                     [sys.executable, 'tools/test.py', config, ckpt], '')
+            return {}
+        if not osp.isfile(out):
+            os.makedirs(work, exist_ok=True)
+            cmd = [
+                sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
+                work
+            ]
+            if self.args.cfg_options:
+                cmd += ['--cfg-options'] + list(self.args.cfg_options)
+            log = osp.join(work, 'test.out')
+            stage['test'] = self.run(f'{name}/test', cmd, log)
+            metrics = parse_test_log(log)
+            with open(out, 'w') as f:
+                json.dump(metrics, f, indent=1)
+        with open(out) as f:
+            metrics = json.load(f)
+        stage['metrics'] = metrics
+        self.save()
+        return metrics
+
+    # ------------------------------------------------------------- stages
+    def main(self) -> dict:
+        a = self.args
+        t0 = time.time()
+        it = ([
+            f'train_cfg.max_iters={a.baseline_iters}',
+            f'param_scheduler.0.end={a.baseline_iters}'
+        ] if a.baseline_iters else [])
+        base_ckpt = self.train('baseline', a.baseline, a.base_seed, it)
+        self.test('baseline', a.baseline, base_ckpt)
+
+        it = ([
+            f'train_cfg.max_iters={a.gan_iters}',
+            f'custom_hooks.0.gan_iters={a.gan_iters}'
+        ] if a.gan_iters else [])
+        gan_ckpt = self.train('gan_pretrain', a.gan_pretrain, a.base_seed,
+                              it + [f'load_from={base_ckpt}'])
+
+        it = ([f'train_cfg.max_iters={a.finetune_iters}']
+              if a.finetune_iters else [])
+        runs = [(arm, seed) for seed in a.seeds for arm in ARMS]
+
+        def arm_run(arm_seed):
+            arm, seed = arm_seed
+            config = a.control if arm == 'control' else a.finetune
+            name = f'{arm}_seed{seed}'
+            ckpt = self.train(name, config, seed,
+                              it + [f'load_from={gan_ckpt}'])
+            self.test(name, config, ckpt)
+
+        with ThreadPoolExecutor(max(1, a.jobs)) as pool:
+            list(pool.map(arm_run, runs))  # re-raises the first failure
+        if a.dry_run:
+            return {}
+        summary = summarize(self.record)
+        self.record['summary'] = summary
+        self.record['total_wall_s_this_invocation'] = round(
+            time.time() - t0, 1)
+        self.save()
+        md = summary_markdown(self.record)
+        with open(osp.join(self.root, 'summary.md'), 'w') as f:
+            f.write(md)
+        print(md)
+        print(f'Work dirs and checkpoints: {self.root}\n'
+              f'Record: {self.record_path}')
+        return summary
+
+
+def parse_test_log(log: str) -> dict:
+    """aAcc / mIoU / mAcc and the per-class table from a test.py log."""
+    with open(log) as f:
+        text = f.read()
+    found = re.findall(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)',
+                       text)
+    if not found:
+        raise RuntimeError(f'No aAcc/mIoU/mAcc line in {log}')
+    aacc, miou, macc = (float(v) for v in found[-1])
+    per_class = {}
+    block = text.rsplit('per class results:', 1)[-1]
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) == 3 and cells[0] not in ('Class', ''):
+            try:
+                per_class[cells[0]] = dict(
+                    IoU=float(cells[1]), Acc=float(cells[2]))
+            except ValueError:
+                continue
+        elif per_class and not line.startswith(('|', '+')):
+            break
+    return dict(aAcc=aacc, mIoU=miou, mAcc=macc, per_class=per_class)
+
+
+def _mean_std(values: List[float]) -> Dict[str, float]:
+    n = len(values)
+    mean = sum(values) / n
+    std = (sum((v - mean)**2 for v in values) / (n - 1))**0.5 if n > 1 else 0.
+    return dict(
+        mean=round(mean, 2),
+        std=round(std, 2),
+        n=n,
+        values=[round(v, 2) for v in values])
+
+
+def summarize(record: dict) -> dict:
+    """Mean +- sample std over seeds per arm; the baseline as one value."""
+    stages = record['stages']
+    out = {}
+    groups = {'baseline': ['baseline']}
+    for arm in ARMS:
+        groups[arm] = sorted(k for k in stages if k.startswith(f'{arm}_seed'))
+    for arm, names in groups.items():
+        ms = [stages[n]['metrics'] for n in names if 'metrics' in stages[n]]
+        if not ms:
+            continue
+        entry = {
+            k: _mean_std([m[k] for m in ms])
+            for k in ('mIoU', 'mAcc', 'aAcc')
+        }
+        entry['seeds'] = [stages[n]['seed'] for n in names]
+        classes = list(ms[0]['per_class'])
+        entry['per_class_IoU'] = {
+            c: _mean_std([m['per_class'][c]['IoU'] for m in ms])
+            for c in classes
+        }
+        entry['iters'] = stages[names[0]]['max_iters']
+        entry['config'] = stages[names[0]]['config']
+        out[arm] = entry
+    return out
+
+
+def summary_markdown(record: dict) -> str:
+    """The model-zoo style table and the per-class IoU table."""
+    s = record['summary']
+    lines = [
+        f'### {record["dataset"]}', '',
+        '| Arm | Iters | Seeds | mIoU | mIoU per seed | mAcc | aAcc | '
+        'config |', '|---|---|---|---|---|---|---|---|'
+    ]
+    for arm, e in s.items():
+        pm = lambda k: f'{e[k]["mean"]:.2f} ± {e[k]["std"]:.2f}'  # noqa
+        per_seed = ', '.join(f'{v:.2f}' for v in e['mIoU']['values'])
+        lines.append(
+            f'| {arm} | {e["iters"]} | {", ".join(map(str, e["seeds"]))} | '
+            f'{pm("mIoU")} | {per_seed} | {pm("mAcc")} | {pm("aAcc")} | '
+            f'[config](../{e["config"]}) |')
+    classes = list(next(iter(s.values()))['per_class_IoU'])
+    lines += [
+        '', '| Class | ' + ' | '.join(s) + ' |', '|---|' + '---|' * len(s)
+    ]
+    for c in classes:
+        lines.append(f'| {c} | ' +
+                     ' | '.join(f'{s[a]["per_class_IoU"][c]["mean"]:.2f} ± '
+                                f'{s[a]["per_class_IoU"][c]["std"]:.2f}'
+                                for a in s) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    os.chdir(REPO)
+    args = parse_args(argv)
+    return Protocol(args).main()
+
+
+if __name__ == '__main__':
+    main()
