@@ -1,0 +1,82 @@
+"""Markdown tables of finished protocol runs (``run_protocol.py``).
+
+Prints, per dataset: the arm table (mIoU mean ± std over seeds, the
+per-seed values, mAcc, aAcc), the per-class IoU table, the paired
+SegGAN - control differences per seed, and the wall time of every stage.
+
+Example::
+
+    python tools/experiments/summarize.py camvid stanford-bg
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from typing import List, Optional
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from run_protocol import summarize, summary_markdown  # noqa: E402
+
+
+def paired_differences(record: dict) -> str:
+    """SegGAN minus control per seed (same start, same data order)."""
+    stages = record['stages']
+    rows = ['| Seed | control mIoU | SegGAN mIoU | SegGAN - control |',
+            '|---|---|---|---|']
+    diffs = []
+    for seed in record['seeds']['arms']:
+        c = stages.get(f'control_seed{seed}', {}).get('metrics')
+        s = stages.get(f'seggan_seed{seed}', {}).get('metrics')
+        if c and s:
+            d = s['mIoU'] - c['mIoU']
+            diffs.append(d)
+            rows.append(f'| {seed} | {c["mIoU"]:.2f} | {s["mIoU"]:.2f} | '
+                        f'{d:+.2f} |')
+    if len(diffs) > 1:
+        mean = sum(diffs) / len(diffs)
+        std = (sum((d - mean)**2 for d in diffs) / (len(diffs) - 1))**0.5
+        rows.append(f'| mean ± std | | | {mean:+.2f} ± {std:.2f} |')
+    return '\n'.join(rows) + '\n'
+
+
+def wall_times(record: dict) -> str:
+    rows = ['| Stage | Iters | Train wall (s) | Test wall (s) |',
+            '|---|---|---|---|']
+    total = 0.
+    for name, st in record['stages'].items():
+        tr = st.get('train', {}).get('wall_s', 0.)
+        te = st.get('test', {}).get('wall_s', 0.)
+        total += tr + te
+        rows.append(f'| {name} | {st.get("max_iters", "")} | {tr:.0f} | '
+                    f'{te:.0f} |' if te else
+                    f'| {name} | {st.get("max_iters", "")} | {tr:.0f} | - |')
+    rows.append(f'| total (sum of stages) | | {total:.0f} | |')
+    return '\n'.join(rows) + '\n'
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('datasets', nargs='+')
+    parser.add_argument('--work-root', default='work_dirs/protocol')
+    args = parser.parse_args(argv)
+    out = []
+    for ds in args.datasets:
+        with open(osp.join(args.work_root, ds, 'protocol.json')) as f:
+            record = json.load(f)
+        record['summary'] = summarize(record)  # also for unfinished runs
+        env = record['environment']
+        out += [
+            summary_markdown(record), '', paired_differences(record),
+            wall_times(record),
+            f'torch {env["torch"]}, mmengine {env["mmengine"]}, mmseg '
+            f'{env["mmseg"]}, {env["cpu"]}, {env["nproc"]} CPUs, '
+            f'{env["threads_per_run"]} thread(s) per run, jobs '
+            f'{env["jobs"]}, nice {env["nice"]}.', ''
+        ]
+    text = '\n'.join(out)
+    print(text)
+    return text
+
+
+if __name__ == '__main__':
+    main()
