@@ -207,16 +207,32 @@ def _masked_mean(x: Tensor, mask: Tensor) -> float:
     return float(x[mask].mean()) if n else float('nan')
 
 
+def _class_means(x: Tensor, labels: Tensor, mask: Tensor,
+                 num_classes: int) -> Tensor:
+    """Mean of ``x`` over each class's pixels within ``mask``; only the
+    classes that occur there (so every region counts once, as in mIoU)."""
+    lab = labels[mask].reshape(-1)
+    sums = torch.bincount(
+        lab, weights=x[mask].reshape(-1).double(),
+        minlength=num_classes)[:num_classes]
+    counts = torch.bincount(lab, minlength=num_classes)[:num_classes]
+    present = counts > 0
+    return (sums[present] / counts[present]).float()
+
+
 def image_statistics(view: GANView) -> List[Dict[str, float]]:
     """Per-image statistics every score below is built from.
 
     Keys (means over the image's non-padded pixels, ``*_valid`` over its
     labelled pixels): ``err_pred`` (G(soft prediction) vs image),
     ``err_hard`` (G(one-hot prediction)), ``err_null`` (G(uniform mask)),
-    ``entropy``, ``d_pred`` (mean D
-    logit of G(prediction)); with GT also ``err_gt`` (G(one-hot GT)),
-    ``err_pred_valid``, ``err_hard_valid``, ``d_gt``, ``disagree`` (share
-    of labelled pixels where prediction and GT differ).
+    ``entropy``, ``d_pred`` (mean D logit of G(prediction)), and the
+    class-balanced ``log_err_pred_cb`` and ``entropy_cb`` (means over the
+    predicted classes of the per-class mean, every class counting once as
+    in mIoU); with GT also ``err_gt`` (G(one-hot GT)), ``err_pred_valid``,
+    ``err_hard_valid``, ``d_gt``, ``disagree`` (share of labelled pixels
+    where prediction and GT differ) and ``log_ratio_gt_cb`` (mean over the
+    GT classes of log(err_gt / err_hard) within each class).
 
     Args:
         view: The batch from :func:`gan_view`.
@@ -229,6 +245,7 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
     e_null = pixel_error(view.fake_null, view.image)
     ent = pixel_entropy(view.prob)
     e_gt = None if view.gt is None else pixel_error(view.fake_gt, view.image)
+    num_classes = view.prob.shape[1]
     out = []
     for i in range(len(view)):
         r = view.region[i]
@@ -237,7 +254,12 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
             err_hard=_masked_mean(e_hard[i], r),
             err_null=_masked_mean(e_null[i], r),
             entropy=_masked_mean(ent[i], r),
-            d_pred=float(view.d_pred[i]))
+            d_pred=float(view.d_pred[i]),
+            log_err_pred_cb=float(
+                _class_means(e_pred[i], view.pred[i], r,
+                             num_classes).add(_EPS).log().mean()),
+            entropy_cb=float(
+                _class_means(ent[i], view.pred[i], r, num_classes).mean()))
         if e_gt is not None:
             v = r & (view.gt[i] != view.ignore_index)
             rec.update(
@@ -246,6 +268,11 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
                 err_hard_valid=_masked_mean(e_hard[i], v),
                 d_gt=float(view.d_gt[i]),
                 disagree=_masked_mean((view.pred[i] != view.gt[i]).float(), v))
+            if v.any():
+                num = _class_means(e_gt[i], view.gt[i], v, num_classes)
+                den = _class_means(e_hard[i], view.gt[i], v, num_classes)
+                rec['log_ratio_gt_cb'] = float(
+                    ((num + _EPS) / (den + _EPS)).log().mean())
         out.append(rec)
     return out
 
@@ -265,16 +292,22 @@ PREDICT_SCORES: Dict[str, Callable[[dict], float]] = {
     # share of the image the mask explains, insensitive to how hard the
     # image is to paint at all.
     'recon_gain': lambda s: _log_ratio(s['err_pred'], s['err_null']),
+    # Class-balanced: G's log error per predicted region, every region
+    # counting once (per-image mIoU weighs a missed car like the road).
+    'recon_cb': lambda s: -s['log_err_pred_cb'],
     # D's opinion of G(prediction): does the painting look real?
     'disc': lambda s: s['d_pred'],
     # Trivial baseline: the segmentor's own uncertainty.
     'entropy': lambda s: -s['entropy'],
+    'entropy_cb': lambda s: -s['entropy_cb'],
 }
 # Quality scores of a *ground-truth* mask (audit): higher = more plausible.
 AUDIT_SCORES: Dict[str, Callable[[dict], float]] = {
     # G's error from the GT relative to its error from the prediction on
     # the same pixels: the prediction is an image-specific reference.
     'audit_ratio': lambda s: _log_ratio(s['err_gt'], s['err_hard_valid']),
+    # Class-balanced: the ratio per GT class region, each counting once.
+    'audit_ratio_cb': lambda s: -s['log_ratio_gt_cb'],
     # Raw G error from the GT.
     'audit_recon': lambda s: -math.log(s['err_gt'] + _EPS),
     # Difference instead of ratio to the prediction's error.

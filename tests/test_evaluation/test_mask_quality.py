@@ -16,6 +16,7 @@ from mmseg_seggan.evaluation import (AUDIT_SCORES, PREDICT_SCORES,
                                      image_statistics, per_image_miou,
                                      precision_at_k, rank_worst_first,
                                      recall_at_k, spearman, unwrap_seggan)
+from mmseg_seggan.evaluation.mask_quality import _class_means
 
 NUM_CLASSES = 4
 COLORS = torch.tensor([[-1., -1., 1.], [1., -1., -1.], [-1., 1., -1.],
@@ -196,6 +197,17 @@ def test_audit_score_prefers_the_true_mask():
     bad = compute_scores(stats[1], AUDIT_SCORES)
     assert clean['audit_ratio'] > bad['audit_ratio']
     assert clean['audit_recon'] > bad['audit_recon']
+    assert clean['audit_ratio_cb'] > bad['audit_ratio_cb']
+
+
+def test_class_balanced_statistics_weigh_each_region_once():
+    x = torch.tensor([[1., 1., 1., 9.], [1., 1., 1., 9.]])
+    labels = torch.tensor([[0, 0, 0, 2], [0, 0, 0, 2]])
+    mask = torch.ones_like(labels, dtype=torch.bool)
+    means = _class_means(x, labels, mask, 4)
+    assert means.tolist() == [1.0, 9.0]  # class 1 and 3 absent
+    mask[:, 3] = False
+    assert _class_means(x, labels, mask, 4).tolist() == [1.0]
 
 
 def test_unwrap_seggan_rejects_plain_segmentor():
