@@ -64,6 +64,9 @@ PRESETS = {
         '150it_stanford-bg-120x160.py'),
 }
 ARMS = ('control', 'seggan')  # phase-2 arms; config keys control / finetune
+# mmengine's Config.fromfile is not thread-safe (pkg_resources look-ups fail
+# at random with --jobs > 1); parse one config at a time.
+_CONFIG_LOCK = threading.Lock()
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -147,12 +150,13 @@ def max_iters_of(config: str, options: List[str]) -> int:
     """``train_cfg.max_iters`` of a config after the CLI overrides."""
     import mmseg_seggan  # noqa: F401  (mmcv-lite compat + registration)
     from mmengine.config import Config, DictAction
-    cfg = Config.fromfile(config)
-    if options:
-        ns = argparse.Namespace()
-        DictAction(option_strings=[], dest='o')(None, ns, options)
-        cfg.merge_from_dict(ns.o)
-    return int(cfg.train_cfg.max_iters)
+    with _CONFIG_LOCK:
+        cfg = Config.fromfile(config)
+        if options:
+            ns = argparse.Namespace()
+            DictAction(option_strings=[], dest='o')(None, ns, options)
+            cfg.merge_from_dict(ns.o)
+        return int(cfg.train_cfg.max_iters)
 
 
 def environment(args: argparse.Namespace) -> dict:
