@@ -173,10 +173,15 @@ class LoadCheckedAnnotations(LoadAnnotations):
             seg[seg == 254] = 255
         label_map = results.get('label_map', None)
         if label_map:
-            lut = np.arange(256, dtype=np.uint8)
-            for old_id, new_id in label_map.items():
-                lut[old_id] = new_id
-            seg = lut[seg]
+            if len(label_map) <= 4:  # e.g. CamVid's {11: 255}: two passes
+                orig = seg.copy()
+                for old_id, new_id in label_map.items():
+                    seg[orig == old_id] = new_id
+            else:  # a table lookup costs the same for any map
+                lut = np.arange(256, dtype=np.uint8)
+                for old_id, new_id in label_map.items():
+                    lut[old_id] = new_id
+                seg = lut[seg]
         num_classes = self.num_classes or results.get('num_classes')
         if num_classes is not None:
             check_label_values(seg, num_classes, ignore_index, path)
