@@ -207,6 +207,25 @@ def _masked_mean(x: Tensor, mask: Tensor) -> float:
     return float(x[mask].mean()) if n else float('nan')
 
 
+def high_frequency_energy(image: Tensor, sigma: float = 2.0) -> Tensor:
+    """Per-pixel squared difference of the grey image and its Gaussian blur.
+
+    A label-free, model-free measure of how busy an image is: the control
+    for scores that may only track image difficulty. Returns (N, H, W).
+    """
+    gray = image.mean(dim=1, keepdim=True)
+    radius = int(3 * sigma)
+    x = torch.arange(-radius, radius + 1, dtype=gray.dtype, device=gray.device)
+    k = torch.exp(-x**2 / (2 * sigma**2))
+    k = k / k.sum()
+    pad = min(radius, gray.shape[-1] - 1, gray.shape[-2] - 1)
+    k = k[radius - pad:radius + pad + 1]
+    blur = F.pad(gray, (pad, pad, pad, pad), mode='reflect')
+    blur = F.conv2d(blur, k.view(1, 1, 1, -1))
+    blur = F.conv2d(blur, k.view(1, 1, -1, 1))
+    return ((gray - blur)**2)[:, 0]
+
+
 def _class_means(x: Tensor, labels: Tensor, mask: Tensor,
                  num_classes: int) -> Tensor:
     """Mean of ``x`` over each class's pixels within ``mask``; only the
@@ -226,12 +245,14 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
     Keys (means over the image's non-padded pixels, ``*_valid`` over its
     labelled pixels): ``err_pred`` (G(soft prediction) vs image),
     ``err_hard`` (G(one-hot prediction)), ``err_null`` (G(uniform mask)),
-    ``entropy``, ``d_pred`` (mean D logit of G(prediction)), and the
+    ``entropy``, ``d_pred`` (mean D logit of G(prediction)), ``image_hf``
+    (:func:`high_frequency_energy`), and the
     class-balanced ``log_err_pred_cb`` and ``entropy_cb`` (means over the
     predicted classes of the per-class mean, every class counting once as
     in mIoU); with GT also ``err_gt`` (G(one-hot GT)), ``err_pred_valid``,
     ``err_hard_valid``, ``d_gt``, ``disagree`` (share of labelled pixels
-    where prediction and GT differ) and ``log_ratio_gt_cb`` (mean over the
+    where prediction and GT differ), ``disagree_g`` (share where they differ
+    and G's error is lower from the prediction) and ``log_ratio_gt_cb`` (mean over the
     GT classes of log(err_gt / err_hard) within each class).
 
     Args:
@@ -244,6 +265,7 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
     e_hard = pixel_error(view.fake_hard, view.image)
     e_null = pixel_error(view.fake_null, view.image)
     ent = pixel_entropy(view.prob)
+    busy = high_frequency_energy(view.image)
     e_gt = None if view.gt is None else pixel_error(view.fake_gt, view.image)
     num_classes = view.prob.shape[1]
     out = []
@@ -254,6 +276,7 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
             err_hard=_masked_mean(e_hard[i], r),
             err_null=_masked_mean(e_null[i], r),
             entropy=_masked_mean(ent[i], r),
+            image_hf=_masked_mean(busy[i], r),
             d_pred=float(view.d_pred[i]),
             log_err_pred_cb=float(
                 _class_means(e_pred[i], view.pred[i], r,
@@ -267,7 +290,9 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
                 err_pred_valid=_masked_mean(e_pred[i], v),
                 err_hard_valid=_masked_mean(e_hard[i], v),
                 d_gt=float(view.d_gt[i]),
-                disagree=_masked_mean((view.pred[i] != view.gt[i]).float(), v))
+                disagree=_masked_mean((view.pred[i] != view.gt[i]).float(), v),
+                disagree_g=_masked_mean(((view.pred[i] != view.gt[i]) &
+                                         (e_gt[i] > e_hard[i])).float(), v))
             if v.any():
                 num = _class_means(e_gt[i], view.gt[i], v, num_classes)
                 den = _class_means(e_hard[i], view.gt[i], v, num_classes)
@@ -300,6 +325,9 @@ PREDICT_SCORES: Dict[str, Callable[[dict], float]] = {
     # Trivial baseline: the segmentor's own uncertainty.
     'entropy': lambda s: -s['entropy'],
     'entropy_cb': lambda s: -s['entropy_cb'],
+    # Control without segmentor or G: busy (textured) images score low.
+    # A G-based score that does no better only measures image difficulty.
+    'image_hf': lambda s: -math.log(s['image_hf'] + _EPS),
 }
 # Quality scores of a *ground-truth* mask (audit): higher = more plausible.
 AUDIT_SCORES: Dict[str, Callable[[dict], float]] = {
@@ -315,6 +343,9 @@ AUDIT_SCORES: Dict[str, Callable[[dict], float]] = {
     'audit_disc': lambda s: s['d_gt'],
     # Trivial baseline without G: GT that disagrees with the prediction.
     'disagreement': lambda s: -s['disagree'],
+    # ... counting only the disagreeing pixels where G paints the image
+    # better from the prediction than from the GT: G says who is right.
+    'disagreement_g': lambda s: -s['disagree_g'],
 }
 DEFAULT_PREDICT_SCORE = 'recon'
 DEFAULT_AUDIT_SCORE = 'audit_ratio'

@@ -13,9 +13,10 @@ from mmseg.structures import SegDataSample
 
 from mmseg_seggan.evaluation import (AUDIT_SCORES, PREDICT_SCORES,
                                      compute_scores, gan_view,
-                                     image_statistics, per_image_miou,
-                                     precision_at_k, rank_worst_first,
-                                     recall_at_k, spearman, unwrap_seggan)
+                                     high_frequency_energy, image_statistics,
+                                     per_image_miou, precision_at_k,
+                                     rank_worst_first, recall_at_k, spearman,
+                                     unwrap_seggan)
 from mmseg_seggan.evaluation.mask_quality import _class_means
 
 NUM_CLASSES = 4
@@ -198,6 +199,7 @@ def test_audit_score_prefers_the_true_mask():
     assert clean['audit_ratio'] > bad['audit_ratio']
     assert clean['audit_recon'] > bad['audit_recon']
     assert clean['audit_ratio_cb'] > bad['audit_ratio_cb']
+    assert clean['disagreement_g'] == 0 >= bad['disagreement_g']
 
 
 def test_class_balanced_statistics_weigh_each_region_once():
@@ -208,6 +210,18 @@ def test_class_balanced_statistics_weigh_each_region_once():
     assert means.tolist() == [1.0, 9.0]  # class 1 and 3 absent
     mask[:, 3] = False
     assert _class_means(x, labels, mask, 4).tolist() == [1.0]
+
+
+def test_high_frequency_energy_ranks_busy_images_higher():
+    flat = torch.zeros(1, 3, 16, 24)
+    ramp = torch.linspace(-1, 1, 24).expand(1, 3, 16, 24)
+    checker = (torch.arange(24)[None, :] + torch.arange(16)[:, None]) % 2
+    checker = (checker.float() * 2 - 1).expand(1, 3, 16, 24)
+    energy = [
+        float(high_frequency_energy(x).mean()) for x in (flat, ramp, checker)
+    ]
+    assert energy[0] == 0 and energy[1] < 0.01 < energy[2]
+    assert high_frequency_energy(torch.rand(2, 3, 3, 5)).shape == (2, 3, 5)
 
 
 def test_unwrap_seggan_rejects_plain_segmentor():

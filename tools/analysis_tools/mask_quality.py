@@ -284,7 +284,9 @@ def scatter_plot(path, records, score_name, corr):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    names = [score_name] + (['entropy'] if score_name != 'entropy' else [])
+    # The chosen score beside the two controls: the segmentor's entropy and
+    # an image statistic that sees neither the mask nor G.
+    names = list(dict.fromkeys([score_name, 'entropy', 'image_hf']))
     fig, axes = plt.subplots(
         1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
     miou = np.array([r.get('miou', np.nan) for r in records], float)
