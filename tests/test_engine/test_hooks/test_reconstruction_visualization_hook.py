@@ -1,4 +1,6 @@
 import os.path as osp
+import subprocess
+import sys
 from unittest.mock import Mock
 
 import mmcv
@@ -15,9 +17,13 @@ from mmseg.registry import HOOKS, MODELS, VISBACKENDS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
+from mmseg_seggan.datasets import make_toy_scenes
+from mmseg_seggan.datasets.toy_scenes import TOY_CLASSES, TOY_PALETTE
 from mmseg_seggan.visualization import (NUM_TILES, colorize_mask,
                                         contact_sheet, reconstruction_panel)
 
+ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 PALETTE = [[10, 20, 30], [200, 0, 0], [0, 200, 0], [0, 0, 200]]
 H, W = 24, 40
 
@@ -236,3 +242,38 @@ def test_panel_and_contact_sheet_helpers():
     small = contact_sheet([np.zeros((10, 400, 3), np.uint8)], ['x'],
                           max_width=200)
     assert small.shape == (15, 200, 3)
+
+
+def test_tools_test_show_dir_on_toy_scenes(tmp_path):
+    """tools/test.py --show-dir on the embedded default draws the panels."""
+    from mmengine.config import Config
+    data_root = make_toy_scenes(
+        str(tmp_path / 'toy'), num_train=0, num_val=2, size=(48, 64), seed=1)
+    config = osp.join(ROOT, 'configs', 'seggan_toy.py')
+    init_default_scope('mmseg')
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = str(tmp_path / 'seggan.pth')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(
+                dataset_meta=dict(classes=TOY_CLASSES, palette=TOY_PALETTE))),
+        ckpt)
+    show_dir = tmp_path / 'show'
+    cmd = [
+        sys.executable,
+        osp.join(ROOT, 'tools', 'test.py'), config, ckpt, '--show-dir',
+        str(show_dir), '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        'default_hooks.visualization.interval=1'
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    files = sorted((show_dir / 'vis_data' / 'vis_image').glob('*.png'))
+    assert [f.name for f in files
+            ] == ['test_val_0000.png_0.png', 'test_val_0001.png_0.png']
+    for f in files:
+        assert mmcv.imread(str(f)).shape == (48, NUM_TILES * 64, 3)
