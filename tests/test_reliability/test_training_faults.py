@@ -4,9 +4,9 @@
   ``NonFiniteLossError`` naming the term, the iteration and the phase, and
   ``last_checkpoint`` still names the last good, finite checkpoint; with
   ``model.nonfinite='skip'`` the run goes on, the step is skipped (no
-  optimizer step) and counted in ``skipped_steps`` (known gap, marked
-  ``xfail(strict=True)`` below: a skipped phase-1 step still lets the bad
-  batch into D's BatchNorm running statistics).
+  optimizer step) and counted in ``skipped_steps``; the skipped step also
+  leaves the BatchNorm running statistics of the networks that ran as they
+  were, so no NaN survives into later iterations or phase 2.
 * ``--resume`` with a truncated latest checkpoint falls back to the previous
   good one and says so in the log, naming both files.
 """
@@ -138,12 +138,6 @@ def test_nonfinite_steps_skipped_and_counted_when_configured(
     assert 'skipped_steps: ' in _log(runner)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='Known gap (seggan.py): a skipped phase-1 step still lets the NaN '
-    "batch into D's BatchNorm running stats, so phase 2 then sees NaN; "
-    'SegGAN should restore the buffers of a skipped step. strict: this '
-    'test fails loudly once that is fixed, to drop the mark.')
 def test_skipped_phase1_step_leaves_the_model_finite(toy_root, tmp_path):
     work = str(tmp_path / 'work')
     _, final, steps, skipped = _skip_run(toy_root, work, 'skip1', [3])

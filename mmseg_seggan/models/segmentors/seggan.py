@@ -226,6 +226,20 @@ class SegGAN(EncoderDecoder):
             'or the loss weights, check the data, or set '
             "`model.nonfinite='skip'` to skip such steps.")
 
+    def _buffers_if_skipping(self, *modules: nn.Module) -> Optional[list]:
+        """Copies of the BN statistics a skipped step must not keep."""
+        if self.nonfinite != 'skip':
+            return None
+        return [(b, b.detach().clone()) for m in modules
+                for b in m.buffers()]
+
+    @staticmethod
+    def _restore_buffers(saved: Optional[list]) -> None:
+        if saved:
+            with torch.no_grad():
+                for buf, value in saved:
+                    buf.copy_(value)
+
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
         """EncoderDecoder's, but DDP-wrapper aware (for separate DDP)."""
@@ -269,6 +283,8 @@ class SegGAN(EncoderDecoder):
         valid = self._valid(gt)
         real = self._real_image(inputs)
         d_cond = _unwrap(self.discriminator).conditional
+        skipped_before = self.skipped_steps
+        saved = self._buffers_if_skipping(self.generator, self.discriminator)
 
         with g_wrapper.optim_context(self.generator):
             fake = self.generator(onehot)
@@ -303,6 +319,8 @@ class SegGAN(EncoderDecoder):
         log_vars = dict(log_g)
         log_vars['loss_d'] = log_d['loss_d']
         log_vars['recon_mse'] = mse.detach()
+        if self.skipped_steps > skipped_before:
+            self._restore_buffers(saved)  # no NaN in G/D running stats
         if self.nonfinite == 'skip':
             log_vars['skipped_steps'] = torch.tensor(float(self.skipped_steps))
         return log_vars
@@ -311,6 +329,7 @@ class SegGAN(EncoderDecoder):
                          optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """Phase 2: CE plus the frozen GAN's content and adversarial terms."""
         s_wrapper: OptimWrapper = optim_wrapper['segmentor']
+        saved = self._buffers_if_skipping(*self.segmentor_modules.values())
         with s_wrapper.optim_context(self):
             x = self.extract_feat(inputs)
             losses = {}
@@ -339,6 +358,8 @@ class SegGAN(EncoderDecoder):
         parsed, log_vars = self.parse_losses(losses)
         if self._finite_or_skip(losses):
             s_wrapper.update_params(parsed)
+        else:
+            self._restore_buffers(saved)  # no NaN in BN running stats
         if self.nonfinite == 'skip':
             log_vars['skipped_steps'] = torch.tensor(float(self.skipped_steps))
         return log_vars
