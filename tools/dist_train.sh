@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training: bash tools/dist_train.sh CONFIG GPUS [train.py args]
 # Works without CUDA too (gloo backend, one process per "GPU").
+# PYTHON=/path/to/python picks the interpreter (default: python on PATH).
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -9,7 +10,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+${PYTHON:-python} -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup_env.sh .venv
+# Tools that call `python` (dist_train.sh) get the environment just built.
+export PATH="$PWD/.venv/bin:$PATH"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 status=0
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@" || status=$?

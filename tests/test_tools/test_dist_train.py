@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import subprocess
+import sys
 
 import torch
 from seggan_testing import REPO, TINY_SEGGAN, data_root_cli
@@ -11,6 +12,7 @@ def test_two_process_ddp_both_phases(tmp_path, toy_root):
     work = str(tmp_path / 'dist')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore',
                PORT=str(29500 + os.getpid() % 1000),
+               PYTHON=sys.executable,
                PYTHONPATH=osp.join(REPO, 'tests', 'data', 'plugins') + ':' +
                os.environ.get('PYTHONPATH', ''))
     config = tmp_path / 'dist_seggan.py'

@@ -3,7 +3,7 @@ import os.path as osp
 import warnings
 from typing import Optional, Sequence
 
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
 from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
@@ -121,7 +121,18 @@ class SegGANReconstructionVisHook(SegVisualizationHook):
                 self._visualizer.show(
                     panel, win_name=name, wait_time=self.wait_time)
             else:
-                self._visualizer.add_image(name, panel, step=runner.iter)
+                self._visualizer.add_image(
+                    name, panel, step=_train_iter(runner))
+
+
+def _train_iter(runner: Runner) -> int:
+    """The training iteration, or 0 when no training loop exists.
+
+    ``runner.iter`` would build the training loop (and its dataset) just to
+    read a counter, so ``tools/test.py`` would need the training data.
+    """
+    loop = getattr(runner, '_train_loop', None)
+    return loop.iter if isinstance(loop, BaseLoop) else 0
 
 
 def _basename(sample: SegDataSample) -> str:
