@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
+from mmengine.runner import BaseLoop
 from mmengine.structures import PixelData
 from mmengine.visualization import BaseVisBackend
 from mmseg.registry import HOOKS, MODELS, VISBACKENDS
@@ -116,7 +117,8 @@ def visualizer(tmp_path, request):
 
 
 def run_hook(hook, model, batch, batch_idx=0, mode='val'):
-    runner = Mock(model=model, iter=7)
+    # A runner during training: the step is the training loop's iteration.
+    runner = Mock(model=model, _train_loop=Mock(spec=BaseLoop, iter=7))
     outputs = batch['data_samples']
     if mode == 'val':
         hook.after_val_iter(runner, batch_idx, batch, outputs)
