@@ -73,3 +73,23 @@ def test_run_protocol_end_to_end_and_resume(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert 'tools/train.py' not in again.stdout
     assert again.stdout.count(': done (') == 4
+    # An ablation arm added later reuses baseline and phase 1 and keeps the
+    # record of the first invocation's arms.
+    variant = cmd + ['--variant', 'w0', 'model.adv_weight=0']
+    proc = subprocess.run(variant, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('tools/train.py') == 1  # only the new arm
+    with open(osp.join(root, 'protocol.json')) as f:
+        record = json.load(f)
+    assert 'model.adv_weight=0' in record['stages']['seggan-w0_seed1'][
+        'train']['cmd']
+    assert record['summary']['seggan-w0']['overrides'] == [
+        'model.adv_weight=0'
+    ]
+    assert set(record['summary']) == {
+        'baseline', 'control', 'seggan', 'seggan-w0'
+    }
+    assert len(record['invocations']) == 3
+    bad = subprocess.run(cmd + ['--variant', 'x y'], cwd=REPO,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and '--variant takes a NAME' in bad.stderr

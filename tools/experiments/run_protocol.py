@@ -8,6 +8,7 @@ Stages (each one skipped when its output exists, so a rerun resumes)::
                     (phase 1 only: baseline segmentor + trained G and D)
     control_seedS   tools/train.py CONTROL  load_from=gan  -> iter_F.pth
     seggan_seedS    tools/train.py FINETUNE load_from=gan  -> iter_F.pth
+    seggan-V_seedS  the same with the overrides of ``--variant V ...``
     */test          tools/test.py  ...                     -> metrics.json
     collect         summary.json + summary.md (mean +- std over seeds)
 
@@ -21,6 +22,13 @@ Example (the CPU protocol of ``docs/results.md``)::
 
     python tools/experiments/run_protocol.py camvid
     python tools/experiments/run_protocol.py stanford-bg
+
+Ablations of the phase-2 loss on the same baseline and phase-1 GAN, e.g.
+the loss weights (extra arms ``seggan-w001``, ``seggan-content``)::
+
+    python tools/experiments/run_protocol.py camvid --seeds 0 1 \
+        --variant w001 model.content_weight=0.01 model.adv_weight=0.01 \
+        --variant content model.adv_weight=0
 
 Another dataset or schedule: give the four configs and overrides, e.g.
 ``--baseline CFG --gan-pretrain CFG --finetune CFG --control CFG
@@ -115,6 +123,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='key=value overrides passed to every '
         'train.py / test.py call')
     parser.add_argument(
+        '--variant',
+        nargs='+',
+        action='append',
+        default=[],
+        metavar=('NAME', 'KEY=VALUE'),
+        help='an extra SegGAN arm "seggan-NAME": the finetune config with '
+        'these overrides, same seeds and phase-1 checkpoint (repeatable)')
+    parser.add_argument(
         '--threads',
         type=int,
         default=1,
@@ -136,6 +152,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='print the commands, run nothing')
     args = parser.parse_args(argv)
+    for variant in args.variant:
+        if not re.fullmatch(r'[\w.]+', variant[0]) or len(variant) < 2 or \
+                any('=' not in o for o in variant[1:]):
+            parser.error('--variant takes a NAME (letters, digits, _ .) and '
+                         f'KEY=VALUE overrides; got {variant}')
     preset = PRESETS.get(args.dataset, {})
     for key in ('baseline', 'gan_pretrain', 'finetune', 'control'):
         if getattr(args, key) is None:
@@ -207,7 +228,10 @@ class Protocol:
                 self.record = json.load(f)
         self.record.setdefault('stages', {})
         self.record['dataset'] = args.dataset
-        self.record['seeds'] = dict(base=args.base_seed, arms=args.seeds)
+        # A later invocation (more seeds, an ablation) adds to the record.
+        old_arms = self.record.get('seeds', {}).get('arms', [])
+        self.record['seeds'] = dict(
+            base=args.base_seed, arms=sorted(set(old_arms) | set(args.seeds)))
         self.record['configs'] = dict(
             baseline=args.baseline,
             gan_pretrain=args.gan_pretrain,
@@ -219,9 +243,15 @@ class Protocol:
         self._lock = threading.Lock()
         self.record['invocation'] = ' '.join(
             shlex.quote(a) for a in [sys.executable] + sys.argv)
+        if not args.dry_run:
+            self.record.setdefault('invocations', []).append(
+                dict(cmd=self.record['invocation'],
+                     environment=self.record['environment']))
 
     # ---------------------------------------------------------- utilities
     def save(self) -> None:
+        if self.args.dry_run:
+            return
         with self._lock:  # phase-2 runs may finish side by side (--jobs)
             tmp = self.record_path + '.tmp'
             with open(tmp, 'w') as f:
@@ -360,14 +390,19 @@ class Protocol:
 
         it = ([f'train_cfg.max_iters={a.finetune_iters}']
               if a.finetune_iters else [])
-        runs = [(arm, seed) for seed in a.seeds for arm in ARMS]
+        variants = {f'seggan-{v[0]}': v[1:] for v in a.variant}
+        runs = [(arm, seed) for seed in a.seeds
+                for arm in list(ARMS) + list(variants)]
 
         def arm_run(arm_seed):
             arm, seed = arm_seed
             config = a.control if arm == 'control' else a.finetune
             name = f'{arm}_seed{seed}'
-            ckpt = self.train(name, config, seed,
-                              it + [f'load_from={gan_ckpt}'])
+            ckpt = self.train(
+                name, config, seed,
+                it + [f'load_from={gan_ckpt}'] + variants.get(arm, []))
+            if arm in variants:
+                self.record['stages'][name]['overrides'] = variants[arm]
             self.test(name, config, ckpt)
 
         with ThreadPoolExecutor(max(1, a.jobs)) as pool:
@@ -428,10 +463,15 @@ def summarize(record: dict) -> dict:
     stages = record['stages']
     out = {}
     groups = {'baseline': ['baseline']}
-    for arm in ARMS:
+    variants = sorted({
+        k.rsplit('_seed', 1)[0]
+        for k in stages if k.startswith('seggan-') and '_seed' in k
+    })
+    for arm in list(ARMS) + variants:
         groups[arm] = sorted(k for k in stages if k.startswith(f'{arm}_seed'))
     for arm, names in groups.items():
-        ms = [stages[n]['metrics'] for n in names if 'metrics' in stages[n]]
+        names = [n for n in names if 'metrics' in stages[n]]  # finished
+        ms = [stages[n]['metrics'] for n in names]
         if not ms:
             continue
         entry = {
@@ -445,6 +485,8 @@ def summarize(record: dict) -> dict:
             for c in classes
         }
         entry['iters'] = stages[names[0]]['max_iters']
+        if 'overrides' in stages[names[0]]:
+            entry['overrides'] = stages[names[0]]['overrides']
         entry['config'] = stages[names[0]]['config']
         out[arm] = entry
     return out
@@ -465,6 +507,10 @@ def summary_markdown(record: dict) -> str:
             f'| {arm} | {e["iters"]} | {", ".join(map(str, e["seeds"]))} | '
             f'{pm("mIoU")} | {per_seed} | {pm("mAcc")} | {pm("aAcc")} | '
             f'[config](../{e["config"]}) |')
+    for arm, e in s.items():
+        if 'overrides' in e:
+            lines.append(f'\n`{arm}`: the seggan config with '
+                         f'`{" ".join(e["overrides"])}`.')
     classes = list(next(iter(s.values()))['per_class_IoU'])
     lines += [
         '', '| Class | ' + ' | '.join(s) + ' |', '|---|' + '---|' * len(s)

@@ -1,6 +1,6 @@
 """Markdown tables of finished protocol runs (``run_protocol.py``).
 
-Prints, per dataset: the arm table (mIoU mean ± std over seeds, the
+Prints, per dataset: the arm table (ablation arms ``seggan-NAME`` too) (mIoU mean ± std over seeds, the
 per-seed values, mAcc, aAcc), the per-class IoU table, the paired
 SegGAN - control differences per seed, and the wall time of every stage.
 
@@ -19,23 +19,26 @@ from run_protocol import summarize, summary_markdown  # noqa: E402
 
 
 def paired_differences(record: dict) -> str:
-    """SegGAN minus control per seed (same start, same data order)."""
+    """Each SegGAN arm minus control per seed (same start, same data order).
+    """
     stages = record['stages']
-    rows = ['| Seed | control mIoU | SegGAN mIoU | SegGAN - control |',
-            '|---|---|---|---|']
-    diffs = []
-    for seed in record['seeds']['arms']:
-        c = stages.get(f'control_seed{seed}', {}).get('metrics')
-        s = stages.get(f'seggan_seed{seed}', {}).get('metrics')
-        if c and s:
-            d = s['mIoU'] - c['mIoU']
-            diffs.append(d)
-            rows.append(f'| {seed} | {c["mIoU"]:.2f} | {s["mIoU"]:.2f} | '
-                        f'{d:+.2f} |')
-    if len(diffs) > 1:
-        mean = sum(diffs) / len(diffs)
-        std = (sum((d - mean)**2 for d in diffs) / (len(diffs) - 1))**0.5
-        rows.append(f'| mean ± std | | | {mean:+.2f} ± {std:.2f} |')
+    arms = [a for a in record['summary'] if a.startswith('seggan')]
+    rows = ['| Arm | Seed | control mIoU | arm mIoU | arm - control |',
+            '|---|---|---|---|---|']
+    for arm in arms:
+        diffs = []
+        for seed in record['seeds']['arms']:
+            c = stages.get(f'control_seed{seed}', {}).get('metrics')
+            s = stages.get(f'{arm}_seed{seed}', {}).get('metrics')
+            if c and s:
+                d = s['mIoU'] - c['mIoU']
+                diffs.append(d)
+                rows.append(f'| {arm} | {seed} | {c["mIoU"]:.2f} | '
+                            f'{s["mIoU"]:.2f} | {d:+.2f} |')
+        if len(diffs) > 1:
+            mean = sum(diffs) / len(diffs)
+            std = (sum((d - mean)**2 for d in diffs) / (len(diffs) - 1))**0.5
+            rows.append(f'| {arm} | mean ± std | | | {mean:+.2f} ± {std:.2f} |')
     return '\n'.join(rows) + '\n'
 
 
