@@ -17,6 +17,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmseg_seggan.utils.launch import load_config  # noqa: E402
 from mmseg_seggan.utils.launch import set_local_rank_env  # noqa: E402
+from mmseg_seggan.utils.launch import shutdown_distributed  # noqa: E402
 
 
 def parse_args():
@@ -91,6 +92,7 @@ def main():
         cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg)
     runner.test()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

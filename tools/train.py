@@ -16,7 +16,8 @@ from mmengine.runner import Runner  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
 
 from mmseg_seggan.utils.launch import (enable_amp, load_config,  # noqa: E402
-                                       set_local_rank_env)
+                                       set_local_rank_env,
+                                       shutdown_distributed)
 
 
 def parse_args():
@@ -60,6 +61,7 @@ def main():
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

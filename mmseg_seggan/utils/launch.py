@@ -64,6 +64,18 @@ def setup_cpu_distributed(cfg: Config) -> None:
         f'{torch_dist.get_world_size()}.', logger='current')
 
 
+def shutdown_distributed() -> None:
+    """Tear the process group down before the interpreter exits.
+
+    Left to interpreter shutdown, a gloo group's threads can be destroyed
+    while joinable and the process aborts ("terminate called without an
+    active exception", exit -6) after the job has finished.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def enable_amp(cfg: Config) -> None:
     """``--amp``: mixed precision for every optimizer wrapper in the config.
 
