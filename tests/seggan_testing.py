@@ -37,9 +37,13 @@ def run_tool(args, timeout=300, env=None, cwd=REPO):
     full_env.setdefault('OMP_NUM_THREADS', '1')
     full_env['PYTHONWARNINGS'] = 'ignore'
     full_env.update(env or {})
-    return subprocess.run([sys.executable] + list(args), cwd=cwd,
-                          env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable] + list(args),
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
 
 
 class Payload:
@@ -81,8 +85,8 @@ def make_batch(n=2, ignore_corner=True, seed=0, size=(32, 48), classes=6):
     g = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(n):
-        inputs.append(torch.randint(0, 256, (3, *size), generator=g,
-                                    dtype=torch.uint8))
+        inputs.append(
+            torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8))
         gt = torch.randint(0, classes, (1, *size), generator=g)
         if ignore_corner:
             gt[:, :4, :4] = 255

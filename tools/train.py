@@ -15,9 +15,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmseg.registry import RUNNERS  # noqa: E402
 
-from mmseg_seggan.utils.launch import (enable_amp, load_config,  # noqa: E402
-                                       set_local_rank_env,
-                                       shutdown_distributed)
+from mmseg_seggan.utils.launch import (  # noqa: E402
+    enable_amp, load_config, set_local_rank_env, shutdown_distributed)
 
 
 def parse_args():

@@ -1,4 +1,4 @@
-"""ToyScenes: a procedural outdoor-scene dataset, the package's embedded default.
+"""ToyScenes: procedural outdoor scenes, the package's embedded default.
 
 It lets a new user run the whole pipeline (baseline, GAN pre-training,
 SegGAN fine-tuning, test) without downloading anything. Scenes are seeded and
@@ -16,8 +16,8 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 TOY_CLASSES = ('sky', 'tree', 'road', 'grass', 'building', 'car')
-TOY_PALETTE = [[70, 130, 180], [107, 142, 35], [128, 64, 128],
-               [152, 251, 152], [70, 70, 70], [0, 0, 142]]
+TOY_PALETTE = [[70, 130, 180], [107, 142, 35], [128, 64, 128], [152, 251, 152],
+               [70, 70, 70], [0, 0, 142]]
 # Mean BGR colour of each class in the rendered image (not the palette).
 _CLASS_BGR = {
     0: (215, 170, 120),  # sky

@@ -252,8 +252,8 @@ def image_statistics(view: GANView) -> List[Dict[str, float]]:
     in mIoU); with GT also ``err_gt`` (G(one-hot GT)), ``err_pred_valid``,
     ``err_hard_valid``, ``d_gt``, ``disagree`` (share of labelled pixels
     where prediction and GT differ), ``disagree_g`` (share where they differ
-    and G's error is lower from the prediction) and ``log_ratio_gt_cb`` (mean over the
-    GT classes of log(err_gt / err_hard) within each class).
+    and G's error is lower from the prediction) and ``log_ratio_gt_cb``
+    (mean over the GT classes of log(err_gt / err_hard) within each class).
 
     Args:
         view: The batch from :func:`gan_view`.

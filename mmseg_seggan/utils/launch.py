@@ -61,7 +61,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = wrapper
     print_log(
         f'Distributed on CPU: gloo backend, rank {torch_dist.get_rank()} of '
-        f'{torch_dist.get_world_size()}.', logger='current')
+        f'{torch_dist.get_world_size()}.',
+        logger='current')
 
 
 def shutdown_distributed() -> None:
@@ -88,13 +89,16 @@ def enable_amp(cfg: Config) -> None:
             'mixed precision does not apply to CPU training here. Drop '
             '--amp to train in fp32.')
     optim = cfg.optim_wrapper
-    wrappers = ([optim[k] for k in ('segmentor', 'generator', 'discriminator')]
-                if optim.get('constructor') == 'SegGANOptimWrapperConstructor'
-                else [optim])
+    wrappers = (
+        [optim[k] for k in ('segmentor', 'generator',
+                            'discriminator')] if optim.get('constructor')
+        == 'SegGANOptimWrapperConstructor' else [optim])
     for wrapper in wrappers:
         if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'AMP training is already enabled in your config.',
+                logger='current',
+                level=logging.WARNING)
             continue
         if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
             raise ValueError('`--amp` is only supported when the optimizer '

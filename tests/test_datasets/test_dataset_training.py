@@ -42,13 +42,16 @@ def test_train_and_test_on_converted_stanford(tmp_path):
     assert conv.returncode == 0, conv.stderr[-3000:]
     before = snapshot(root)
     work = str(tmp_path / 'work')
-    train = run_tool(['tools/train.py', CONFIG, '--work-dir', work,
-                      '--cfg-options'] + _small(root))
+    train = run_tool(
+        ['tools/train.py', CONFIG, '--work-dir', work, '--cfg-options'] +
+        _small(root))
     assert train.returncode == 0, (train.stdout + train.stderr)[-3000:]
     ckpt = glob.glob(osp.join(work, 'iter_1.pth'))
     assert ckpt
-    test = run_tool(['tools/test.py', CONFIG, ckpt[0], '--work-dir',
-                     str(tmp_path / 'test'), '--cfg-options'] + _small(root))
+    test = run_tool([
+        'tools/test.py', CONFIG, ckpt[0], '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options'
+    ] + _small(root))
     out = test.stdout + test.stderr
     assert test.returncode == 0, out[-3000:]
     assert 'mIoU' in out and 'foreground object' in out

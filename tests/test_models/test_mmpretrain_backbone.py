@@ -46,7 +46,8 @@ def test_mmpretrain_backbone_builds_and_trains_both_phases():
     model.set_phase(1)
     assert 'loss_d' in model.train_step(make_batch(), optim)
     before = model.backbone.conv1.weight.detach().clone() if hasattr(
-        model.backbone, 'conv1') else next(model.backbone.parameters()).clone()
+        model.backbone, 'conv1') else next(
+            model.backbone.parameters()).clone()
     model.set_phase(2)
     model.train()
     log_vars = model.train_step(make_batch(), optim)

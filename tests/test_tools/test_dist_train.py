@@ -10,11 +10,14 @@ from seggan_testing import REPO, TINY_SEGGAN, data_root_cli
 
 def test_two_process_ddp_both_phases(tmp_path, toy_root):
     work = str(tmp_path / 'dist')
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore',
-               PORT=str(29500 + os.getpid() % 1000),
-               PYTHON=sys.executable,
-               PYTHONPATH=osp.join(REPO, 'tests', 'data', 'plugins') + ':' +
-               os.environ.get('PYTHONPATH', ''))
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PYTHONWARNINGS='ignore',
+        PORT=str(29500 + os.getpid() % 1000),
+        PYTHON=sys.executable,
+        PYTHONPATH=osp.join(REPO, 'tests', 'data', 'plugins') + ':' +
+        os.environ.get('PYTHONPATH', ''))
     config = tmp_path / 'dist_seggan.py'
     config.write_text(
         f'_base_ = [{TINY_SEGGAN!r}]\n'
@@ -23,20 +26,24 @@ def test_two_process_ddp_both_phases(tmp_path, toy_root):
         "custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=2),\n"
         "                dict(type='RankStateDumpHook', at_iters=(2, 4))]\n")
     cmd = [
-        'bash', osp.join(REPO, 'tools', 'dist_train.sh'), str(config), '2',
-        '--work-dir', work, '--cfg-options', *data_root_cli(toy_root),
-        'train_cfg.val_interval=100'
+        'bash',
+        osp.join(REPO, 'tools', 'dist_train.sh'),
+        str(config), '2', '--work-dir', work, '--cfg-options',
+        *data_root_cli(toy_root), 'train_cfg.val_interval=100'
     ]
-    res = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                         text=True, timeout=400)
+    res = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-4000:]
     assert 'Distributed on CPU: gloo backend, rank 0 of 2' in out
     assert 'phase: 1 (gan_pretrain)' in out
     assert 'phase: 2 (seggan_finetune)' in out
 
-    states = {(r, i): torch.load(osp.join(work, f'rank{r}_iter{i}.pt'))
-              for r in (0, 1) for i in (2, 4)}
+    states = {
+        (r, i): torch.load(osp.join(work, f'rank{r}_iter{i}.pt'))
+        for r in (0, 1)
+        for i in (2, 4)
+    }
     for i in (2, 4):  # parameters identical on both ranks after each phase
         a, b = states[(0, i)]['params'], states[(1, i)]['params']
         assert a.keys() == b.keys()
@@ -49,8 +56,9 @@ def test_two_process_ddp_both_phases(tmp_path, toy_root):
             assert torch.equal(a[k], b[k]), k
     for rank in (0, 1):
         end, switch = states[(rank, 4)]['params'], states[(rank, 2)]['params']
-        gan = [k for k in end
-               if k.startswith(('generator.', 'discriminator.'))]
+        gan = [
+            k for k in end if k.startswith(('generator.', 'discriminator.'))
+        ]
         seg = [k for k in end if k.startswith('decode_head.')]
         assert gan and seg
         for k in gan:  # frozen during phase 2

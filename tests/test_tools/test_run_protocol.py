@@ -86,10 +86,9 @@ def test_run_protocol_end_to_end_and_resume(tmp_path):
     assert record['summary']['seggan-w0']['overrides'] == [
         'model.adv_weight=0'
     ]
-    assert set(record['summary']) == {
-        'baseline', 'control', 'seggan', 'seggan-w0'
-    }
+    assert set(
+        record['summary']) == {'baseline', 'control', 'seggan', 'seggan-w0'}
     assert len(record['invocations']) == 3
-    bad = subprocess.run(cmd + ['--variant', 'x y'], cwd=REPO,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        cmd + ['--variant', 'x y'], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and '--variant takes a NAME' in bad.stderr

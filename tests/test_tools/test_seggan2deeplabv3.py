@@ -21,10 +21,11 @@ def seggan_ckpt(tmp_path):
     model = MODELS.build(cfg.model)
     model.init_weights()
     path = str(tmp_path / 'seggan.pth')
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(iter=4,
-                              dataset_meta=dict(classes=list('abcdef')))),
-               path)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(iter=4, dataset_meta=dict(classes=list('abcdef')))),
+        path)
     return path
 
 
@@ -35,22 +36,26 @@ def test_export_loads_strictly_in_plain_deeplabv3_with_identical_logits(
     assert res.returncode == 0, res.stderr
     assert 'dropped' in res.stdout
     state = load_checkpoint_file(dst)['state_dict']
-    assert not any(k.startswith(('generator.', 'discriminator.'))
-                   for k in state)
+    assert not any(
+        k.startswith(('generator.', 'discriminator.')) for k in state)
     assert osp.getsize(dst) < osp.getsize(seggan_ckpt)
 
     plain = init_model(Config.fromfile(TINY_DEEPLAB), dst, device='cpu')
     # strict: every key of the plain model is in the file and vice versa
     assert set(plain.state_dict()) == set(state)
-    seggan = init_model(Config.fromfile(TINY_SEGGAN), seggan_ckpt,
-                        device='cpu')
+    seggan = init_model(
+        Config.fromfile(TINY_SEGGAN), seggan_ckpt, device='cpu')
     torch.manual_seed(0)
     inputs = torch.rand(2, 3, 32, 48) * 255
     with torch.no_grad():
-        a = seggan(seggan.data_preprocessor(
-            dict(inputs=list(inputs.byte())), False)['inputs'], mode='tensor')
-        b = plain(plain.data_preprocessor(
-            dict(inputs=list(inputs.byte())), False)['inputs'], mode='tensor')
+        a = seggan(
+            seggan.data_preprocessor(dict(inputs=list(inputs.byte())),
+                                     False)['inputs'],
+            mode='tensor')
+        b = plain(
+            plain.data_preprocessor(dict(inputs=list(inputs.byte())),
+                                    False)['inputs'],
+            mode='tensor')
     assert torch.equal(a, b)
 
 
@@ -62,8 +67,7 @@ def test_export_refuses_payload_and_same_path(tmp_path, seggan_ckpt):
     assert res.returncode != 0
     assert 'not a plain checkpoint' in res.stderr
     assert not osp.exists(sentinel) and not osp.exists(tmp_path / 'out.pth')
-    convert = import_tool(
-        'tools/model_converters/seggan2deeplabv3.py').convert
+    convert = import_tool('tools/model_converters/seggan2deeplabv3.py').convert
     with pytest.raises(ValueError, match='same file'):
         convert(seggan_ckpt, seggan_ckpt)
     with pytest.raises(UnsafeCheckpointError):

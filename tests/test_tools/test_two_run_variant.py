@@ -39,8 +39,9 @@ def test_gan_pretrain_then_finetune_then_test(tmp_path, toy_root):
                            ck2['decode_head.conv_seg.weight'])
 
     res = run_tool([
-        'tools/test.py', TINY_SEGGAN, osp.join(p2, 'iter_2.pth'),
-        '--work-dir', str(tmp_path / 'test'), *common
+        'tools/test.py', TINY_SEGGAN,
+        osp.join(p2, 'iter_2.pth'), '--work-dir',
+        str(tmp_path / 'test'), *common
     ])
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]

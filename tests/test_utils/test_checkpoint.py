@@ -32,10 +32,11 @@ def test_pickle_payload_refused_and_never_runs(tmp_path, loader):
     path = str(tmp_path / 'evil.pth')
     torch.save(dict(state_dict={}, meta=Payload(sentinel)), path)
     assert not osp.exists(sentinel)
-    load = (load_checkpoint_file if loader == 'direct' else
-            lambda p: _load_checkpoint(p, map_location='cpu'))
-    with pytest.raises(UnsafeCheckpointError,
-                       match='is not a plain checkpoint') as e:
+    load = (
+        load_checkpoint_file if loader == 'direct' else
+        lambda p: _load_checkpoint(p, map_location='cpu'))
+    with pytest.raises(
+            UnsafeCheckpointError, match='is not a plain checkpoint') as e:
         load(path)
     assert path in str(e.value)
     assert not osp.exists(sentinel)

@@ -28,8 +28,8 @@ def test_amp_applies_to_every_seggan_optimizer_on_gpu(monkeypatch):
 def test_work_dir_priority_and_missing_config(tmp_path):
     cfg = load_config(TINY_SEGGAN)
     assert cfg.work_dir.endswith('work_dirs/tiny_seggan')
-    cfg = load_config(TINY_SEGGAN, {'train_cfg.max_iters': 7},
-                      work_dir=str(tmp_path))
+    cfg = load_config(
+        TINY_SEGGAN, {'train_cfg.max_iters': 7}, work_dir=str(tmp_path))
     assert cfg.work_dir == str(tmp_path) and cfg.train_cfg.max_iters == 7
     with pytest.raises(FileNotFoundError, match='nope.py'):
         load_config(str(tmp_path / 'nope.py'))

@@ -37,20 +37,33 @@ GAN_KEYS = ('generator', 'discriminator', 'gan_content_weight',
 def parse_args():
     parser = argparse.ArgumentParser(description='Benchmark SegGAN steps')
     parser.add_argument('config', help='a SegGAN config')
-    parser.add_argument('--batch', type=int, default=None,
-                        help='batch size (default: the config\'s)')
-    parser.add_argument('--crop', type=int, nargs=2, default=None,
-                        metavar=('H', 'W'),
-                        help='input size (default: data_preprocessor.size)')
+    parser.add_argument(
+        '--batch',
+        type=int,
+        default=None,
+        help='batch size (default: the config\'s)')
+    parser.add_argument(
+        '--crop',
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=('H', 'W'),
+        help='input size (default: data_preprocessor.size)')
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--device', default=None,
-                        help='cpu or cuda (default: cuda if available)')
-    parser.add_argument('--gen-widths', type=int, nargs='+', default=None,
-                        help='also time phase 2 for these G/D base widths')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='cpu or cuda (default: cuda if available)')
+    parser.add_argument(
+        '--gen-widths',
+        type=int,
+        nargs='+',
+        default=None,
+        help='also time phase 2 for these G/D base widths')
     parser.add_argument('--json', help='write the results here as well')
-    parser.add_argument('--stage', choices=STAGES + ('timing', ),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--stage', choices=STAGES + ('timing', ), help=argparse.SUPPRESS)
     parser.add_argument('--width', type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -67,8 +80,8 @@ def build(args, stage=None):
     if args.width:
         model_cfg.generator['base_channels'] = args.width
         model_cfg.discriminator['base_channels'] = args.width
-    size = tuple(args.crop or model_cfg.data_preprocessor.get('size') or
-                 (256, 256))
+    size = tuple(
+        args.crop or model_cfg.data_preprocessor.get('size') or (256, 256))
     model_cfg.data_preprocessor['size'] = size
     batch = args.batch or cfg.train_dataloader.batch_size
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -89,7 +102,8 @@ def build(args, stage=None):
     if stage in ('ce', 'phase2', 'phase1'):
         ow = dict(cfg.optim_wrapper)
         optim = OPTIM_WRAPPER_CONSTRUCTORS.build(
-            dict(type=ow.pop('constructor'), optim_wrapper_cfg=ow))(model)
+            dict(type=ow.pop('constructor'), optim_wrapper_cfg=ow))(
+                model)
     return model, optim, make_batch(batch, size, num_classes), device, size
 
 
@@ -101,8 +115,7 @@ def make_batch(n, size, num_classes):
     inputs, samples = [], []
     for _ in range(n):
         inputs.append(
-            torch.randint(0, 256, (3, *size), generator=g,
-                          dtype=torch.uint8))
+            torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8))
         s = SegDataSample()
         s.gt_sem_seg = PixelData(
             data=torch.randint(0, num_classes, (1, *size), generator=g))
@@ -149,9 +162,14 @@ def run_timing(args):
             sync()
             if r >= args.warmup:
                 times[stage].append(time.perf_counter() - t0)
-    print('RESULT ' + json.dumps(
-        {s: dict(median_s=statistics.median(t), mean_s=statistics.mean(t),
-                 min_s=min(t)) for s, t in times.items()}))
+    print('RESULT ' + json.dumps({
+        s:
+        dict(
+            median_s=statistics.median(t),
+            mean_s=statistics.mean(t),
+            min_s=min(t))
+        for s, t in times.items()
+    }))
 
 
 def run_stage(args):
@@ -178,15 +196,22 @@ def run_stage(args):
         step()
         sync()
         times.append(time.perf_counter() - t0)
-    peak = (torch.cuda.max_memory_allocated() / 2**20 if cuda else
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    peak = (
+        torch.cuda.max_memory_allocated() /
+        2**20 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss /
+        1024)
     print('RESULT ' + json.dumps(
-        dict(stage=args.stage, width=args.width, device=device,
-             size=list(size), batch=len(batch['inputs']),
-             median_s=statistics.median(times), mean_s=statistics.mean(times),
-             peak_mib=peak,
-             step_mib=peak - (0 if cuda else rss_before),
-             memory='cuda_max_allocated' if cuda else 'peak_rss')))
+        dict(
+            stage=args.stage,
+            width=args.width,
+            device=device,
+            size=list(size),
+            batch=len(batch['inputs']),
+            median_s=statistics.median(times),
+            mean_s=statistics.mean(times),
+            peak_mib=peak,
+            step_mib=peak - (0 if cuda else rss_before),
+            memory='cuda_max_allocated' if cuda else 'peak_rss')))
 
 
 def _current_rss_mib() -> float:
@@ -198,9 +223,12 @@ def _current_rss_mib() -> float:
 
 
 def spawn(args, stage, width=None):
-    cmd = [sys.executable, os.path.abspath(__file__), args.config,
-           '--stage', stage, '--iters', str(args.iters), '--warmup',
-           str(args.warmup)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__), args.config, '--stage', stage, '--iters',
+        str(args.iters), '--warmup',
+        str(args.warmup)
+    ]
     for flag, val in (('--batch', args.batch), ('--device', args.device),
                       ('--width', width)):
         if val is not None:
@@ -235,10 +263,12 @@ def main():
           'round-robin in one process; memory from one process per stage\n')
     mem = 'peak MiB (' + first['memory'] + ')'
     print(f'{"stage":<28}{"median s/it":>12}{mem:>32}{"of it, steps":>14}')
-    names = dict(ce='CE-only step (control)', phase2='SegGAN phase-2 step',
-                 phase1='phase-1 step (G + D)',
-                 infer_seggan='inference SegGAN',
-                 infer_plain='inference plain DeepLabV3')
+    names = dict(
+        ce='CE-only step (control)',
+        phase2='SegGAN phase-2 step',
+        phase1='phase-1 step (G + D)',
+        infer_seggan='inference SegGAN',
+        infer_plain='inference plain DeepLabV3')
     for s in STAGES:
         r = results[s]
         print(f'{names[s]:<28}{r["median_s"]:>12.4f}{r["peak_mib"]:>32.1f}'
@@ -264,8 +294,10 @@ def main():
               f'peak {r["peak_mib"]:.1f} MiB')
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(results=results, ratios=ratio, widths=widths), f,
-                      indent=2)
+            json.dump(
+                dict(results=results, ratios=ratio, widths=widths),
+                f,
+                indent=2)
 
 
 if __name__ == '__main__':

@@ -40,23 +40,11 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmseg_seggan.evaluation import (
-    AUDIT_SCORES,  # noqa: E402
-    DEFAULT_AUDIT_SCORE,
-    DEFAULT_PREDICT_SCORE,
-    PREDICT_SCORES,
-    changed_share,
-    choose_corruptions,
-    compute_scores,
-    corrupt_mask,
-    gan_view,
-    image_statistics,
-    per_image_miou,
-    precision_at_k,
-    rank_worst_first,
-    recall_at_k,
-    spearman,
-    unwrap_seggan)
+from mmseg_seggan.evaluation import (  # noqa: E402
+    AUDIT_SCORES, DEFAULT_AUDIT_SCORE, DEFAULT_PREDICT_SCORE, PREDICT_SCORES,
+    changed_share, choose_corruptions, compute_scores, corrupt_mask, gan_view,
+    image_statistics, per_image_miou, precision_at_k, rank_worst_first,
+    recall_at_k, spearman, unwrap_seggan)
 from mmseg_seggan.utils.launch import load_config  # noqa: E402
 from mmseg_seggan.visualization import contact_sheet  # noqa: E402
 from mmseg_seggan.visualization import view_panels  # noqa: E402

@@ -245,8 +245,9 @@ class Protocol:
             shlex.quote(a) for a in [sys.executable] + sys.argv)
         if not args.dry_run:
             self.record.setdefault('invocations', []).append(
-                dict(cmd=self.record['invocation'],
-                     environment=self.record['environment']))
+                dict(
+                    cmd=self.record['invocation'],
+                    environment=self.record['environment']))
 
     # ---------------------------------------------------------- utilities
     def save(self) -> None:

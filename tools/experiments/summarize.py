@@ -1,8 +1,9 @@
 """Markdown tables of finished protocol runs (``run_protocol.py``).
 
-Prints, per dataset: the arm table (ablation arms ``seggan-NAME`` too) (mIoU mean ± std over seeds, the
-per-seed values, mAcc, aAcc), the per-class IoU table, the paired
-SegGAN - control differences per seed, and the wall time of every stage.
+Prints, per dataset: the arm table (mIoU mean ± std over seeds, the
+per-seed values, mAcc, aAcc; ablation arms ``seggan-NAME`` too), the
+per-class IoU table, the paired SegGAN - control differences per seed, and
+the wall time of every stage.
 
 Example::
 
@@ -23,8 +24,10 @@ def paired_differences(record: dict) -> str:
     """
     stages = record['stages']
     arms = [a for a in record['summary'] if a.startswith('seggan')]
-    rows = ['| Arm | Seed | control mIoU | arm mIoU | arm - control |',
-            '|---|---|---|---|---|']
+    rows = [
+        '| Arm | Seed | control mIoU | arm mIoU | arm - control |',
+        '|---|---|---|---|---|'
+    ]
     for arm in arms:
         diffs = []
         for seed in record['seeds']['arms']:
@@ -38,13 +41,16 @@ def paired_differences(record: dict) -> str:
         if len(diffs) > 1:
             mean = sum(diffs) / len(diffs)
             std = (sum((d - mean)**2 for d in diffs) / (len(diffs) - 1))**0.5
-            rows.append(f'| {arm} | mean ± std | | | {mean:+.2f} ± {std:.2f} |')
+            rows.append(
+                f'| {arm} | mean ± std | | | {mean:+.2f} ± {std:.2f} |')
     return '\n'.join(rows) + '\n'
 
 
 def wall_times(record: dict) -> str:
-    rows = ['| Stage | Iters | Train wall (s) | Test wall (s) |',
-            '|---|---|---|---|']
+    rows = [
+        '| Stage | Iters | Train wall (s) | Test wall (s) |',
+        '|---|---|---|---|'
+    ]
     total = 0.
     for name, st in record['stages'].items():
         tr = st.get('train', {}).get('wall_s', 0.)
@@ -69,7 +75,8 @@ def main(argv: Optional[List[str]] = None) -> str:
         record['summary'] = summarize(record)  # also for unfinished runs
         env = record['environment']
         out += [
-            summary_markdown(record), '', paired_differences(record),
+            summary_markdown(record), '',
+            paired_differences(record),
             wall_times(record),
             f'torch {env["torch"]}, mmengine {env["mmengine"]}, mmseg '
             f'{env["mmseg"]}, {env["cpu"]}, {env["nproc"]} CPUs, '

@@ -35,9 +35,12 @@ def run(cmd, log):
     os.makedirs(osp.dirname(log), exist_ok=True)
     t0 = time.time()
     with open(log, 'w') as f:
-        proc = subprocess.run([sys.executable] + cmd, cwd=REPO, stdout=f,
-                              stderr=subprocess.STDOUT,
-                              env=dict(os.environ, PYTHONWARNINGS='ignore'))
+        proc = subprocess.run(
+            [sys.executable] + cmd,
+            cwd=REPO,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONWARNINGS='ignore'))
     if proc.returncode:
         tail = open(log).read()[-3000:]
         raise SystemExit(f'FAILED: {" ".join(cmd)}\n{tail}\n(full log: {log})')
@@ -45,8 +48,10 @@ def run(cmd, log):
 
 
 def data_opts(root):
-    return [f'{s}_dataloader.dataset.data_root={root}'
-            for s in ('train', 'val', 'test')]
+    return [
+        f'{s}_dataloader.dataset.data_root={root}'
+        for s in ('train', 'val', 'test')
+    ]
 
 
 def train(config, work, extra, data_root, last_iter, logs):
@@ -54,17 +59,21 @@ def train(config, work, extra, data_root, last_iter, logs):
     if osp.exists(ckpt):
         print(f'  (done before: {ckpt})')
         return ckpt
-    secs = run(['tools/train.py', config, '--work-dir', work,
-                '--cfg-options', *data_opts(data_root), *extra],
-               osp.join(logs, osp.basename(work) + '_train.log'))
+    secs = run([
+        'tools/train.py', config, '--work-dir', work, '--cfg-options',
+        *data_opts(data_root), *extra
+    ], osp.join(logs,
+                osp.basename(work) + '_train.log'))
     print(f'  trained in {secs / 60:.1f} min -> {ckpt}')
     return ckpt
 
 
 def test(config, ckpt, work, data_root, logs):
-    run(['tools/test.py', config, ckpt, '--work-dir', work,
-         '--cfg-options', *data_opts(data_root)],
-        osp.join(logs, osp.basename(work) + '.log'))
+    run([
+        'tools/test.py', config, ckpt, '--work-dir', work, '--cfg-options',
+        *data_opts(data_root)
+    ], osp.join(logs,
+                osp.basename(work) + '.log'))
     found = sorted(glob.glob(osp.join(work, '*', '*.json')))
     with open(found[-1]) as f:
         return json.load(f)
@@ -97,12 +106,16 @@ def main():
     ], data_root, 300, logs)
     print('[4/4] tools/test.py on the val split')
     rows = []
-    for name, cfg, ckpt, iters in (
-            ('baseline DeepLabV3', BASELINE, base, '600'),
-            ('CE-only control', CONTROL, control, '600 + 300'),
-            ('SegGAN', SEGGAN, seggan, '600 + 300 GAN + 300')):
-        m = test(cfg, ckpt, osp.join(work, 'test_' + name.split()[0].lower()
-                                     .replace('-', '_')), data_root, logs)
+    for name, cfg, ckpt, iters in (('baseline DeepLabV3', BASELINE, base,
+                                    '600'), ('CE-only control', CONTROL,
+                                             control, '600 + 300'),
+                                   ('SegGAN', SEGGAN, seggan,
+                                    '600 + 300 GAN + 300')):
+        m = test(
+            cfg, ckpt,
+            osp.join(work,
+                     'test_' + name.split()[0].lower().replace('-', '_')),
+            data_root, logs)
         rows.append((name, iters, m['mIoU'], m['mAcc'], m['aAcc']))
     print('\n| arm | iterations | mIoU | mAcc | aAcc |\n|---|---|---|---|---|')
     for r in rows:

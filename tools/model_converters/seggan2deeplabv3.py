@@ -38,15 +38,18 @@ def convert(src: str, dst: str) -> dict:
     if not isinstance(state, dict) or not state:
         raise ValueError(f'{src} holds no state_dict: is it a checkpoint '
                          'written by tools/train.py?')
-    kept = OrderedDict((k, v) for k, v in state.items()
-                       if not k.startswith(GAN_PREFIXES))
+    kept = OrderedDict(
+        (k, v) for k, v in state.items() if not k.startswith(GAN_PREFIXES))
     dropped = len(state) - len(kept)
     if dropped == 0:
         warnings.warn(f'{src} has no generator/discriminator weights: it is '
                       'already a plain segmentor checkpoint.')
     meta = dict(ckpt.get('meta', {})) if isinstance(ckpt, dict) else {}
-    meta = {k: meta[k] for k in ('dataset_meta', 'iter', 'epoch',
-                                 'mmengine_version') if k in meta}
+    meta = {
+        k: meta[k]
+        for k in ('dataset_meta', 'iter', 'epoch', 'mmengine_version')
+        if k in meta
+    }
     meta['converted_from'] = osp.basename(src)
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(

@@ -52,7 +52,9 @@ class SegGANPhaseHook(Hook):
             raise TypeError('SegGANPhaseHook needs a SegGAN model; got '
                             f'{type(model).__name__}.')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         phase = self.phase_at(runner.iter)
         model = runner.model.module if is_model_wrapper(

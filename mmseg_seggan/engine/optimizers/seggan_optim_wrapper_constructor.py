@@ -58,10 +58,9 @@ class SegGANOptimWrapperConstructor:
         if is_model_wrapper(model):  # the runner passes the DDP wrapper
             model = model.module
         if not all(hasattr(model, n) for n in ('generator', 'discriminator')):
-            raise TypeError(
-                'SegGANOptimWrapperConstructor needs a model with '
-                f'`generator` and `discriminator` (SegGAN); got '
-                f'{type(model).__name__}.')
+            raise TypeError('SegGANOptimWrapperConstructor needs a model with '
+                            f'`generator` and `discriminator` (SegGAN); got '
+                            f'{type(model).__name__}.')
         segmentor = nn.ModuleDict(model.segmentor_modules)
         nets = dict(
             segmentor=segmentor,

@@ -47,10 +47,10 @@ class SegGANDiscriminator(BaseModule):
         relu = dict(type='ReLU')
         self.layers = nn.Sequential(
             ConvModule(c_in, chs[0], 4, 2, 1, norm_cfg=None, act_cfg=relu),
-            ConvModule(chs[0], chs[1], 4, 2, 1, norm_cfg=norm_cfg,
-                       act_cfg=relu),
-            ConvModule(chs[1], chs[2], 4, 2, 1, norm_cfg=norm_cfg,
-                       act_cfg=relu),
+            ConvModule(
+                chs[0], chs[1], 4, 2, 1, norm_cfg=norm_cfg, act_cfg=relu),
+            ConvModule(
+                chs[1], chs[2], 4, 2, 1, norm_cfg=norm_cfg, act_cfg=relu),
             nn.Conv2d(chs[2], 1, 4, 1, 1))
 
     def init_weights(self) -> None:

@@ -52,8 +52,13 @@ class SegGANGenerator(BaseModule):
         act = dict(type='LeakyReLU', negative_slope=0.2)
         self.encoder = nn.Sequential(*[
             ConvModule(
-                c_in, c_out, 4, stride=2, padding=1,
-                norm_cfg=None if i == 0 else norm_cfg, act_cfg=act)
+                c_in,
+                c_out,
+                4,
+                stride=2,
+                padding=1,
+                norm_cfg=None if i == 0 else norm_cfg,
+                act_cfg=act)
             for i, (c_in, c_out) in enumerate(zip([num_classes] + chs, chs))
         ])
         dec_chs = [chs[2], chs[1], chs[0]]

@@ -174,15 +174,15 @@ class SegGAN(EncoderDecoder):
         return img / 127.5 - 1.0
 
     def _gt(self, data_samples: SampleList) -> Tensor:
-        return torch.stack(
-            [s.gt_sem_seg.data for s in data_samples]).squeeze(1).long()
+        return torch.stack([s.gt_sem_seg.data
+                            for s in data_samples]).squeeze(1).long()
 
     def _one_hot(self, gt: Tensor) -> Tensor:
         """One-hot (N, C, H, W) of the labels; ignored pixels are all-zero."""
         valid = gt != self.ignore_index
         if (gt[valid] >= self.num_classes).any() or (gt[valid] < 0).any():
-            bad = torch.unique(gt[valid & ((gt >= self.num_classes) |
-                                           (gt < 0))]).tolist()
+            bad = torch.unique(
+                gt[valid & ((gt >= self.num_classes) | (gt < 0))]).tolist()
             raise ValueError(
                 f'Label values {bad} are outside [0, {self.num_classes}) and '
                 f'are not the ignore index {self.ignore_index}. '
@@ -230,8 +230,7 @@ class SegGAN(EncoderDecoder):
         """Copies of the BN statistics a skipped step must not keep."""
         if self.nonfinite != 'skip':
             return None
-        return [(b, b.detach().clone()) for m in modules
-                for b in m.buffers()]
+        return [(b, b.detach().clone()) for m in modules for b in m.buffers()]
 
     @staticmethod
     def _restore_buffers(saved: Optional[list]) -> None:
@@ -347,9 +346,10 @@ class SegGAN(EncoderDecoder):
                 if isinstance(heads, nn.ModuleList):
                     for i, head in enumerate(heads):
                         loss_aux, _ = self._head_losses(head, x, data_samples)
-                        losses.update(
-                            {f'aux_{i}.{k}': v
-                             for k, v in loss_aux.items()})
+                        losses.update({
+                            f'aux_{i}.{k}': v
+                            for k, v in loss_aux.items()
+                        })
                 else:
                     loss_aux, _ = self._head_losses(heads, x, data_samples)
                     losses.update({f'aux.{k}': v for k, v in loss_aux.items()})

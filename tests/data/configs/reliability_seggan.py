@@ -11,10 +11,14 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='SegGAN',
     generator=dict(
-        type='SegGANGenerator', base_channels=4, dropout=0.5,
+        type='SegGANGenerator',
+        base_channels=4,
+        dropout=0.5,
         norm_cfg=dict(type='BN')),
     discriminator=dict(
-        type='SegGANDiscriminator', base_channels=4, conditional=False,
+        type='SegGANDiscriminator',
+        base_channels=4,
+        conditional=False,
         norm_cfg=dict(type='BN')),
     gan_content_weight=100.0,
     gan_adv_weight=1.0,

@@ -1,6 +1,8 @@
 # A tiny DeepLabV3 on ToyScenes for tests (32x48 inputs, 8-channel ResNet).
 # Tests set the data root with --cfg-options / Config.merge_from_dict.
-_base_ = ['../../../configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-96x128.py']
+_base_ = [
+    '../../../configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-96x128.py'
+]
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=(32, 48)),

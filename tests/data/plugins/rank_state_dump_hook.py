@@ -18,19 +18,29 @@ class RankStateDumpHook(Hook):
     def __init__(self, at_iters=(2, 4)):
         self.at_iters = tuple(at_iters)
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         if runner.iter + 1 not in self.at_iters:
             return
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
+
         def clean(name):
             return name.replace('.module.', '.')
 
         state = dict(
-            params={clean(n): p.detach().cpu().clone()
-                    for n, p in model.named_parameters()},
-            buffers={clean(n): b.detach().cpu().clone()
-                     for n, b in model.named_buffers()})
-        torch.save(state, osp.join(runner.work_dir,
-                                   f'rank{get_rank()}_iter{runner.iter + 1}.pt'))
+            params={
+                clean(n): p.detach().cpu().clone()
+                for n, p in model.named_parameters()
+            },
+            buffers={
+                clean(n): b.detach().cpu().clone()
+                for n, b in model.named_buffers()
+            })
+        torch.save(
+            state,
+            osp.join(runner.work_dir,
+                     f'rank{get_rank()}_iter{runner.iter + 1}.pt'))

@@ -19,7 +19,10 @@ def mock_runner(iteration, max_iters=10):
     model = MagicMock(spec=['set_phase', 'train'])
     runner.model = model
     runner.message_hub.log_scalars = {
-        'train/loss_d': 1, 'train/generator.lr': 1, 'train/time': 1}
+        'train/loss_d': 1,
+        'train/generator.lr': 1,
+        'train/time': 1
+    }
     return runner, model
 
 
@@ -39,7 +42,8 @@ def test_switch_drops_phase1_scalars_keeps_lr_and_time():
     runner.iter = 1
     hook.before_train_iter(runner, 1)
     assert set(runner.message_hub.log_scalars) == {
-        'train/generator.lr', 'train/time'}
+        'train/generator.lr', 'train/time'
+    }
 
 
 def test_gan_iters_beyond_max_iters_is_rejected():
@@ -62,8 +66,9 @@ def test_resume_exactly_at_phase_switch(tmp_path, toy_root):
     frozen at their phase-1 values.
     """
     work = str(tmp_path / 'work')
-    _train(load_tiny_cfg(TINY_SEGGAN, toy_root, work,
-                         **{'train_cfg.val_interval': 100}))
+    _train(
+        load_tiny_cfg(TINY_SEGGAN, toy_root, work,
+                      **{'train_cfg.val_interval': 100}))
     ckpt2 = load_checkpoint_file(osp.join(work, 'iter_2.pth'))
     ckpt4 = load_checkpoint_file(osp.join(work, 'iter_4.pth'))
     # Phase 2 left G untouched, phase 1 left the segmentor untouched.
@@ -91,8 +96,8 @@ def test_resume_exactly_at_phase_switch(tmp_path, toy_root):
     assert 'train/loss_d' in hub.log_scalars
     torch.testing.assert_close(
         torch.tensor(hub.log_scalars['train/loss_d'].data[0]),
-        torch.tensor(ckpt2['message_hub']['log_scalars']['train/loss_d']
-                     .data[0]))
+        torch.tensor(
+            ckpt2['message_hub']['log_scalars']['train/loss_d'].data[0]))
     # A fresh runner does what `tools/train.py --resume` does.
     cfg = load_tiny_cfg(TINY_SEGGAN, toy_root, work,
                         **{'train_cfg.val_interval': 100})

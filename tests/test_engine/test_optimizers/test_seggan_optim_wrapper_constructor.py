@@ -26,19 +26,31 @@ def adam(lr):
 def test_one_optimizer_per_network_with_disjoint_params():
     model = Toy()
     optim = SegGANOptimWrapperConstructor(
-        dict(segmentor=dict(adam(1e-4), paramwise_cfg=dict(
-            custom_keys={'decode_head': dict(lr_mult=10.)})),
-             generator=adam(1e-3), discriminator=adam(2e-3)))(model)
+        dict(
+            segmentor=dict(
+                adam(1e-4),
+                paramwise_cfg=dict(
+                    custom_keys={'decode_head': dict(lr_mult=10.)})),
+            generator=adam(1e-3),
+            discriminator=adam(2e-3)))(
+                model)
     assert isinstance(optim, OptimWrapperDict)
     params = {
-        name: {id(p) for g in w.optimizer.param_groups for p in g['params']}
+        name: {id(p)
+               for g in w.optimizer.param_groups
+               for p in g['params']}
         for name, w in optim.items()
     }
     assert params['generator'] == {id(p) for p in model.generator.parameters()}
     assert params['discriminator'] == {
-        id(p) for p in model.discriminator.parameters()}
-    seg = {id(p) for m in model.segmentor_modules.values()
-           for p in m.parameters()}
+        id(p)
+        for p in model.discriminator.parameters()
+    }
+    seg = {
+        id(p)
+        for m in model.segmentor_modules.values()
+        for p in m.parameters()
+    }
     assert params['segmentor'] == seg
     lrs = sorted(g['lr'] for g in optim['segmentor'].optimizer.param_groups)
     assert lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(1e-3)

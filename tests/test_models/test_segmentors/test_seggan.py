@@ -61,8 +61,8 @@ def test_phase1_content_loss_is_weighted_100x_and_ignores_void():
     model = build_model(phase=1)
     model.train()
     log_vars = model.train_step(make_batch(), build_optim(model))
-    torch.testing.assert_close(
-        log_vars['loss_content'], 100 * log_vars['recon_mse'])
+    torch.testing.assert_close(log_vars['loss_content'],
+                               100 * log_vars['recon_mse'])
 
 
 def test_phase2_freezes_gan_and_trains_segmentor_only():
@@ -117,15 +117,17 @@ def test_predict_and_tensor_modes_match_encoder_decoder():
     cfg = Config.fromfile(TINY_SEGGAN).model
     plain_cfg = {
         k: v
-        for k, v in cfg.items() if k not in (
-            'generator', 'discriminator', 'gan_content_weight',
-            'gan_adv_weight', 'content_weight', 'adv_weight', 'phase')
+        for k, v in cfg.items()
+        if k not in ('generator', 'discriminator', 'gan_content_weight',
+                     'gan_adv_weight', 'content_weight', 'adv_weight', 'phase')
     }
     plain_cfg['type'] = 'EncoderDecoder'
     plain = MODELS.build(plain_cfg).eval()
-    missing = plain.load_state_dict(
-        {k: v for k, v in model.state_dict().items()
-         if not k.startswith(('generator.', 'discriminator.'))})
+    missing = plain.load_state_dict({
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.startswith(('generator.', 'discriminator.'))
+    })
     assert not missing.missing_keys and not missing.unexpected_keys
     called = []
     model.generator.register_forward_hook(lambda *a: called.append('G'))
@@ -147,9 +149,15 @@ def test_other_mmseg_model_with_aux_head_becomes_seggan():
     # PSPNet (PSPHead + FCN auxiliary head): same recipe, nothing ASPP-only.
     cfg = Config.fromfile(TINY_SEGGAN).model
     cfg.decode_head = dict(
-        type='PSPHead', in_channels=64, in_index=3, channels=8,
-        pool_scales=(1, 2, 3, 6), dropout_ratio=0.1, num_classes=C,
-        norm_cfg=dict(type='BN'), align_corners=False,
+        type='PSPHead',
+        in_channels=64,
+        in_index=3,
+        channels=8,
+        pool_scales=(1, 2, 3, 6),
+        dropout_ratio=0.1,
+        num_classes=C,
+        norm_cfg=dict(type='BN'),
+        align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0))
     torch.manual_seed(0)
     model = MODELS.build(cfg)
@@ -169,8 +177,8 @@ def test_other_mmseg_model_with_aux_head_becomes_seggan():
 def test_conditional_discriminator_sees_the_mask():
     model = build_model(
         phase=1,
-        discriminator=dict(type='SegGANDiscriminator', base_channels=32,
-                           conditional=True))
+        discriminator=dict(
+            type='SegGANDiscriminator', base_channels=32, conditional=True))
     assert model.discriminator.layers[0].conv.in_channels == 3 + C
     model.train()
     optim = build_optim(model)
@@ -201,8 +209,8 @@ def test_nonfinite_loss_raises_before_any_update():
     with torch.no_grad():
         model.decode_head.conv_seg.bias.fill_(float('nan'))
     params0 = {n: p.detach().clone() for n, p in model.named_parameters()}
-    with pytest.raises(NonFiniteLossError,
-                       match=r'phase 2.*decode.loss_ce=nan'):
+    with pytest.raises(
+            NonFiniteLossError, match=r'phase 2.*decode.loss_ce=nan'):
         model.train_step(make_batch(), optim)
     for n, p in model.named_parameters():
         assert torch.equal(params0[n], p) or torch.equal(
