@@ -39,3 +39,26 @@ def test_compiled_op_error_only_on_mmcv_lite():
             pytest.fail('the stand-in replaced a real mmcv._ext')
         except RuntimeError as e:
             assert 'not found' in str(e) or 'cpu' in str(e).lower()
+
+
+def test_expected_mmcv_flavour():
+    """tools/run_tests.sh says which mmcv each run must have (CI proves both).
+
+    Without the variable (a plain ``pytest``) either flavour is fine.
+    """
+    import os
+    expect = os.environ.get('SEGGAN_EXPECT_MMCV')
+    if expect == 'full':
+        assert mmcv_ext_available(), 'full mmcv expected, mmcv._ext missing'
+        from mmcv.ops import nms
+        boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10],
+                              [20, 20, 30, 30]]).float()
+        _, keep = nms(boxes, torch.tensor([.9, .8, .7]), 0.5)
+        assert keep.tolist() == [0, 2]  # the compiled CPU kernel ran
+    elif expect == 'lite':
+        assert not mmcv_ext_available()
+        with pytest.raises(MissingMMCVOpError, match='nms'):
+            from mmcv.ops import nms
+            nms(torch.zeros(1, 4), torch.ones(1), 0.5)
+    else:
+        assert expect is None, f'SEGGAN_EXPECT_MMCV={expect!r}: full or lite'
