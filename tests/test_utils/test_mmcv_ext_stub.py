@@ -51,8 +51,8 @@ def test_expected_mmcv_flavour():
     if expect == 'full':
         assert mmcv_ext_available(), 'full mmcv expected, mmcv._ext missing'
         from mmcv.ops import nms
-        boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10],
-                              [20, 20, 30, 30]]).float()
+        boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30,
+                                                               30]]).float()
         _, keep = nms(boxes, torch.tensor([.9, .8, .7]), 0.5)
         assert keep.tolist() == [0, 2]  # the compiled CPU kernel ran
     elif expect == 'lite':
