@@ -16,7 +16,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-PIP="$PY -m pip install -q --disable-pip-version-check"
+# pip's "Location 'file:///...' is ignored" warnings (a machine-wide
+# find-links that does not exist) are noise; everything else pip says stays.
+pip_install() {
+  "$PY" -m pip install -q --disable-pip-version-check "$@" \
+    2> >(grep -v "^WARNING: Location 'file://" >&2)
+}
+PIP=pip_install
 
 # torch first and pinned: 2.13.0 is the CPU build on this machine's disk; an
 # unpinned torch would pull a multi-GB CUDA build.
