@@ -20,9 +20,9 @@ def _protocol(work_root: str, data: str) -> list:
         TOY.format('seggan/seggan-gan-pretrain', '300it'), '--finetune',
         TOY.format('seggan/seggan-finetune', '300it'), '--control',
         TOY.format('seggan/seggan-finetune-control', '300it'), '--seeds', '1',
-        '--baseline-iters', '3', '--gan-iters', '2', '--finetune-iters', '2',
-        '--nice', '0', '--threads', '1', '--cfg-options',
-        f'train_dataloader.dataset.data_root={data}',
+        '--gan-seed', '3', '--baseline-iters', '3', '--gan-iters', '2',
+        '--finetune-iters', '2', '--nice', '0', '--threads', '1',
+        '--cfg-options', f'train_dataloader.dataset.data_root={data}',
         f'test_dataloader.dataset.data_root={data}',
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
@@ -58,6 +58,10 @@ def test_run_protocol_end_to_end_and_resume(tmp_path):
         assert stages[arm]['max_iters'] == 2
         assert osp.isfile(stages[arm]['config_dump'])
     assert 'randomness.seed=1' in stages['seggan_seed1']['train']['cmd']
+    # --gan-seed changes the phase-1 run only.
+    assert 'randomness.seed=3' in stages['gan_pretrain']['train']['cmd']
+    assert 'randomness.seed=0' in stages['baseline']['train']['cmd']
+    assert record['seeds'] == dict(base=0, gan=3, arms=[1])
     metrics = stages['seggan_seed1']['metrics']
     assert {'aAcc', 'mIoU', 'mAcc', 'per_class'} <= set(metrics)
     assert len(metrics['per_class']) == 6

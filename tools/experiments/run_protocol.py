@@ -106,6 +106,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=0,
         help='seed of the baseline and phase-1 runs')
     parser.add_argument(
+        '--gan-seed',
+        type=int,
+        help='seed of the phase-1 run only (default: --base-seed); to '
+        'measure how much the result depends on one trained G and D')
+    parser.add_argument(
         '--baseline-iters',
         type=int,
         help='override the baseline iterations (and its '
@@ -231,7 +236,9 @@ class Protocol:
         # A later invocation (more seeds, an ablation) adds to the record.
         old_arms = self.record.get('seeds', {}).get('arms', [])
         self.record['seeds'] = dict(
-            base=args.base_seed, arms=sorted(set(old_arms) | set(args.seeds)))
+            base=args.base_seed,
+            gan=args.base_seed if args.gan_seed is None else args.gan_seed,
+            arms=sorted(set(old_arms) | set(args.seeds)))
         self.record['configs'] = dict(
             baseline=args.baseline,
             gan_pretrain=args.gan_pretrain,
@@ -386,7 +393,8 @@ class Protocol:
             f'train_cfg.max_iters={a.gan_iters}',
             f'custom_hooks.0.gan_iters={a.gan_iters}'
         ] if a.gan_iters else [])
-        gan_ckpt = self.train('gan_pretrain', a.gan_pretrain, a.base_seed,
+        gan_ckpt = self.train('gan_pretrain', a.gan_pretrain,
+                              self.record['seeds']['gan'],
                               it + [f'load_from={base_ckpt}'])
 
         it = ([f'train_cfg.max_iters={a.finetune_iters}']
