@@ -102,9 +102,9 @@ def test_audit_mode_with_corruptions(setup, capsys):
     assert all(float(r['changed_share']) > 0 for r in corrupted)
     assert all(
         float(r['changed_share']) == 0 for r in rows if r['corrupted'] == '0')
-    assert all(r['score'] == r['audit_ratio'] for r in rows)
+    assert all(r['score'] == r['disagreement_g'] for r in rows)  # default
     summary = json.loads((out / 'summary.json').read_text())
-    audit = summary['audit']['audit_ratio']
+    audit = summary['audit']['disagreement_g']
     assert audit['k'] == 3
     # Recomputed from the CSV: precision@k of the ranking written there.
     top = rows[:3]
@@ -135,7 +135,7 @@ def test_argument_errors(setup):
     with pytest.raises(SystemExit):
         tool.parse_args([CONFIG, ckpt, '--score', 'audit_ratio'])
     args = tool.parse_args([CONFIG, ckpt, '--mode', 'audit'])
-    assert args.score == 'audit_ratio'
+    assert args.score == 'disagreement_g'  # the audit default
     with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
         tool.main([CONFIG, ckpt + '.missing'])
 
