@@ -67,6 +67,49 @@ def import_tool(relpath: str):
     return module
 
 
+def tiny_seggan(num_classes=4, size_divisor=None):
+    """A SegGAN (R18 stem/width 8, FCN head, G/D width 4) in eval mode,
+    small enough to run in milliseconds."""
+    from mmengine.config import ConfigDict
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    norm = dict(type='BN', requires_grad=True)
+    model = MODELS.build(
+        dict(
+            type='SegGAN',
+            data_preprocessor=dict(
+                type='SegDataPreProcessor',
+                mean=[0., 0., 0.],
+                std=[1., 1., 1.],
+                bgr_to_rgb=True,
+                pad_val=0,
+                seg_pad_val=255,
+                test_cfg=(dict(
+                    size_divisor=size_divisor) if size_divisor else None)),
+            backbone=dict(
+                type='ResNetV1c',
+                depth=18,
+                stem_channels=8,
+                base_channels=8,
+                out_indices=(3, ),
+                norm_cfg=norm),
+            decode_head=dict(
+                type='FCNHead',
+                in_channels=64,
+                channels=8,
+                num_convs=1,
+                num_classes=num_classes,
+                in_index=0,
+                norm_cfg=norm,
+                concat_input=False,
+                loss_decode=dict(type='CrossEntropyLoss')),
+            generator=dict(type='SegGANGenerator', base_channels=4),
+            discriminator=dict(type='SegGANDiscriminator', base_channels=4),
+            test_cfg=ConfigDict(mode='whole')))
+    return model.eval()
+
+
 def build_optim(model):
     """The tiny SegGAN config's OptimWrapperDict, built by hand."""
     from mmengine.config import Config

@@ -5,10 +5,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.config import ConfigDict
-from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmseg_seggan.evaluation import (AUDIT_SCORES, PREDICT_SCORES,
@@ -18,49 +15,11 @@ from mmseg_seggan.evaluation import (AUDIT_SCORES, PREDICT_SCORES,
                                      rank_worst_first, recall_at_k, spearman,
                                      unwrap_seggan)
 from mmseg_seggan.evaluation.mask_quality import _class_means
+from seggan_testing import tiny_seggan
 
 NUM_CLASSES = 4
 COLORS = torch.tensor([[-1., -1., 1.], [1., -1., -1.], [-1., 1., -1.],
                        [1., 1., 1.]])  # class colours in [-1, 1], RGB
-
-
-def tiny_seggan(size_divisor=None):
-    """A SegGAN small enough to run in milliseconds."""
-    init_default_scope('mmseg')
-    norm = dict(type='BN', requires_grad=True)
-    model = MODELS.build(
-        dict(
-            type='SegGAN',
-            data_preprocessor=dict(
-                type='SegDataPreProcessor',
-                mean=[0., 0., 0.],
-                std=[1., 1., 1.],
-                bgr_to_rgb=True,
-                pad_val=0,
-                seg_pad_val=255,
-                test_cfg=(dict(
-                    size_divisor=size_divisor) if size_divisor else None)),
-            backbone=dict(
-                type='ResNetV1c',
-                depth=18,
-                stem_channels=8,
-                base_channels=8,
-                out_indices=(3, ),
-                norm_cfg=norm),
-            decode_head=dict(
-                type='FCNHead',
-                in_channels=64,
-                channels=8,
-                num_convs=1,
-                num_classes=NUM_CLASSES,
-                in_index=0,
-                norm_cfg=norm,
-                concat_input=False,
-                loss_decode=dict(type='CrossEntropyLoss')),
-            generator=dict(type='SegGANGenerator', base_channels=4),
-            discriminator=dict(type='SegGANDiscriminator', base_channels=4),
-            test_cfg=ConfigDict(mode='whole')))
-    return model.eval()
 
 
 class ColourPainter(nn.Module):
@@ -136,7 +95,7 @@ def test_spearman_and_ranking_metrics():
 
 
 def test_gan_view_shapes_padding_and_gt_resize():
-    model = tiny_seggan(size_divisor=16)
+    model = tiny_seggan(NUM_CLASSES, size_divisor=16)
     mask = blocks_mask(30, 40)
     # GT stored at the original size 60x80, image at 30x40 (as after a
     # test-pipeline Resize placed before LoadAnnotations).
@@ -167,7 +126,7 @@ def test_gan_view_shapes_padding_and_gt_resize():
 
 
 def test_gan_view_without_gt_and_padding_excluded():
-    model = tiny_seggan(size_divisor=16)
+    model = tiny_seggan(NUM_CLASSES, size_divisor=16)
     batch = painted_batch([blocks_mask(30, 40)])
     del batch['data_samples'][0].gt_sem_seg
     view = gan_view(model, batch)
@@ -183,7 +142,7 @@ def test_gan_view_without_gt_and_padding_excluded():
 
 def test_audit_score_prefers_the_true_mask():
     """With a G that paints masks perfectly, a corrupted GT scores lower."""
-    model = tiny_seggan()
+    model = tiny_seggan(NUM_CLASSES)
     model.generator = ColourPainter()
     mask = blocks_mask()
     wrong = mask.copy()

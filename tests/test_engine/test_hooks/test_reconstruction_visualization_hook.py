@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
 from mmengine.runner import BaseLoop
 from mmengine.structures import PixelData
@@ -22,6 +21,7 @@ from mmseg_seggan.datasets import make_toy_scenes
 from mmseg_seggan.datasets.toy_scenes import TOY_CLASSES, TOY_PALETTE
 from mmseg_seggan.visualization import (NUM_TILES, colorize_mask,
                                         contact_sheet, reconstruction_panel)
+from seggan_testing import tiny_seggan
 
 ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -43,41 +43,6 @@ class _RecordingVisBackend(BaseVisBackend):
 
     def add_image(self, name, image, step=0, **kwargs):
         _RecordingVisBackend.images.append((name, image.copy(), step))
-
-
-def tiny_seggan():
-    init_default_scope('mmseg')
-    norm = dict(type='BN', requires_grad=True)
-    model = MODELS.build(
-        dict(
-            type='SegGAN',
-            data_preprocessor=dict(
-                type='SegDataPreProcessor',
-                mean=[0., 0., 0.],
-                std=[1., 1., 1.],
-                bgr_to_rgb=True,
-                seg_pad_val=255),
-            backbone=dict(
-                type='ResNetV1c',
-                depth=18,
-                stem_channels=8,
-                base_channels=8,
-                out_indices=(3, ),
-                norm_cfg=norm),
-            decode_head=dict(
-                type='FCNHead',
-                in_channels=64,
-                channels=8,
-                num_convs=1,
-                num_classes=4,
-                in_index=0,
-                norm_cfg=norm,
-                concat_input=False,
-                loss_decode=dict(type='CrossEntropyLoss')),
-            generator=dict(type='SegGANGenerator', base_channels=4),
-            discriminator=dict(type='SegGANDiscriminator', base_channels=4),
-            test_cfg=ConfigDict(mode='whole')))
-    return model.eval()
 
 
 def make_batch(n=2, with_gt=True):
