@@ -110,6 +110,26 @@ def tiny_seggan(num_classes=4, size_divisor=None):
     return model.eval()
 
 
+def save_toy_checkpoint(config: str, path: str) -> str:
+    """Save the randomly initialised model of a ToyScenes ``config`` as a
+    checkpoint with the dataset's classes and palette (what tools read)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+
+    from mmseg_seggan.datasets.toy_scenes import TOY_CLASSES, TOY_PALETTE
+    init_default_scope('mmseg')
+    model = MODELS.build(Config.fromfile(config).model)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(
+                dataset_meta=dict(classes=TOY_CLASSES, palette=TOY_PALETTE))),
+        path)
+    return path
+
+
 def build_optim(model):
     """The tiny SegGAN config's OptimWrapperDict, built by hand."""
     from mmengine.config import Config

@@ -1,6 +1,5 @@
 """tools/analysis_tools/mask_quality.py end to end on a tiny ToyScenes set."""
 import csv
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,25 +8,18 @@ import mmseg_seggan  # noqa: F401
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmseg.registry import MODELS
 
 from mmseg_seggan.datasets import make_toy_scenes
-from mmseg_seggan.datasets.toy_scenes import TOY_CLASSES, TOY_PALETTE
 from mmseg_seggan.evaluation import PREDICT_SCORES
+from seggan_testing import import_tool, save_toy_checkpoint
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'seggan_toy.py')
-TOOL = osp.join(ROOT, 'tools', 'analysis_tools', 'mask_quality.py')
 NUM_VAL, SIZE = 5, (48, 64)
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('mask_quality_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_tool('tools/analysis_tools/mask_quality.py')
 
 
 @pytest.fixture(scope='module')
@@ -36,16 +28,8 @@ def setup(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('mask_quality')
     data_root = make_toy_scenes(
         str(tmp / 'toy'), num_train=0, num_val=NUM_VAL, size=SIZE, seed=3)
-    init_default_scope('mmseg')
     torch.manual_seed(0)
-    model = MODELS.build(Config.fromfile(CONFIG).model)
-    ckpt = str(tmp / 'seggan_random.pth')
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(
-                dataset_meta=dict(classes=TOY_CLASSES, palette=TOY_PALETTE))),
-        ckpt)
+    ckpt = save_toy_checkpoint(CONFIG, str(tmp / 'seggan_random.pth'))
     options = [
         '--cfg-options', f'val_dataloader.dataset.data_root={data_root}',
         'val_dataloader.num_workers=0'

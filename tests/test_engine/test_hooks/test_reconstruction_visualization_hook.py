@@ -13,15 +13,14 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import BaseLoop
 from mmengine.structures import PixelData
 from mmengine.visualization import BaseVisBackend
-from mmseg.registry import HOOKS, MODELS, VISBACKENDS
+from mmseg.registry import HOOKS, VISBACKENDS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
 from mmseg_seggan.datasets import make_toy_scenes
-from mmseg_seggan.datasets.toy_scenes import TOY_CLASSES, TOY_PALETTE
 from mmseg_seggan.visualization import (NUM_TILES, colorize_mask,
                                         contact_sheet, reconstruction_panel)
-from seggan_testing import tiny_seggan
+from seggan_testing import save_toy_checkpoint, tiny_seggan
 
 ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -213,19 +212,10 @@ def test_panel_and_contact_sheet_helpers():
 
 def test_tools_test_show_dir_on_toy_scenes(tmp_path):
     """tools/test.py --show-dir on the embedded default draws the panels."""
-    from mmengine.config import Config
     data_root = make_toy_scenes(
         str(tmp_path / 'toy'), num_train=0, num_val=2, size=(48, 64), seed=1)
     config = osp.join(ROOT, 'configs', 'seggan_toy.py')
-    init_default_scope('mmseg')
-    model = MODELS.build(Config.fromfile(config).model)
-    ckpt = str(tmp_path / 'seggan.pth')
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(
-                dataset_meta=dict(classes=TOY_CLASSES, palette=TOY_PALETTE))),
-        ckpt)
+    ckpt = save_toy_checkpoint(config, str(tmp_path / 'seggan.pth'))
     show_dir = tmp_path / 'show'
     cmd = [
         sys.executable,
