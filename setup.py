@@ -32,6 +32,7 @@ setup(
     extras_require=dict(
         tests=read_requirements('tests.txt'),
         mmpretrain=read_requirements('mmpretrain.txt'),
+        pretrained=read_requirements('pretrained.txt'),
         mim=read_requirements('mminstall.txt')),
     license='Apache License 2.0',
     zip_safe=False)

@@ -1,3 +1,4 @@
+from .backbones import *  # noqa: F401,F403
 from .discriminators import *  # noqa: F401,F403
 from .generators import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403

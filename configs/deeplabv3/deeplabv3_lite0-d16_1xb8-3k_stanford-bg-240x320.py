@@ -1,0 +1,73 @@
+# Baseline DeepLabV3 on an ImageNet-pre-trained EfficientNet-Lite0 (output
+# stride 16) on Stanford Background at the images' native size (at most
+# 320x240; the paper's regime: ImageNet init, full size). Training: random
+# rescale 0.5-2.0, 240x320 crops (smaller ones padded), flip, batch 8,
+# SGD 0.01 poly, 3000 iterations (40 epochs of the 600 training images),
+# validated every 250 iterations on the 115 test images (the paper has no
+# other split). The stem and the first two stages (stride 2 and 4) stay
+# frozen: they hold generic ImageNet filters, and skipping their
+# high-resolution backward makes each step about a third cheaper on a CPU
+# (measured in tools/analysis_tools/benchmark_seggan.py output, README).
+_base_ = [
+    '../_base_/models/deeplabv3_lite0-d16.py',
+    '../_base_/datasets/stanford_background.py',
+    'mmseg::_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_20k.py'
+]
+custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)
+crop_size = (240, 320)  # (h, w)
+scale = (320, 240)  # (w, h): native
+num_classes = 8
+train_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadCheckedAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=scale,
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),  # native size, no resize
+    dict(type='LoadCheckedAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8, num_workers=1, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(frozen_stages=2),
+    decode_head=dict(num_classes=num_classes))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    clip_grad=None)
+max_iters = 3000
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=1e-4,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=250)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=250,
+        max_keep_ckpts=1,
+        save_last=True))
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)

