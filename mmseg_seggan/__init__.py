@@ -13,7 +13,8 @@ install_mmcv_ext_stub()  # must run before mmseg imports mmcv.ops
 
 from .utils.atomic_checkpoint import (  # noqa: E402
     install_atomic_checkpoint_saving)
-from .utils.checkpoint import register_safe_checkpoint_loading  # noqa: E402
+from .utils.safe_loading import (  # noqa: E402
+    register_safe_checkpoint_loading)
 
 register_safe_checkpoint_loading()  # weights-only, shape check, resume
 install_atomic_checkpoint_saving()  # no half-written checkpoint, ever

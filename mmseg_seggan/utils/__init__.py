@@ -1,13 +1,13 @@
 from .atomic_checkpoint import (AtomicFile, atomic_write,
                                 install_atomic_checkpoint_saving)
 from .checkpoint import (CheckpointError, CorruptCheckpointError,
-                         UnsafeCheckpointError, load_checkpoint_file,
-                         register_safe_checkpoint_loading)
+                         UnsafeCheckpointError, load_checkpoint_file)
 from .checkpoint_shapes import (CheckpointShapeError, check_state_dict_shapes,
                                 find_shape_mismatches)
 from .mmcv_ext_stub import (MissingMMCVOpError, install_mmcv_ext_stub,
                             mmcv_ext_available)
 from .resume import find_resumable_checkpoint
+from .safe_loading import register_safe_checkpoint_loading
 
 __all__ = [
     'CheckpointError', 'CorruptCheckpointError', 'UnsafeCheckpointError',

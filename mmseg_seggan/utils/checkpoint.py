@@ -16,7 +16,9 @@ Two problems are solved here, both without ever unpickling arbitrary objects:
 Every path that reads a local checkpoint through mmengine (``load_from``,
 ``--resume``, ``tools/test.py``, ``init_cfg=dict(type='Pretrained')``,
 mmseg's ``init_model``) goes through :func:`load_from_local_safely` once
-``mmseg_seggan`` is imported.
+``mmseg_seggan`` is imported. This module imports none of its siblings:
+:mod:`.checkpoint_shapes` and :mod:`.resume` build on it, and
+:mod:`.safe_loading` installs all three.
 """
 import os.path as osp
 import pickle
@@ -208,20 +210,14 @@ def load_from_local_safely(filename: str, map_location=None) -> Any:
     return load_checkpoint_file(filename, map_location)
 
 
-def register_safe_checkpoint_loading() -> None:
-    """Install safe checkpoint loading into mmengine (idempotent).
+def install_weights_only_loader() -> None:
+    """Load every local checkpoint read through mmengine weights-only.
 
-    * the plain pickle form of ``HistoryBuffer`` and the numpy allow-list;
-    * :func:`load_from_local_safely` for local paths (weights-only);
-    * the shape check before every ``load_state_dict``
-      (:mod:`.checkpoint_shapes`);
-    * ``--resume`` falling back to the newest good checkpoint when the
-      latest is damaged (:mod:`.resume`).
+    Installs the plain pickle form of ``HistoryBuffer`` with the numpy
+    allow-list, and :func:`load_from_local_safely` as mmengine's loader for
+    local paths. Idempotent. :func:`~.safe_loading.
+    register_safe_checkpoint_loading` calls it with the other checks.
     """
-    from .checkpoint_shapes import install_strict_shape_check
-    from .resume import install_resume_fallback
     _register_safe_types()
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safely, force=True)
-    install_strict_shape_check()
-    install_resume_fallback()
