@@ -1,5 +1,8 @@
 """Export: a SegGAN checkpoint becomes a plain DeepLabV3 checkpoint."""
+import os
 import os.path as osp
+import signal
+import stat
 
 import pytest
 import torch
@@ -72,3 +75,99 @@ def test_export_refuses_payload_and_same_path(tmp_path, seggan_ckpt):
         convert(seggan_ckpt, seggan_ckpt)
     with pytest.raises(UnsafeCheckpointError):
         convert(evil, str(tmp_path / 'o.pth'))
+
+
+def _convert():
+    return import_tool('tools/model_converters/seggan2deeplabv3.py').convert
+
+
+def _bytes(path):
+    with open(path, 'rb') as f:
+        return f.read()
+
+
+def test_existing_dst_is_refused_unless_force(tmp_path, seggan_ckpt):
+    """Bug: an existing DST was overwritten without a word."""
+    convert = _convert()
+    dst = str(tmp_path / 'plain.pth')
+    convert(seggan_ckpt, dst)
+    before = _bytes(dst)
+    other = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict={'w': torch.ones(1)}), other)
+    with pytest.raises(FileExistsError, match='already exists.*--force'):
+        convert(other, dst)
+    assert _bytes(dst) == before
+    res = run_tool([CONVERTER, other, dst, '--force'], timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert set(load_checkpoint_file(dst)['state_dict']) == {'w'}
+
+
+def test_swapped_src_and_dst_never_clobber_the_seggan_checkpoint(
+        tmp_path, seggan_ckpt):
+    """Bug: with SRC and DST swapped, the SegGAN checkpoint (G, D,
+    optimizer) was replaced by the plain weights, exit 0."""
+    convert = _convert()
+    plain = str(tmp_path / 'plain.pth')
+    convert(seggan_ckpt, plain)
+    before = _bytes(seggan_ckpt)
+    res = run_tool([CONVERTER, plain, seggan_ckpt], timeout=120)
+    assert res.returncode != 0
+    assert 'generator/discriminator weights' in res.stderr
+    assert seggan_ckpt in res.stderr
+    with pytest.raises(FileExistsError, match='not even with --force'):
+        convert(plain, seggan_ckpt, force=True)
+    # The same file under another name (a link) is still the same file.
+    link = str(tmp_path / 'link.pth')
+    os.symlink(seggan_ckpt, link)
+    with pytest.raises(ValueError, match='same file'):
+        convert(seggan_ckpt, link, force=True)
+    assert _bytes(seggan_ckpt) == before
+
+
+def test_output_mode_follows_umask(tmp_path, seggan_ckpt):
+    """Bug: tempfile.mkstemp made every export 0600."""
+    dst = str(tmp_path / 'plain.pth')
+    old = os.umask(0o022)
+    try:
+        _convert()(seggan_ckpt, dst)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(dst).st_mode) == 0o644
+
+
+KILL_DURING_WRITE = '''
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from seggan_testing import import_tool
+tool = import_tool('tools/model_converters/seggan2deeplabv3.py')
+
+def save_half_then_die(obj, f, *args, **kwargs):
+    if isinstance(f, (str, os.PathLike)):
+        f = open(f, 'wb')
+    f.write(b'PK half a checkpoint')
+    f.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+tool.torch.save = save_half_then_die
+tool.convert({src!r}, {dst!r})
+'''
+
+
+def test_killed_export_leaves_only_a_temp_named_after_dst(
+        tmp_path, seggan_ckpt):
+    """Bug: kill -9 left an anonymous 0600 ``tmpXXXX.tmp`` beside DST."""
+    out = tmp_path / 'out'
+    out.mkdir()
+    dst = str(out / 'plain.pth')
+    res = run_tool([
+        '-c',
+        KILL_DURING_WRITE.format(
+            tests=osp.join(REPO, 'tests'), src=seggan_ckpt, dst=dst)
+    ],
+                   timeout=120)
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    # DST never appears half-written; the leftover says whose it is.
+    assert os.listdir(out) == ['.plain.pth.tmp']
+    _convert()(seggan_ckpt, dst)  # the next export replaces it
+    assert os.listdir(out) == ['plain.pth']
+    assert load_checkpoint_file(dst)['state_dict']

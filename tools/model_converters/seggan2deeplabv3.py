@@ -7,11 +7,12 @@ plain DeepLabV3 config, strictly, and predicts bit-identically.
 Example:
     python tools/model_converters/seggan2deeplabv3.py \
         work_dirs/seggan_toy/iter_600.pth deeplabv3_from_seggan.pth
+
+An existing DST is replaced only with ``--force``, and a SegGAN checkpoint
+(one with generator/discriminator weights, e.g. SRC and DST swapped) never.
 """
 import argparse
-import os
 import os.path as osp
-import tempfile
 import warnings
 from collections import OrderedDict
 
@@ -19,20 +20,83 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import torch  # noqa: E402
 
+from mmseg_seggan.utils import AtomicFile  # noqa: E402
+from mmseg_seggan.utils import CheckpointError  # noqa: E402
 from mmseg_seggan.utils import load_checkpoint_file  # noqa: E402
 
 GAN_PREFIXES = ('generator.', 'discriminator.')
 
 
-def convert(src: str, dst: str) -> dict:
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (links and ``..`` included)."""
+    if osp.realpath(a) == osp.realpath(b):
+        return True
+    try:
+        return osp.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
+def _holds_gan_weights(path: str) -> bool:
+    """Whether ``path`` is a SegGAN checkpoint (it has G or D weights).
+
+    Read weights-only; a file that cannot be read that way is not one.
+    """
+    try:
+        ckpt = load_checkpoint_file(path, map_location='cpu')
+    except (CheckpointError, OSError):
+        return False
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    return isinstance(state, dict) and any(
+        str(k).startswith(GAN_PREFIXES) for k in state)
+
+
+def check_destination(src: str, dst: str, force: bool = False) -> None:
+    """Refuse to write ``dst`` where that would destroy something.
+
+    Raises:
+        ValueError: ``dst`` is ``src`` (also through a link).
+        FileExistsError: ``dst`` exists and ``force`` is not set, or ``dst``
+            is a SegGAN checkpoint (G/D weights: SRC and DST swapped?),
+            which is never overwritten, ``force`` or not.
+    """
+    if _same_file(src, dst):
+        raise ValueError('SRC and DST are the same file; refusing to '
+                         f'overwrite the SegGAN checkpoint {src}.')
+    if not osp.lexists(dst):
+        return
+    if _holds_gan_weights(dst):
+        raise FileExistsError(
+            f'{dst} already exists and holds generator/discriminator weights: '
+            'it is a SegGAN checkpoint, which the export never overwrites, '
+            'not even with --force. Were SRC and DST swapped? The order is '
+            'SEGGAN.pth PLAIN.pth. Choose another DST, or delete that file '
+            'yourself if you really mean to replace it.')
+    if not force:
+        raise FileExistsError(
+            f'{dst} already exists; refusing to overwrite it. Choose another '
+            'DST, or pass --force to replace it.')
+
+
+def convert(src: str, dst: str, force: bool = False) -> dict:
     """Write the segmentor part of ``src`` to ``dst`` (atomically).
+
+    ``dst`` is written as ``.<dst name>.tmp`` beside it and renamed when
+    complete (:class:`~mmseg_seggan.utils.AtomicFile`), with the mode that
+    the umask gives new files (0644 usually): a killed export leaves no
+    half ``dst``, only that temporary file, which names its ``dst`` and is
+    replaced by the next export.
+
+    Args:
+        src (str): The SegGAN checkpoint.
+        dst (str): The plain checkpoint to write.
+        force (bool): Replace an existing ``dst`` (never a SegGAN
+            checkpoint; see :func:`check_destination`).
 
     Returns:
         dict: Counts of kept and dropped tensors.
     """
-    if osp.abspath(src) == osp.abspath(dst):
-        raise ValueError('SRC and DST are the same file; refusing to '
-                         f'overwrite the SegGAN checkpoint {src}.')
+    check_destination(src, dst, force)
     ckpt = load_checkpoint_file(src, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not state:
@@ -51,16 +115,8 @@ def convert(src: str, dst: str) -> dict:
         if k in meta
     }
     meta['converted_from'] = osp.basename(src)
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=osp.dirname(osp.abspath(dst)), suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(dict(state_dict=kept, meta=meta), tmp)
-        os.replace(tmp, dst)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with AtomicFile(dst, 'wb') as f:
+        torch.save(dict(state_dict=kept, meta=meta), f)
     return dict(kept=len(kept), dropped=dropped)
 
 
@@ -69,12 +125,16 @@ def parse_args():
         description='Convert a SegGAN checkpoint to a plain mmseg one')
     parser.add_argument('src', help='SegGAN checkpoint (.pth)')
     parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace DST if it exists (a SegGAN checkpoint never is)')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    counts = convert(args.src, args.dst)
+    counts = convert(args.src, args.dst, force=args.force)
     print(f'Wrote {args.dst}: {counts["kept"]} segmentor tensors kept, '
           f'{counts["dropped"]} generator/discriminator tensors dropped.')
 
