@@ -66,27 +66,29 @@ def _candidates(dirs: List[str], exclude: Optional[str]) -> List[str]:
     return [p for _, _, p in found]
 
 
-def _remove_unfinished_writes(dirs: List[str]) -> None:
-    """Delete temporary files that a killed run left mid-save."""
-    if not is_main_process():
+def _remove_unfinished_writes(work_dir: str) -> None:
+    """Delete temporary files that a killed run left mid-save.
+
+    Only in this run's own work dir: the folder that ``last_checkpoint``
+    names may be another run's (a copied work dir), and a ``.tmp`` there
+    may be that run's checkpoint being written right now.
+    """
+    if not is_main_process() or not osp.isdir(work_dir):
         return
-    for d in dirs:
-        if not osp.isdir(d):
-            continue
-        for name in os.listdir(d):
-            if is_temp_checkpoint(name) and (
-                    _CKPT_NAME.match(name[1:-len('.tmp')])
-                    or name[1:-len('.tmp')] == LAST_CHECKPOINT):
-                path = osp.join(d, name)
-                try:
-                    os.remove(path)
-                except OSError:
-                    continue
-                print_log(
-                    f'Removed {path}: an unfinished checkpoint write of an '
-                    'interrupted run (the file it would have become was '
-                    'never used).',
-                    logger='current')
+    for name in os.listdir(work_dir):
+        target = name[1:-len('.tmp')]
+        if is_temp_checkpoint(name) and (_CKPT_NAME.match(target)
+                                         or target == LAST_CHECKPOINT):
+            path = osp.join(work_dir, name)
+            try:
+                os.remove(path)
+            except OSError:
+                continue
+            print_log(
+                f'Removed {path}: an unfinished checkpoint write of an '
+                'interrupted run (the file it would have become was '
+                'never used).',
+                logger='current')
 
 
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
@@ -119,7 +121,7 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     dirs = [osp.abspath(work_dir)]
     if named is not None and osp.dirname(named) not in dirs:
         dirs.append(osp.dirname(named))
-    _remove_unfinished_writes(dirs)
+    _remove_unfinished_writes(dirs[0])  # ours only, never another run's
 
     reason = None
     if named is not None:

@@ -131,3 +131,26 @@ def test_unfinished_writes_are_removed(tmp_path, logs):
     assert sorted(
         os.listdir(work)) == ['.mine.tmp', 'iter_2.pth', 'last_checkpoint']
     assert len(logs) == 2 and 'unfinished checkpoint write' in logs[0]
+
+
+def test_temp_files_of_another_run_are_never_touched(tmp_path, logs):
+    """Bug: a work dir copied from another run names that run's checkpoint
+    in ``last_checkpoint``; ``--resume`` deleted the ``.tmp`` files in *that*
+    folder, i.e. the half-written checkpoint of a run still saving there."""
+    other, mine = str(tmp_path / 'other_run'), str(tmp_path / 'copy')
+    os.makedirs(other)
+    os.makedirs(mine)
+    latest = _ckpt(other, 2)  # other/last_checkpoint names other/iter_2.pth
+    with open(osp.join(mine, 'last_checkpoint'), 'w') as f:
+        f.write(latest)  # what copying the work dir gives
+    theirs = [
+        osp.join(other, name)
+        for name in ('.iter_4.pth.tmp', '.last_checkpoint.tmp')
+    ]
+    for path in theirs + [osp.join(mine, '.iter_4.pth.tmp')]:
+        with open(path, 'wb') as f:
+            f.write(b'being written')
+    assert find_resumable_checkpoint(mine) == latest
+    assert all(osp.exists(p) for p in theirs)
+    assert os.listdir(mine) == ['last_checkpoint']  # ours: removed
+    assert len(logs) == 1 and mine in logs[0]
