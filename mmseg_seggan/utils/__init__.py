@@ -1,4 +1,4 @@
-from .atomic_checkpoint import (AtomicFile, atomic_write,
+from .atomic_checkpoint import (AtomicFile, CheckpointWriteError, atomic_write,
                                 install_atomic_checkpoint_saving)
 from .checkpoint import (CheckpointError, CorruptCheckpointError,
                          UnsafeCheckpointError, load_checkpoint_file)
@@ -14,6 +14,6 @@ __all__ = [
     'CheckpointShapeError', 'load_checkpoint_file',
     'register_safe_checkpoint_loading', 'check_state_dict_shapes',
     'find_shape_mismatches', 'find_resumable_checkpoint', 'AtomicFile',
-    'atomic_write', 'install_atomic_checkpoint_saving', 'MissingMMCVOpError',
-    'install_mmcv_ext_stub', 'mmcv_ext_available'
+    'atomic_write', 'install_atomic_checkpoint_saving', 'CheckpointWriteError',
+    'MissingMMCVOpError', 'install_mmcv_ext_stub', 'mmcv_ext_available'
 ]

@@ -12,7 +12,10 @@ then fails on it. Here both are written the way databases do it::
 
 so a reader sees either the old complete file or the new complete one. A
 temporary file left by a killed run is harmless: nothing looks for it, the
-next save of the same name overwrites it, and ``--resume`` removes it.
+next save of the same name overwrites it, and ``--resume`` removes it. A
+write that fails (a full disk, most often) removes its temporary file and
+raises :class:`CheckpointWriteError`, which names the file, says that
+nothing was lost and what to do.
 
 Two places are changed, both only while :mod:`mmseg_seggan` is imported:
 
@@ -25,6 +28,7 @@ Two places are changed, both only while :mod:`mmseg_seggan` is imported:
   everywhere else, is the builtin one).
 """
 import builtins
+import errno
 import os
 import os.path as osp
 from typing import IO, Any, Union
@@ -49,6 +53,37 @@ def temp_path_for(path: str) -> str:
 def is_temp_checkpoint(name: str) -> bool:
     """Whether a file name is a temporary file of :class:`AtomicFile`."""
     return name.startswith('.') and name.endswith(TMP_SUFFIX)
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (disk full, quota, I/O error).
+
+    Still an :class:`OSError` with the original ``errno``, so callers that
+    look for ``ENOSPC`` keep working; the message names the file, says that
+    nothing was lost and what to do.
+    """
+
+
+_NO_SPACE = (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC))
+
+
+def _write_error(path: str, error: OSError) -> CheckpointWriteError:
+    """The error to raise when writing ``path`` failed with ``error``."""
+    directory = osp.dirname(path)
+    reason = error.strerror or str(error)
+    if error.errno in _NO_SPACE:
+        fix = (f'Free space on the disk of {directory} (e.g. delete old '
+               'iter_*.pth there, or keep fewer with '
+               '`--cfg-options default_hooks.checkpoint.max_keep_ckpts=2`, '
+               'or train into another --work-dir)')
+    else:
+        fix = f'Check that {directory} is writable and its disk healthy'
+    return CheckpointWriteError(
+        error.errno, f'Could not write {path} ({reason}). Nothing was lost: '
+        'the partial file was removed, every file in the folder is as it '
+        'was before this save, and `last_checkpoint` names a complete '
+        f'checkpoint. {fix}, then run the same command with --resume to '
+        'continue from the last complete checkpoint.')
 
 
 def _fsync_dir(directory: str) -> None:
@@ -94,26 +129,45 @@ class AtomicFile:
                 self.tmp_path, mode, encoding=encoding or 'utf-8')
 
     def write(self, data: Any) -> int:
-        return self._file.write(data)
+        try:
+            return self._file.write(data)
+        except OSError as e:
+            raise self._failed(e) from e
 
     def flush(self) -> None:
-        self._file.flush()
+        try:
+            self._file.flush()
+        except OSError as e:
+            raise self._failed(e) from e
 
     def commit(self) -> None:
         """Sync the data, then rename it over the final name."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.tmp_path, self.path)
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self.tmp_path, self.path)
+        except OSError as e:
+            raise self._failed(e) from e
         _fsync_dir(osp.dirname(self.path))
 
     def discard(self) -> None:
         """Drop the temporary file; the final name is untouched."""
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:  # e.g. flushing the buffer onto a full disk
+            pass
         try:
             os.remove(self.tmp_path)
         except FileNotFoundError:
             pass
+
+    def _failed(self, error: OSError) -> OSError:
+        """Discard the write; the error to raise instead of ``error``."""
+        self.discard()
+        if isinstance(error, CheckpointWriteError):
+            return error
+        return _write_error(self.path, error)
 
     def __enter__(self) -> 'AtomicFile':
         return self

@@ -1,6 +1,9 @@
 """Checkpoint writes are atomic: a final name never holds a partial file."""
+import builtins
+import errno
 import os
 import os.path as osp
+import stat
 
 import pytest
 import torch
@@ -66,3 +69,82 @@ def test_last_checkpoint_is_written_atomically(tmp_path, replaces):
     # Any other file that module opens is the builtin open.
     with checkpoint_hook.open(str(tmp_path / 'other.txt'), 'w') as f:
         assert not isinstance(f, AtomicFile)
+
+
+def test_data_and_rename_are_fsynced(tmp_path, monkeypatch):
+    """docs/reliability.md: the temp file is fsynced before the rename and
+    the folder after it (else a power cut can lose the rename or leave the
+    new name pointing at unwritten blocks)."""
+    synced = []
+    real = os.fsync
+
+    def fsync(fd):
+        st = os.fstat(fd)
+        synced.append((stat.S_ISDIR(st.st_mode), st.st_ino))
+        real(fd)
+
+    monkeypatch.setattr(os, 'fsync', fsync)
+    path = str(tmp_path / 'iter_2.pth')
+    save_checkpoint(dict(state_dict={'w': torch.ones(2)}), path)
+    # The rename keeps the inode: the file synced is the final file.
+    assert synced == [(False, os.stat(path).st_ino),
+                      (True, os.stat(tmp_path).st_ino)]
+
+
+def _disk_full(*args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize('where', ['write', 'fsync'])
+def test_disk_full_names_the_file_and_says_nothing_was_lost(
+        tmp_path, monkeypatch, where):
+    """Bug: a full disk gave a bare ``OSError: [Errno 28] No space left on
+    device``, naming neither the file nor what to do."""
+    work = tmp_path / 'work_dir'
+    path = str(work / 'iter_4.pth')
+    save_checkpoint(dict(state_dict={'w': torch.ones(2)}), path)
+    before = open(path, 'rb').read()
+    if where == 'fsync':
+        monkeypatch.setattr(os, 'fsync', _disk_full)
+    else:
+        real_open = builtins.open
+
+        class FullDisk:
+
+            def __init__(self, f):
+                self._f = f
+
+            def __getattr__(self, name):
+                return getattr(self._f, name)
+
+            def write(self, data):
+                _disk_full()
+
+        def open_on_full_disk(file, mode='r', *args, **kwargs):
+            f = real_open(file, mode, *args, **kwargs)
+            return FullDisk(f) if 'w' in mode else f
+
+        monkeypatch.setattr(builtins, 'open', open_on_full_disk)
+    with pytest.raises(OSError) as e:
+        save_checkpoint(dict(state_dict={'w': torch.zeros(2)}), path)
+    monkeypatch.undo()
+    msg = str(e.value)
+    assert e.value.errno == errno.ENOSPC  # still an OSError 28 for callers
+    assert path in msg and 'No space left on device' in msg
+    assert 'Nothing was lost' in msg and '--resume' in msg
+    assert 'max_keep_ckpts' in msg
+    assert open(path, 'rb').read() == before  # the old file, untouched
+    assert os.listdir(work) == ['iter_4.pth']  # no partial temp file
+
+
+def test_disk_full_while_writing_last_checkpoint(tmp_path, monkeypatch):
+    path = str(tmp_path / 'last_checkpoint')
+    atomic_write(path, 'iter_2.pth')
+    monkeypatch.setattr(os, 'fsync', _disk_full)
+    with pytest.raises(OSError, match='Nothing was lost') as e:
+        with checkpoint_hook.open(path, 'w') as f:
+            f.write('iter_4.pth')
+    monkeypatch.undo()
+    assert path in str(e.value)
+    assert open(path).read() == 'iter_2.pth'
+    assert os.listdir(tmp_path) == ['last_checkpoint']
