@@ -1,4 +1,5 @@
 """SegGAN: an EncoderDecoder fine-tuned with a mask-to-image GAN as a loss."""
+import math
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -68,7 +69,8 @@ class SegGAN(EncoderDecoder):
         content_weight (float): Weight of the content loss in phase 2.
             Defaults to 0.1 (paper).
         adv_weight (float): Weight of the adversarial loss in phase 2.
-            Defaults to 0.1 (paper).
+            Defaults to 0.1 (paper). The four weights must be finite and
+            >= 0 (``ValueError`` naming the key otherwise).
         phase (int): Phase used when no ``SegGANPhaseHook`` sets it:
             1 for a GAN-only run, 2 for fine-tuning with a pre-trained G/D.
         nonfinite (str): What to do when a loss term is NaN or Inf:
@@ -122,6 +124,22 @@ class SegGAN(EncoderDecoder):
         if discriminator.get('conditional', False):
             discriminator.setdefault('num_classes', self.num_classes)
         self.discriminator = MODELS.build(discriminator)
+        weights = dict(
+            gan_content_weight=gan_content_weight,
+            gan_adv_weight=gan_adv_weight,
+            content_weight=content_weight,
+            adv_weight=adv_weight)
+        for key, value in weights.items():
+            # A negative weight turns a loss into a reward (e.g. train the
+            # segmentor to make G's reconstruction worse); NaN/Inf poison
+            # every step. 0 is allowed: it switches the term off.
+            if not (isinstance(value, (int, float)) and math.isfinite(value)
+                    and value >= 0):
+                raise ValueError(
+                    f'model.{key}={value!r}: loss weights must be finite '
+                    'numbers >= 0 (0 switches the term off, as the CE-only '
+                    f'control does). Fix `model.{key}` in the config or '
+                    'in --cfg-options.')
         self.gan_content_weight = gan_content_weight
         self.gan_adv_weight = gan_adv_weight
         self.content_weight = content_weight

@@ -235,3 +235,16 @@ def test_train_step_needs_one_optimizer_per_network():
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     with pytest.raises(TypeError, match='SegGANOptimWrapperConstructor'):
         model.train_step(make_batch(), wrapper)
+
+
+@pytest.mark.parametrize(
+    'key',
+    ['gan_content_weight', 'gan_adv_weight', 'content_weight', 'adv_weight'])
+@pytest.mark.parametrize('value', [-0.1, float('nan'), float('inf')])
+def test_negative_or_nonfinite_loss_weight_is_rejected_with_its_key(
+        key, value):
+    """Bug: ``content_weight=-0.1`` was accepted and trained the segmentor
+    to make G's reconstruction *worse*, without a word."""
+    with pytest.raises(ValueError, match=rf'model\.{key}={value}.*>= 0'):
+        build_model(**{key: value})
+    build_model(**{key: 0.0})  # 0 switches a term off: the control
