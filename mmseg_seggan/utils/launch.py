@@ -32,6 +32,7 @@ def load_config(config: str,
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options is not None:
+        check_cfg_options(cfg, cfg_options, config)
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -41,6 +42,58 @@ def load_config(config: str,
     if launcher != 'none':
         setup_cpu_distributed(cfg)
     return cfg
+
+
+# Top-level variables of this package's configs that are written into other
+# keys (``custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]``,
+# ``max_iters=gan_iters + finetune_iters``) when the file is read; by the
+# time --cfg-options is merged, changing them changes nothing.
+SUBSTITUTED_VARIABLES = ('gan_iters', 'finetune_iters')
+
+
+def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
+    """Refuse --cfg-options that would be silently ignored.
+
+    Raises:
+        ValueError: An option sets ``gan_iters`` or ``finetune_iters``; the
+            message gives the keys that set what was meant.
+    """
+    wanted = {
+        k: cfg_options[k]
+        for k in SUBSTITUTED_VARIABLES if k in cfg_options
+    }
+    if not wanted:
+        return
+    given = ' '.join(f'{k}={v}' for k, v in wanted.items())
+    hooks = cfg.get('custom_hooks') or []
+    index = next(
+        (i for i, h in enumerate(hooks) if h.get('type') == 'SegGANPhaseHook'),
+        None)
+    max_iters = cfg.get('train_cfg', {}).get('max_iters')
+    if index is None:
+        raise ValueError(
+            f'--cfg-options {given} would change nothing: {config} has no '
+            'SegGANPhaseHook in custom_hooks, so nothing reads '
+            f'{" or ".join(wanted)}. The length of the run is '
+            '`train_cfg.max_iters` (--cfg-options train_cfg.max_iters=N).')
+    gan_iters = hooks[index].get('gan_iters', 0)
+    new_gan = wanted.get('gan_iters', gan_iters)
+    fix = []
+    if 'gan_iters' in wanted:
+        fix.append(f'custom_hooks.{index}.gan_iters={new_gan}')
+    if isinstance(max_iters, int) and isinstance(new_gan, int):
+        new_ft = wanted.get('finetune_iters', max_iters - gan_iters)
+        if isinstance(new_ft, int):
+            fix.append(f'train_cfg.max_iters={new_gan + new_ft}')
+    names = ' and '.join(wanted)
+    raise ValueError(
+        f'--cfg-options {given} would change nothing: {names} '
+        f'{"is a variable" if len(wanted) == 1 else "are variables"} of '
+        f'{config}, already written into custom_hooks.{index} '
+        '(SegGANPhaseHook) and train_cfg.max_iters when the file was read. '
+        'Set the keys the run reads instead: --cfg-options ' + ' '.join(fix) +
+        ' (max_iters = GAN pre-training + fine-tuning '
+        'iterations).')
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
