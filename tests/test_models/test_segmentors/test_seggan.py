@@ -1,9 +1,15 @@
-"""SegGAN training semantics: what each phase may and may not change."""
+"""SegGAN training semantics: what each phase may and may not change.
+
+The values and gradients of the loss terms are pinned in
+``test_seggan_loss_terms.py``.
+"""
 import copy
+import functools
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.registry import MODEL_WRAPPERS
 from mmseg.registry import MODELS
 from seggan_testing import TINY_SEGGAN, build_optim, make_batch
 
@@ -12,9 +18,13 @@ from mmseg_seggan.models import NonFiniteLossError, SegGAN
 C = 6
 
 
+@functools.lru_cache(maxsize=None)
+def _tiny_cfg():
+    return Config.fromfile(TINY_SEGGAN)
+
+
 def build_model(**overrides) -> SegGAN:
-    cfg = Config.fromfile(TINY_SEGGAN)
-    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg = copy.deepcopy(_tiny_cfg().model)
     model_cfg.update(overrides)
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
@@ -57,12 +67,42 @@ def test_phase1_trains_gan_and_leaves_segmentor_bit_identical():
     assert optim['discriminator'].optimizer.state
 
 
-def test_phase1_content_loss_is_weighted_100x_and_ignores_void():
-    model = build_model(phase=1)
-    model.train()
-    log_vars = model.train_step(make_batch(), build_optim(model))
+def _phase1_step(batch):
+    """One phase-1 step of the same model (same G dropout); G's input and
+    the log variables."""
+    model = build_model(phase=1).train()
+    inputs = []
+    model.generator.register_forward_hook(
+        lambda m, args, out: inputs.append(args[0].detach()))
+    torch.manual_seed(1)
+    log_vars = model.train_step(batch, build_optim(model))
+    return inputs[0], log_vars
+
+
+def test_phase1_void_pixels_are_blank_for_g_and_not_counted():
+    # Void pixels (label 255) in the image corner and, after padding to the
+    # preprocessor's 32x48, right and bottom margins.
+    batch = make_batch(size=(28, 44))
+    onehot, log_vars = _phase1_step(batch)
+    gt = batch['data_samples'][0].gt_sem_seg.data[0]
+    void = torch.ones(32, 48, dtype=torch.bool)
+    void[:28, :44] = gt == 255
+    assert void.sum() > 200
+    assert torch.equal(onehot[0][:, void], torch.zeros(C, int(void.sum())))
+    assert torch.equal(onehot[0][:, ~void].sum(0),
+                       torch.ones(int((~void).sum())))
     torch.testing.assert_close(log_vars['loss_content'],
                                100 * log_vars['recon_mse'])
+    # Whatever the image holds under void pixels, the content loss is the
+    # same; what it holds under valid pixels changes it.
+    for img in batch['inputs']:
+        img[:, :4, :4] = 255 - img[:, :4, :4]
+    assert torch.equal(
+        _phase1_step(batch)[1]['recon_mse'], log_vars['recon_mse'])
+    for img in batch['inputs']:
+        img[:, 10:20, 10:20] = 255 - img[:, 10:20, 10:20]
+    assert not torch.equal(
+        _phase1_step(batch)[1]['recon_mse'], log_vars['recon_mse'])
 
 
 def test_phase2_freezes_gan_and_trains_segmentor_only():
@@ -79,6 +119,9 @@ def test_phase2_freezes_gan_and_trains_segmentor_only():
                                0.1 * log_vars['recon_mse'])
     assert same(g0, snapshot(model.generator))  # BN buffers included
     assert same(d0, snapshot(model.discriminator))
+    for net in (model.generator, model.discriminator):  # frozen, not only
+        for p in net.parameters():  # left out of the optimizer
+            assert not p.requires_grad and p.grad is None
     assert not same(seg0, segmentor_state(model))
     assert optim['generator'].optimizer.state == {}
     assert optim['discriminator'].optimizer.state == {}
@@ -86,21 +129,25 @@ def test_phase2_freezes_gan_and_trains_segmentor_only():
 
 
 def test_phase2_gradients_reach_segmentor_through_generator():
-    # CE off (loss_weight 0): any gradient on the decode head must come from
-    # the content/adversarial terms, i.e. through G and D.
+    # CE off (loss_weight 0): any gradient reaching the segmentor in a real
+    # train_step must come from the content/adversarial terms, i.e. through
+    # G and D; the step then moves the decode head and the backbone.
     model = build_model(phase=2)
     model.decode_head.loss_decode.loss_weight = 0.0
     model.auxiliary_head.loss_decode.loss_weight = 0.0
     model.train()
-    data = model.data_preprocessor(make_batch(), True)
-    x = model.extract_feat(data['inputs'])
-    logits = model.decode_head(x)
-    terms = model._gan_terms(data['inputs'], data['data_samples'], logits)
-    (terms['loss_content'] + terms['loss_adv']).backward()
-    grad = model.decode_head.conv_seg.weight.grad
-    assert grad is not None and grad.abs().sum() > 0
-    assert all(p.grad is None for p in model.generator.parameters())
-    assert all(p.grad is None for p in model.discriminator.parameters())
+    grads = {}
+    for name in ('decode_head.conv_seg.weight', 'backbone.stem.0.weight'):
+        model.get_parameter(name).register_hook(
+            lambda g, name=name: grads.setdefault(name, g.clone()))
+    seg0 = segmentor_state(model)
+    log_vars = model.train_step(make_batch(), build_optim(model))
+    assert log_vars['decode.loss_ce'] == 0 and log_vars['aux.loss_ce'] == 0
+    for name, grad in grads.items():
+        assert grad.abs().sum() > 0, name
+    seg = segmentor_state(model)
+    for name in grads:
+        assert not torch.equal(seg0[name], seg[name]), name
 
 
 def test_control_with_zero_weights_is_plain_cross_entropy():
@@ -165,13 +212,87 @@ def test_other_mmseg_model_with_aux_head_becomes_seggan():
     optim = build_optim(model)
     model.set_phase(1)
     model.train()
+    seg0, g0 = segmentor_state(model), snapshot(model.generator)
     assert 'loss_d' in model.train_step(make_batch(), optim)
+    assert same(seg0, segmentor_state(model))  # BN statistics included
+    assert not same(g0, snapshot(model.generator))
     model.set_phase(2)
     model.train()
     g0 = snapshot(model.generator)
     log_vars = model.train_step(make_batch(), optim)
     assert {'decode.loss_ce', 'aux.loss_ce', 'loss_adv'} <= set(log_vars)
     assert same(g0, snapshot(model.generator))
+    assert not same(seg0, segmentor_state(model))
+
+
+def _aux_heads(*in_channels_and_index):
+    head = dict(_tiny_cfg().model.auxiliary_head)
+    return [
+        dict(head, in_channels=c, in_index=i) for c, i in in_channels_and_index
+    ]
+
+
+def test_several_auxiliary_heads_each_add_their_loss():
+    model = build_model(
+        phase=2, auxiliary_head=_aux_heads((32, 2), (16, 1))).train()
+    assert len(model.auxiliary_head) == 2
+    weights0 = [
+        h.conv_seg.weight.detach().clone() for h in model.auxiliary_head
+    ]
+    log_vars = model.train_step(make_batch(), build_optim(model))
+    assert {'aux_0.loss_ce', 'aux_1.loss_ce'} <= set(log_vars)
+    assert 'aux.loss_ce' not in log_vars
+    torch.testing.assert_close(
+        log_vars['loss'],
+        sum(log_vars[k]
+            for k in ('decode.loss_ce', 'aux_0.loss_ce', 'aux_1.loss_ce',
+                      'loss_content', 'loss_adv')))
+    for head, w0 in zip(model.auxiliary_head, weights0):  # each one trained
+        assert not torch.equal(head.conv_seg.weight, w0)
+
+
+def test_several_auxiliary_heads_under_ddp_are_refused_with_advice(
+        ddp_wrapper_cfg):
+    model = build_model(phase=1, auxiliary_head=_aux_heads((32, 2), (16, 1)))
+    wrapper = MODEL_WRAPPERS.build(dict(ddp_wrapper_cfg, module=model))
+    model.set_phase(2)
+    wrapper.train()
+    with pytest.raises(
+            NotImplementedError,
+            match='Several auxiliary heads.*MMSeparateDistributedDataParallel'
+            '.*use one auxiliary head'):
+        wrapper.train_step(make_batch(), build_optim(wrapper))
+
+
+def test_model_with_a_neck_trains_the_neck_in_phase2_only():
+    cfg = copy.deepcopy(_tiny_cfg().model)
+    cfg.neck = dict(
+        type='FPN', in_channels=[8, 16, 32, 64], out_channels=8, num_outs=4)
+    cfg.decode_head.in_channels = cfg.auxiliary_head.in_channels = 8
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    assert model.with_neck
+    optim = build_optim(model)
+    in_optimizer = {
+        id(p)
+        for group in optim['segmentor'].param_groups
+        for p in group['params']
+    }
+    assert all(id(p) in in_optimizer for p in model.neck.parameters())
+    model.train()
+    neck0 = snapshot(model.neck)
+    model.train_step(make_batch(), optim)
+    assert same(neck0, snapshot(model.neck))
+    model.set_phase(2)
+    model.train()
+    log_vars = model.train_step(make_batch(), optim)
+    assert 'loss_adv' in log_vars
+    changed = [
+        k for k in neck0 if not torch.equal(neck0[k],
+                                            model.neck.state_dict()[k])
+    ]
+    assert any(k.endswith('conv.weight') for k in changed), changed
 
 
 def test_conditional_discriminator_sees_the_mask():
@@ -212,9 +333,9 @@ def test_nonfinite_loss_raises_before_any_update():
     with pytest.raises(
             NonFiniteLossError, match=r'phase 2.*decode.loss_ce=nan'):
         model.train_step(make_batch(), optim)
-    for n, p in model.named_parameters():
-        assert torch.equal(params0[n], p) or torch.equal(
-            params0[n].isnan(), p.isnan()), n
+    for n, p in model.named_parameters():  # NaN stays NaN, nothing moved
+        torch.testing.assert_close(
+            p, params0[n], rtol=0, atol=0, equal_nan=True, msg=n)
     assert optim['segmentor'].optimizer.state == {}
 
 
@@ -224,9 +345,41 @@ def test_nonfinite_loss_skipped_and_counted_when_configured():
     optim = build_optim(model)
     with torch.no_grad():
         model.decode_head.conv_seg.bias.fill_(float('inf'))
+    state0 = snapshot(model)
     log_vars = model.train_step(make_batch(), optim)
     assert log_vars['skipped_steps'] == 1
     assert optim['segmentor'].optimizer.state == {}
+    # The forward pass moved the segmentor's BN statistics; a skipped step
+    # puts them back, so the model is exactly as before.
+    for k, v in snapshot(model).items():
+        torch.testing.assert_close(
+            v, state0[k], rtol=0, atol=0, equal_nan=True, msg=k)
+    # Finite again: the next step trains and moves those statistics.
+    with torch.no_grad():
+        model.decode_head.conv_seg.bias.zero_()
+    log_vars = model.train_step(make_batch(), optim)
+    assert log_vars['skipped_steps'] == 1
+    assert not torch.equal(model.backbone.stem[1].running_mean,
+                           state0['backbone.stem.1.running_mean'])
+
+
+def test_skipped_phase1_step_restores_g_and_d_statistics():
+    model = build_model(phase=1, nonfinite='skip')
+    model.train()
+    optim = build_optim(model)
+    handle = model.generator.register_forward_hook(
+        lambda m, args, out: out * float('nan'))
+    state0 = snapshot(model)
+    log_vars = model.train_step(make_batch(), optim)
+    assert log_vars['skipped_steps'] == 2  # the D step and the G step
+    assert optim['generator'].optimizer.state == {}
+    assert optim['discriminator'].optimizer.state == {}
+    for k, v in snapshot(model).items():  # BN statistics of G and D too
+        assert torch.equal(v, state0[k]), k
+    handle.remove()
+    model.train_step(make_batch(), optim)
+    assert not torch.equal(model.generator.encoder[1].bn.running_mean,
+                           state0['generator.encoder.1.bn.running_mean'])
 
 
 def test_train_step_needs_one_optimizer_per_network():
