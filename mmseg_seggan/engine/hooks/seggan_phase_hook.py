@@ -8,8 +8,11 @@ from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from ...models.segmentors.seggan import PHASE_NAMES
+from ...utils.checkpoint import last_loaded_checkpoint_file
 
 PHASE_INFO_KEY = 'seggan_phase'
+# ``checkpoint['meta'][META_KEY]``: what a resumed run must agree with.
+META_KEY = 'seggan'
 # Scalars that belong to every phase; the rest are dropped at the switch so
 # that phase-2 log lines never show phase-1 losses (and vice versa).
 _SHARED_SCALARS = ('lr', 'time', 'data_time')
@@ -25,6 +28,12 @@ class SegGANPhaseHook(Hook):
     The phase is published in the message hub (``seggan_phase``) for the
     log processor and other hooks.
 
+    Each checkpoint records ``gan_iters`` (``meta['seggan']``). A resume
+    whose ``gan_iters`` would rewrite the past (a run in phase 2 sent back
+    to phase 1, or a switch point before the iterations phase 1 already
+    ran) is refused before any step; for checkpoints without the record,
+    the phase of their last iteration (message hub) is compared.
+
     Args:
         gan_iters (int): Length of phase 1. 0 means phase 2 only.
     """
@@ -35,6 +44,7 @@ class SegGANPhaseHook(Hook):
             raise ValueError(f'gan_iters must be >= 0, got {gan_iters}.')
         self.gan_iters = gan_iters
         self._phase: Optional[int] = None
+        self._loaded: Optional[dict] = None
 
     def phase_at(self, iteration: int) -> int:
         return 1 if iteration < self.gan_iters else 2
@@ -51,6 +61,86 @@ class SegGANPhaseHook(Hook):
         if not hasattr(model, 'set_phase'):
             raise TypeError('SegGANPhaseHook needs a SegGAN model; got '
                             f'{type(model).__name__}.')
+        loaded = self._loaded
+        # A resume sets runner.iter to the checkpoint's; load_from starts
+        # at 0 and has no past to contradict (the two-run variant).
+        if loaded and runner.iter > 0 and loaded['iter'] == runner.iter:
+            self._check_resumed_history(runner, loaded)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta',
+                              {})[META_KEY] = dict(gan_iters=self.gan_iters)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Remember what the checkpoint says about its phases."""
+        meta = checkpoint.get('meta') or {}
+        record = meta.get(META_KEY) or {}
+        hub = checkpoint.get('message_hub') or {}
+        info = hub.get('runtime_info') or {} if isinstance(hub, dict) else {}
+        self._loaded = dict(
+            iter=meta.get('iter'),
+            gan_iters=record.get('gan_iters'),
+            phase=info.get(PHASE_INFO_KEY),
+            file=last_loaded_checkpoint_file())
+
+    def _check_resumed_history(self, runner, loaded: dict) -> None:
+        """Refuse a ``gan_iters`` that contradicts the iterations done.
+
+        Raises:
+            ValueError: The resumed run would go back to phase 1 after
+                phase 2 began, or the checkpoint's phase-1 length differs
+                from what this ``gan_iters`` says it was.
+        """
+        done, old, new = loaded['iter'], loaded['gan_iters'], self.gan_iters
+        if old is not None:
+            if min(done, old) == min(done, new):
+                return
+            in_phase2 = done > old
+            saved = (f'with SegGANPhaseHook(gan_iters={old}) ('
+                     f'{min(done, old)} GAN pre-training iterations' +
+                     (f', then {done - old} fine-tuning)'
+                      if in_phase2 else ', still in phase 1)'))
+        else:  # a checkpoint without the record: its last phase only
+            last = loaded['phase']
+            if last not in PHASE_NAMES or last == self.phase_at(done - 1):
+                return
+            in_phase2 = last == 2
+            saved = f'in phase {last} ({PHASE_NAMES[last]})'
+        if in_phase2 and self.phase_at(done) == 1:
+            effect = (' would put the run back into phase 1 (GAN '
+                      f'pre-training) at iteration {done + 1} and train G and '
+                      'D again after the segmentor was fine-tuned through '
+                      'them')
+        elif not in_phase2:
+            effect = (f' says phase 1 ended at iteration {new}, but phase 1 '
+                      f'already ran {done} iterations. To end phase 1 now, '
+                      f'set gan_iters={done}')
+        else:
+            effect = (' would record another phase-1 length than the run '
+                      'had; it cannot change after the fact')
+        key = self._config_key(runner)
+        keep = (f'--cfg-options {key}={old}' if old is not None else
+                f'the gan_iters the run was started with ({key})')
+        source = loaded['file'] or 'the checkpoint'
+        raise ValueError(
+            f'Cannot resume from {source}: it was saved at iteration {done} '
+            f'{saved}, but this config has gan_iters={new}, which{effect}. '
+            f'Resume with {keep}, or start a new run in another --work-dir '
+            '(with load_from=<checkpoint> to reuse its weights).')
+
+    @staticmethod
+    def _config_key(runner) -> str:
+        """The --cfg-options key of this hook's ``gan_iters``."""
+        try:
+            hooks = list(runner.cfg.get('custom_hooks') or [])
+        except Exception:  # no config (a hand-built runner)
+            hooks = []
+        for i, hook in enumerate(hooks):
+            if isinstance(hook,
+                          dict) and hook.get('type') in ('SegGANPhaseHook',
+                                                         SegGANPhaseHook):
+                return f'custom_hooks.{i}.gan_iters'
+        return 'custom_hooks.<index of SegGANPhaseHook>.gan_iters'
 
     def before_train_iter(self,
                           runner,

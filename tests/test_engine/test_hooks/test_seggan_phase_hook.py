@@ -115,3 +115,79 @@ def test_resume_exactly_at_phase_switch(tmp_path, toy_root):
     text = open(logs[-1]).read()
     assert 'Auto resumed' in text or 'resumed' in text
     assert 'phase: 2 (seggan_finetune)' in text
+
+
+def _resumed(hook, iteration, gan_iters=None, phase=None):
+    """``hook`` after a mock runner resumed a checkpoint of ``iteration``
+    saved with ``gan_iters`` (None: a checkpoint without the record) whose
+    last iteration ran in ``phase``."""
+    meta = dict(iter=iteration)
+    if gan_iters is not None:
+        meta['seggan'] = dict(gan_iters=gan_iters)
+    hub = dict(runtime_info={'seggan_phase': phase} if phase else {})
+    runner, _ = mock_runner(iteration, max_iters=20)
+    runner.cfg = dict(custom_hooks=[dict(type='SegGANPhaseHook')])
+    hook.after_load_checkpoint(runner, dict(meta=meta, message_hub=hub))
+    return runner
+
+
+@pytest.mark.parametrize(
+    'saved_gan_iters,saved_phase,it,new_gan_iters,problem',
+    [
+        (4, 2, 6, 8, 'back into phase 1'),  # the audit's case
+        (None, 2, 6, 8, 'back into phase 1'),  # checkpoint without record
+        (8, 1, 6, 4, 'phase 1 already ran 6'),  # switch point in the past
+        (None, 1, 6, 4, 'phase 1 already ran 6'),
+        (4, 2, 6, 5, 'after the fact'),  # phase 2 stays, history would lie
+        (4, 2, 6, 4, None),  # unchanged
+        (8, 1, 6, 10, None),  # phase 1 not over yet: longer is fine
+        (8, 1, 6, 6, None),  # ... or end it right now
+        (None, 1, 6, 10, None),
+        (None, None, 6, 3, None),  # no SegGAN record at all: nothing to say
+    ])
+def test_resume_refuses_a_changed_phase_history(saved_gan_iters, saved_phase,
+                                                it, new_gan_iters, problem):
+    """Bug: a run saved in phase 2, resumed with a larger gan_iters, went
+    back to phase 1 and trained G and D again, silently."""
+    hook = SegGANPhaseHook(gan_iters=new_gan_iters)
+    runner = _resumed(hook, it, saved_gan_iters, saved_phase)
+    if problem is None:
+        hook.before_train(runner)
+        return
+    with pytest.raises(ValueError, match=problem) as e:
+        hook.before_train(runner)
+    msg = str(e.value)
+    assert f'iteration {it}' in msg and f'gan_iters={new_gan_iters}' in msg
+    if saved_gan_iters is not None:
+        assert f'custom_hooks.0.gan_iters={saved_gan_iters}' in msg
+
+
+def test_load_from_is_not_a_resume():
+    """The two-run variant loads a phase-1 checkpoint (gan_iters=300) into
+    a fine-tuning run (gan_iters=0) with load_from: allowed."""
+    hook = SegGANPhaseHook(gan_iters=0)
+    runner = _resumed(hook, 300, gan_iters=300, phase=1)
+    runner.iter = 0  # load_from: the run starts at 0
+    hook.before_train(runner)
+
+
+def test_checkpoint_records_gan_iters_and_resume_checks_it(tmp_path, toy_root):
+    """Real runs: the saved checkpoint carries gan_iters; resuming the
+    phase-2 checkpoint with a larger gan_iters is refused."""
+    work = str(tmp_path / 'work')
+    _train(
+        load_tiny_cfg(TINY_SEGGAN, toy_root, work,
+                      **{'train_cfg.val_interval': 100}))
+    ckpt = load_checkpoint_file(osp.join(work, 'iter_4.pth'))
+    assert ckpt['meta']['seggan'] == dict(gan_iters=2)
+    cfg = load_tiny_cfg(
+        TINY_SEGGAN, toy_root, work, **{
+            'train_cfg.val_interval': 100,
+            'train_cfg.max_iters': 8,
+            'custom_hooks.0.gan_iters': 6
+        })
+    cfg.resume = True
+    with pytest.raises(ValueError, match='back into phase 1') as e:
+        _train(cfg)
+    assert osp.join(work, 'iter_4.pth') in str(e.value)
+    assert not osp.exists(osp.join(work, 'iter_6.pth'))
