@@ -24,7 +24,8 @@ def test_two_process_ddp_both_phases(tmp_path, toy_root):
         "custom_imports = dict(imports=['mmseg_seggan', "
         "'rank_state_dump_hook'])\n"
         "custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=2),\n"
-        "                dict(type='RankStateDumpHook', at_iters=(2, 4))]\n")
+        "                dict(type='RankStateDumpHook', at_iters=(0, 2, 4))]\n"
+    )
     cmd = [
         'bash',
         osp.join(REPO, 'tools', 'dist_train.sh'),
@@ -42,9 +43,9 @@ def test_two_process_ddp_both_phases(tmp_path, toy_root):
     states = {
         (r, i): torch.load(osp.join(work, f'rank{r}_iter{i}.pt'))
         for r in (0, 1)
-        for i in (2, 4)
+        for i in (0, 2, 4)
     }
-    for i in (2, 4):  # parameters identical on both ranks after each phase
+    for i in (0, 2, 4):  # same init, and identical parameters on both ranks
         a, b = states[(0, i)]['params'], states[(1, i)]['params']
         assert a.keys() == b.keys()
         for k in a:
@@ -54,16 +55,26 @@ def test_two_process_ddp_both_phases(tmp_path, toy_root):
     for k in a:
         if k.startswith(('generator.', 'discriminator.')):
             assert torch.equal(a[k], b[k]), k
+
+    def is_gan(key):
+        return key.startswith(('generator.', 'discriminator.'))
+
     for rank in (0, 1):
-        end, switch = states[(rank, 4)]['params'], states[(rank, 2)]['params']
-        gan = [
-            k for k in end if k.startswith(('generator.', 'discriminator.'))
-        ]
-        seg = [k for k in end if k.startswith('decode_head.')]
-        assert gan and seg
-        for k in gan:  # frozen during phase 2
-            assert torch.equal(end[k], switch[k]), k
-        assert any(not torch.equal(end[k], switch[k]) for k in seg)
-    # Phase 1 trained G on both ranks identically, from the same init.
-    assert not torch.equal(states[(0, 2)]['params'][gan[0]],
-                           torch.zeros_like(states[(0, 2)]['params'][gan[0]]))
+        init, switch, end = (states[(rank, i)] for i in (0, 2, 4))
+        gan = [k for k in init['params'] if is_gan(k)]
+        seg = [k for k in init['params'] if not is_gan(k)]
+        assert len(gan) > 10 and len(seg) > 10
+        # Phase 1 trained every parameter of G and D, and left the segmentor
+        # bit-identical, BN statistics included.
+        for k in gan:
+            assert not torch.equal(init['params'][k], switch['params'][k]), k
+        for kind in ('params', 'buffers'):
+            for k, v in init[kind].items():
+                if not is_gan(k):
+                    assert torch.equal(v, switch[kind][k]), k
+        # Phase 2 froze G and D and trained the segmentor, backbone included.
+        for k in gan:
+            assert torch.equal(end['params'][k], switch['params'][k]), k
+        for part in ('backbone.', 'decode_head.', 'auxiliary_head.'):
+            assert any(not torch.equal(end['params'][k], switch['params'][k])
+                       for k in seg if k.startswith(part)), part

@@ -14,17 +14,25 @@ from mmseg.registry import HOOKS
 
 @HOOKS.register_module()
 class RankStateDumpHook(Hook):
+    """Save ``rank{R}_iter{N}.pt`` after iteration N of ``at_iters``; N = 0:
+    before the first iteration (weights initialized, model wrapped)."""
 
     def __init__(self, at_iters=(2, 4)):
         self.at_iters = tuple(at_iters)
+
+    def before_train(self, runner):
+        if 0 in self.at_iters:
+            self._dump(runner, 0)
 
     def after_train_iter(self,
                          runner,
                          batch_idx,
                          data_batch=None,
                          outputs=None):
-        if runner.iter + 1 not in self.at_iters:
-            return
+        if runner.iter + 1 in self.at_iters:
+            self._dump(runner, runner.iter + 1)
+
+    def _dump(self, runner, iteration):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
 
@@ -42,5 +50,4 @@ class RankStateDumpHook(Hook):
             })
         torch.save(
             state,
-            osp.join(runner.work_dir,
-                     f'rank{get_rank()}_iter{runner.iter + 1}.pt'))
+            osp.join(runner.work_dir, f'rank{get_rank()}_iter{iteration}.pt'))
