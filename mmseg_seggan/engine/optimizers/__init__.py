@@ -1,3 +1,4 @@
-from .seggan_optim_wrapper_constructor import SegGANOptimWrapperConstructor
+from .seggan_optim_wrapper_constructor import (SegGANOptimWrapperConstructor,
+                                               SegGANOptimWrapperDict)
 
-__all__ = ['SegGANOptimWrapperConstructor']
+__all__ = ['SegGANOptimWrapperConstructor', 'SegGANOptimWrapperDict']

@@ -6,12 +6,46 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
+from ...utils.checkpoint import last_loaded_checkpoint_file
+
 NETWORKS = ('segmentor', 'generator', 'discriminator')
+
+
+class SegGANOptimWrapperDict(OptimWrapperDict):
+    """mmengine's :class:`OptimWrapperDict`, refusing a foreign state.
+
+    ``Runner.resume`` hands it the checkpoint's ``optimizer`` entry. One
+    written by another kind of run (a plain DeepLabV3's single optimizer:
+    ``state``, ``param_groups``) would fail inside mmengine with
+    ``AssertionError: Mismatched `state_dict`! cannot found state``; here
+    the error names the checkpoint and the way to use its weights.
+    """
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        got = list(state_dict) if isinstance(state_dict, dict) else []
+        if sorted(got) != sorted(self.optim_wrappers):
+            source = last_loaded_checkpoint_file() or 'the checkpoint'
+            if {'state', 'param_groups'} <= set(got):
+                kind = ('one optimizer (`state`, `param_groups`): it was '
+                        'written by a plain segmentor run such as DeepLabV3')
+            else:
+                kind = f'the optimizers {got}'
+            raise ValueError(
+                f'--resume cannot resume SegGAN from {source}: its optimizer '
+                f'state holds {kind}, while SegGAN keeps one optimizer per '
+                f'network ({", ".join(self.optim_wrappers)}). --resume only '
+                'continues a run of the same kind in its own work dir. To '
+                'start SegGAN from those weights, train without --resume, in '
+                f'a new --work-dir, with --cfg-options load_from={source}.')
+        super().load_state_dict(state_dict)
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class SegGANOptimWrapperConstructor:
     """Build an :class:`OptimWrapperDict` with one wrapper per network.
+
+    (A :class:`SegGANOptimWrapperDict`, which explains a resume from another
+    kind of run instead of failing on an assertion.)
 
     mmengine has no multi-optimizer constructor of its own (mmagic's pulls in
     all of mmagic). Each entry is an ordinary optim-wrapper config, built by
@@ -54,7 +88,7 @@ class SegGANOptimWrapperConstructor:
             self.constructors[name] = DefaultOptimWrapperConstructor(
                 cfg, cfg.pop('paramwise_cfg', None))
 
-    def __call__(self, model: nn.Module) -> OptimWrapperDict:
+    def __call__(self, model: nn.Module) -> SegGANOptimWrapperDict:
         if is_model_wrapper(model):  # the runner passes the DDP wrapper
             model = model.module
         if not all(hasattr(model, n) for n in ('generator', 'discriminator')):
@@ -66,6 +100,6 @@ class SegGANOptimWrapperConstructor:
             segmentor=segmentor,
             generator=model.generator,
             discriminator=model.discriminator)
-        return OptimWrapperDict(
+        return SegGANOptimWrapperDict(
             **{n: self.constructors[n](nets[n])
                for n in NETWORKS})

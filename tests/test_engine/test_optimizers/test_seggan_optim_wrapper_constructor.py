@@ -61,3 +61,27 @@ def test_missing_network_named():
     with pytest.raises(ValueError, match=r"missing \['discriminator'\]"):
         SegGANOptimWrapperConstructor(
             dict(segmentor=adam(1), generator=adam(1)))
+
+
+def _build(model):
+    return SegGANOptimWrapperConstructor(
+        dict(
+            segmentor=adam(1e-4),
+            generator=adam(1e-3),
+            discriminator=adam(1e-3)))(
+                model)
+
+
+def test_resuming_a_plain_optimizer_state_is_explained():
+    """Bug: a plain DeepLabV3 checkpoint's optimizer (one optimizer:
+    ``state``, ``param_groups``) failed deep in mmengine with
+    ``AssertionError: Mismatched `state_dict`! cannot found state``."""
+    optim = _build(Toy())
+    plain = _build(Toy())['segmentor'].state_dict()
+    with pytest.raises(ValueError) as e:
+        optim.load_state_dict(plain)
+    msg = str(e.value)
+    assert 'one optimizer' in msg and 'segmentor, generator, discriminator' \
+        in msg
+    assert 'load_from' in msg and 'without --resume' in msg
+    optim.load_state_dict(_build(Toy()).state_dict())  # SegGAN's own: fine
