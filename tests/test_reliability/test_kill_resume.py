@@ -9,8 +9,8 @@ SIGKILL five times and resumed each time with the same command plus
 2. half-way through writing ``iter_4.pth``               -> resumes at 2
 3. at the phase switch (iteration 5 about to run)        -> resumes at 4
 4. ``iter_6.pth`` complete, ``last_checkpoint`` not yet  -> resumes at 4
-5. a random moment of the resumed run                    -> at most one
-                                                            interval lost
+5. a random moment of the resumed run (held at iteration -> at most one
+   8 if it gets there, so the kill always lands)           interval lost
 6. run to the end.
 
 After every kill ``last_checkpoint`` names a loadable checkpoint and every
@@ -184,29 +184,36 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
     assert checkpoint_iter(osp.join(work, 'iter_6.pth')) == 6
     assert assert_work_dir_consistent(work) == 4
 
-    # 5. Resume; killed at a random moment once training is under way.
-    run = Run(tmp, 'r5', work, toy_root, resume=True)
+    # 5. Resume; killed at a random moment once training is under way. A
+    #    fast machine could finish the run before the kill: a pause in the
+    #    last iteration (after its update, before its log line and
+    #    checkpoint) keeps the process there, so the kill always lands.
+    run = Run(
+        tmp,
+        'r5',
+        work,
+        toy_root,
+        resume=True,
+        killpoint=f'mid_iter:{MAX_ITERS}')
     run.wait_for(lambda: 'Iter(train)' in run.text(), 'the first iteration')
     time.sleep(random.uniform(0, 1.5))
-    killed = run.kill()
+    assert run.kill(), 'the run ended before the kill'
     start = run.resumed_iter()
     assert start == 4
     reached = max(run.iterations_logged(), default=start)
+    assert start < reached < MAX_ITERS, reached
     resumable = assert_work_dir_consistent(work)
-    if killed:  # at most one checkpoint interval of work lost
-        assert resumable >= reached - INTERVAL, (resumable, reached)
+    # at most one checkpoint interval of work lost
+    assert resumable >= reached - INTERVAL, (resumable, reached)
 
     # 6. The same command with --resume runs to the end.
     run = Run(tmp, 'r6', work, toy_root, resume=True)
     run.finish()
     start = run.resumed_iter()
-    assert start == resumable
-    if start < MAX_ITERS:
-        assert run.iterations_logged()[0] == start + 1
-        phase = 1 if start < GAN_ITERS else 2
-        assert f'SegGAN phase {phase} ' \
-            f'({"gan_pretrain" if phase == 1 else "seggan_finetune"}) ' \
-            f'from iteration {start + 1}' in run.text()
+    assert start == resumable and GAN_ITERS <= start < MAX_ITERS
+    assert run.iterations_logged()[0] == start + 1
+    assert f'SegGAN phase 2 (seggan_finetune) from iteration {start + 1}' \
+        in run.text()
     assert assert_work_dir_consistent(work) == MAX_ITERS
 
     # The final state has an uninterrupted run's step counts.
