@@ -1,4 +1,5 @@
 from .camvid import CamVidDataset
+from .checked_dataset import CheckedDatasetMixin
 from .stanford_background import (StanfordBackgroundDataset,
                                   convert_stanford_background,
                                   read_regions_txt, stanford_split)
@@ -8,8 +9,8 @@ from .transforms import (CheckLabelRange, LoadCheckedAnnotations,
 from .validation import (CorruptImageError, DataRootNotFoundError,
                          DatasetError, EmptySplitError, LabelShapeError,
                          LabelValueError, NumClassesMismatchError,
-                         RegionsFormatError, SampleLoadError,
-                         UnpairedSamplesError)
+                         RegionsFormatError, SampleLoadError, SplitFileError,
+                         SymlinkLoopError, UnpairedSamplesError)
 from .voc import CheckedPascalVOCDataset
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     'DatasetError', 'DataRootNotFoundError', 'UnpairedSamplesError',
     'EmptySplitError', 'CorruptImageError', 'LabelValueError',
     'LabelShapeError', 'RegionsFormatError', 'NumClassesMismatchError',
-    'SampleLoadError'
+    'SampleLoadError', 'SplitFileError', 'SymlinkLoopError',
+    'CheckedDatasetMixin'
 ]

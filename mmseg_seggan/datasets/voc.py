@@ -7,7 +7,7 @@ Same classes, layout and arguments as mmseg's dataset (and its base config
 from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 
-from .validation import CheckedDatasetMixin
+from .checked_dataset import CheckedDatasetMixin
 
 VOC_LAYOUT = """\
     <data_root>/                     e.g. data/VOCdevkit/VOC2012

@@ -4,7 +4,8 @@ import os.path as osp
 import numpy as np
 import pytest
 from datasets_testing import make_camvid, snapshot
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, LoadImageFromFile
+from mmengine.registry import init_default_scope
 from mmseg.datasets.transforms import LoadAnnotations
 from PIL import Image
 
@@ -68,19 +69,67 @@ def test_label_outside_classes_names_file_and_value(camvid):
     assert str(bad) in msg and '12 (2 px)' in msg and 'ignore value 255' in msg
 
 
-def test_plain_mmseg_loader_gets_the_label_check(camvid):
+def test_mmseg_loaders_are_replaced_by_the_checked_ones(camvid):
+    # The configs name mmseg's loaders (so that mmseg's inference APIs find
+    # them); the dataset must still load with every check, settings kept.
     root, masks = camvid
     mask = masks['train/0001TP_000000.png'].copy()
     mask[0, 0] = 40
     _write_mask(root / 'trainannot' / '0001TP_000000.png', mask)
-    ds = _dataset(root, pipeline=[LoadAnnotations()])
-    assert any(isinstance(t, CheckLabelRange) for t in ds.pipeline.transforms)
+    ds = _dataset(
+        root,
+        pipeline=[
+            LoadImageFromFile(),
+            LoadAnnotations(imdecode_backend='cv2')
+        ])
+    loaders = ds.pipeline.transforms
+    assert [type(t) for t in loaders
+            ] == [LoadCheckedImageFromFile, LoadCheckedAnnotations]
+    assert loaders[1].imdecode_backend == 'cv2'
+    assert loaders[1].num_classes is None  # taken from each sample
     ds[1]  # void 11 -> 255 passes
     with pytest.raises(LabelValueError, match='0001TP_000000.png.*40'):
         ds[0]
+    image = root / 'train' / '0001TP_000001.png'
+    image.write_bytes(image.read_bytes()[:-20])
+    with pytest.raises(CorruptImageError, match=f'{image}.*truncated PNG'):
+        ds[1]
     # check_labels=False leaves the pipeline alone.
     plain = _dataset(root, pipeline=[LoadAnnotations()], check_labels=False)
-    assert len(plain.pipeline.transforms) == 1
+    assert [type(t) for t in plain.pipeline.transforms] == [LoadAnnotations]
+
+
+def test_tta_pipeline_is_checked_too(camvid):
+    init_default_scope('mmseg')
+    root, _ = camvid
+    ds = _dataset(
+        root,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(
+                type='TestTimeAug',
+                transforms=[[dict(type='LoadAnnotations')],
+                            [dict(type='PackSegInputs')]])
+        ])
+    tta = ds.pipeline.transforms[1]
+    assert type(ds.pipeline.transforms[0]) is LoadCheckedImageFromFile
+    assert type(tta.subroutines[0].transforms[0]) is LoadCheckedAnnotations
+
+
+def test_other_annotation_loader_gets_the_label_check(camvid):
+
+    class MyLoadAnnotations(LoadAnnotations):
+        pass
+
+    root, masks = camvid
+    mask = masks['train/0001TP_000000.png'].copy()
+    mask[0, 0] = 40
+    _write_mask(root / 'trainannot' / '0001TP_000000.png', mask)
+    ds = _dataset(root, pipeline=[MyLoadAnnotations()])
+    assert [type(t) for t in ds.pipeline.transforms
+            ] == [MyLoadAnnotations, CheckLabelRange]
+    with pytest.raises(LabelValueError, match='0001TP_000000.png.*40'):
+        ds[0]
 
 
 def test_missing_root_shows_layout_and_fix(tmp_path):

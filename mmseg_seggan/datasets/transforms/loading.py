@@ -1,11 +1,15 @@
 """Loading transforms that name the file and say the fix when data is bad.
 
-Drop-in replacements for mmcv's ``LoadImageFromFile`` and mmseg's
+Checked twins of mmcv's ``LoadImageFromFile`` and mmseg's
 ``LoadAnnotations`` (same arguments), plus ``CheckLabelRange`` for pipelines
 that keep mmseg's loader. ``LoadCheckedAnnotations`` also reads Stanford
 Background's raw ``*.regions.txt`` / ``*.regions.txt.gz`` matrices, so a
 dataset can be trained from its raw download without a converter (slower:
 the text is parsed at every load; nothing is cached or written).
+
+Configs name mmseg's loaders; the package's datasets swap in these twins
+(``checked_dataset.py``), so mmseg's inference APIs, which look the loaders
+up by type name, work on the same configs.
 """
 from typing import Optional
 
@@ -17,45 +21,10 @@ from mmcv.transforms import LoadImageFromFile as MMCV_LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
-from ..stanford_background import is_regions_file, read_regions_txt
+from ..regions import is_regions_file, read_regions_txt
 from ..validation import (CorruptImageError, LabelValueError,
-                          UnpairedSamplesError, check_label_values,
-                          check_mask_shape, format_names)
-
-_JPEG_SOI, _JPEG_EOI = b'\xff\xd8', b'\xff\xd9'
-_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
-
-
-def check_image_bytes(data: bytes, path: str) -> None:
-    """Raise if an encoded image is empty or visibly truncated.
-
-    A JPEG cut short decodes with grey rows and only a warning in OpenCV 4
-    and in Pillow with ``LOAD_TRUNCATED_IMAGES``, and fails with no reason
-    in OpenCV 5, so the end marker is looked for and named: ``FFD9`` near
-    the end of a JPEG, the ``IEND`` chunk at the end of a PNG. Other formats
-    are left to the decoder.
-
-    Args:
-        data: The file's bytes.
-        path: The file, named in the message.
-
-    Raises:
-        CorruptImageError: The file is empty or truncated.
-    """
-    fix = ('Fix: re-copy or re-download this file (compare its size with '
-           'the original), or remove the sample from the split.')
-    if not data:
-        raise CorruptImageError(f'{path} is empty (0 bytes). {fix}')
-    if data.startswith(_JPEG_SOI):
-        if _JPEG_EOI not in data[-1024:]:
-            raise CorruptImageError(
-                f'{path} is a truncated JPEG: no end-of-image marker (FFD9) '
-                f'after {len(data)} bytes. {fix}')
-    elif data.startswith(_PNG_MAGIC):
-        if b'IEND' not in data[-64:]:
-            raise CorruptImageError(
-                f'{path} is a truncated PNG: no IEND chunk after '
-                f'{len(data)} bytes. {fix}')
+                          UnpairedSamplesError, check_image_bytes,
+                          check_label_values, check_mask_shape, format_names)
 
 
 def _read_bytes(path: str, what: str, backend_args: Optional[dict]) -> bytes:
@@ -148,6 +117,14 @@ class LoadCheckedAnnotations(LoadAnnotations):
         self.ignore_index = ignore_index
 
     def _load_seg_map(self, results: dict) -> None:
+        if 'seg_map_path' not in results:
+            raise KeyError(
+                'LoadCheckedAnnotations: the sample has no seg_map_path (an '
+                'image without annotation, e.g. mmseg.apis.inference_model '
+                "or MMSegInferencer, which drop only a transform named "
+                "'LoadAnnotations'). Fix: name mmseg's LoadAnnotations (and "
+                'LoadImageFromFile) in the config; the datasets of '
+                'mmseg_seggan load them with the checks anyway.')
         path = results['seg_map_path']
         ignore_index = self.ignore_index if self.ignore_index is not None \
             else results.get('ignore_index', 255)
