@@ -16,8 +16,8 @@ crop_size = (180, 240)  # (h, w)
 scale = (240, 180)  # (w, h)
 num_classes = 11
 train_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
     dict(
         type='RandomResize',
         scale=scale,
@@ -28,10 +28,10 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     # Masks are loaded after Resize: metrics use the original resolution.
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

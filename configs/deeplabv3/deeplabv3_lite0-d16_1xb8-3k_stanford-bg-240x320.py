@@ -19,8 +19,8 @@ crop_size = (240, 320)  # (h, w)
 scale = (320, 240)  # (w, h): native
 num_classes = 8
 train_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
     dict(
         type='RandomResize',
         scale=scale,
@@ -31,8 +31,8 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),  # native size, no resize
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadImageFromFile'),  # native size, no resize
+    dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

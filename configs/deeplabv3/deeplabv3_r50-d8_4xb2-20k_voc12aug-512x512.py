@@ -1,7 +1,7 @@
 # DeepLabV3-R50-D8 on PASCAL VOC 2012 + SBD aug, 512x512, 20k iterations at
 # the paper's batch size 8 (4 GPUs x 2; on one GPU set
 # train_dataloader.batch_size=8): mmseg's zoo config (batch 16, mIoU 76.17)
-# read through the package's checked dataset and loaders. Layout and the SBD
+# read through the package's checked dataset. Layout and the SBD
 # conversion: docs/datasets.md.
 # Needs internet for the ImageNet backbone (open-mmlab://resnet50_v1c);
 # offline, set model.pretrained to a local file (or None).
@@ -10,10 +10,11 @@ custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)
 dataset_type = 'CheckedPascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (512, 512)
-# mmseg's pipelines, with loaders that name bad files.
+# mmseg's loaders by name, so that mmseg's inference APIs find them; the
+# dataset loads with their checked twins (files and labels named on error).
 train_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -26,14 +27,14 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
 tta_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(
         type='TestTimeAug',
         transforms=[
@@ -44,7 +45,7 @@ tta_pipeline = [
             [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
-            ], [dict(type='LoadCheckedAnnotations')],
+            ], [dict(type='LoadAnnotations')],
             [dict(type='PackSegInputs')]
         ])
 ]

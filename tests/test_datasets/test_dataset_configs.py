@@ -9,7 +9,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from mmseg_seggan.datasets import convert_stanford_background
+from mmseg_seggan.datasets import (CheckedDatasetMixin, LoadCheckedAnnotations,
+                                   LoadCheckedImageFromFile,
+                                   convert_stanford_background)
 
 CAMVID = [
     'configs/deeplabv3/deeplabv3_r18-d16_1xb4-2k_camvid-176x240.py',
@@ -54,7 +56,10 @@ def test_heads_match_dataset_classes_and_check_is_on(path):
         num = len(DATASETS.get(ds.type).METAINFO['classes'])
         assert cfg.model.decode_head.num_classes == num
         assert cfg.model.auxiliary_head.num_classes == num
-        assert 'Checked' in str(ds.pipeline[0].type)
+        # mmseg's loader by name (mmseg's inference APIs look it up), a
+        # dataset that loads it with the checks.
+        assert ds.pipeline[0].type == 'LoadImageFromFile'
+        assert issubclass(DATASETS.get(ds.type), CheckedDatasetMixin)
     assert cfg.default_hooks.num_classes_check.type == 'NumClassesCheckHook'
     if cfg.model.type == 'SegGAN':
         hook = [h for h in cfg.custom_hooks if h.type == 'SegGANPhaseHook']
@@ -118,6 +123,9 @@ def test_full_training_pipeline_on_generated_data(tmp_path, name):
         ds_cfg.data_root = root  # what --cfg-options ... data_root=DIR does
         ds_cfg.serialize_data = False
         ds = DATASETS.build(ds_cfg)
+        loaders = [type(t) for t in ds.pipeline.transforms[:3]]
+        assert LoadCheckedImageFromFile in loaders
+        assert LoadCheckedAnnotations in loaders
         sample = ds[0]
         gt = sample['data_samples'].gt_sem_seg.data
         if split == 'train':

@@ -12,22 +12,24 @@ dataset_type = 'StanfordBackgroundDataset'
 data_root = 'data/stanford_bg'
 crop_size = (176, 240)  # (h, w)
 scale = (240, 180)  # (w, h): 320x240 -> 240x180
+# mmseg's loaders by name, so that mmseg's inference APIs find them; the
+# dataset loads with their checked twins (files and labels named on error).
 train_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
-    dict(type='LoadCheckedAnnotations'),
+    dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(
         type='TestTimeAug',
         transforms=[
@@ -37,7 +39,7 @@ tta_pipeline = [
             [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
-            ], [dict(type='LoadCheckedAnnotations')],
+            ], [dict(type='LoadAnnotations')],
             [dict(type='PackSegInputs')]
         ])
 ]
