@@ -1,7 +1,9 @@
-from .num_classes_check_hook import NumClassesCheckHook
+from .num_classes_check_hook import (NumClassesCheckHook,
+                                     install_num_classes_check)
 from .reconstruction_visualization_hook import SegGANReconstructionVisHook
 from .seggan_phase_hook import SegGANPhaseHook
 
 __all__ = [
-    'NumClassesCheckHook', 'SegGANPhaseHook', 'SegGANReconstructionVisHook'
+    'NumClassesCheckHook', 'SegGANPhaseHook', 'SegGANReconstructionVisHook',
+    'install_num_classes_check'
 ]

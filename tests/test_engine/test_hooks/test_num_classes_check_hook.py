@@ -1,4 +1,5 @@
 """NumClassesCheckHook: model heads vs dataset classes, before iteration 1."""
+import os.path as osp
 from types import SimpleNamespace
 
 import pytest
@@ -86,3 +87,67 @@ def test_dataset_without_classes_or_unbuilt_loader_is_skipped():
     runner.val_dataloader = dict(batch_size=1)  # a config, not built
     NumClassesCheckHook().before_train(runner)
     NumClassesCheckHook().before_val(runner)
+
+
+# ------------------------------------------------ every Runner gets the check
+TOY_CONFIGS = [
+    'configs/seggan_toy.py',
+    'configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-96x128.py',
+    'configs/seggan/seggan-gan-pretrain_deeplabv3_r18-d16_1xb8-300it_'
+    'toy-96x128.py',
+    'configs/seggan/seggan-finetune_deeplabv3_r18-d16_1xb8-300it_'
+    'toy-96x128.py',
+    'configs/seggan/seggan-control_deeplabv3_r18-d16_1xb8-300+300it_'
+    'toy-96x128.py',
+]
+
+
+def _toy_runner(path, root, work, **options):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from seggan_testing import REPO
+    cfg = Config.fromfile(osp.join(REPO, path))
+    for split in ('train', 'val', 'test'):
+        if cfg.get(f'{split}_dataloader'):  # phase-1-only runs: no val
+            cfg[f'{split}_dataloader'].dataset.data_root = root
+    cfg.merge_from_dict({
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.batch_size': 2,
+        **options
+    })
+    cfg.work_dir = work
+    cfg.experiment_name = osp.basename(work)
+    return Runner.from_cfg(cfg)
+
+
+@pytest.mark.parametrize('path', TOY_CONFIGS)
+def test_every_config_gets_the_check_wrong_aux_head(tmp_path, toy_root, path):
+    """Bug: the toy configs had no NumClassesCheckHook, and a wrong
+    auxiliary head trained to the end with exit code 0."""
+    runner = _toy_runner(path, toy_root, str(tmp_path / 'w'),
+                         **{'model.auxiliary_head.num_classes': 5})
+    assert sum(isinstance(h, NumClassesCheckHook) for h in runner.hooks) == 1
+    with pytest.raises(
+            NumClassesMismatchError,
+            match='model.auxiliary_head.num_classes=5'):
+        runner.train()
+    assert runner.iter == 0  # before the first iteration
+
+
+def test_wrong_decode_head_is_named_not_a_one_hot_error(tmp_path, toy_root):
+    """Bug: a wrong decode head failed at iteration 2 with SegGAN's one-hot
+    error (``Label values [5] are outside [0, 5)``) instead."""
+    runner = _toy_runner(TOY_CONFIGS[0], toy_root, str(tmp_path / 'w'),
+                         **{'model.decode_head.num_classes': 5})
+    with pytest.raises(
+            NumClassesMismatchError, match='model.decode_head.num_classes=5'):
+        runner.train()
+
+
+def test_check_can_be_switched_off_on_purpose(tmp_path, toy_root):
+    runner = _toy_runner(TOY_CONFIGS[1], toy_root, str(tmp_path / 'w'),
+                         **{'default_hooks.num_classes_check': None})
+    assert not any(isinstance(h, NumClassesCheckHook) for h in runner.hooks)
+    runner = _toy_runner(TOY_CONFIGS[1], toy_root, str(tmp_path / 'w2'))
+    assert sum(isinstance(h, NumClassesCheckHook) for h in runner.hooks) == 1
