@@ -132,3 +132,25 @@ def test_corrupt_more_than_scored(setup):
             '2', '--out-dir',
             str(tmp / 'bad')
         ] + options)
+
+
+@pytest.mark.parametrize('drop', [('generator.', 'discriminator.'),
+                                  ('discriminator.', )])
+def test_checkpoint_without_gan_weights_is_refused(setup, drop):
+    """Bug: a baseline checkpoint (no G, no D) was scored with the randomly
+    initialised G and reported as if nothing were wrong."""
+    tmp, ckpt, options = setup
+    state = torch.load(ckpt, weights_only=True)
+    state['state_dict'] = {
+        k: v
+        for k, v in state['state_dict'].items() if not k.startswith(drop)
+    }
+    baseline = str(tmp / f'without_{len(drop)}.pth')
+    torch.save(state, baseline)
+    out = tmp / f'refused_{len(drop)}'
+    with pytest.raises(ValueError, match='no trained') as e:
+        load_tool().main([CONFIG, baseline, '--out-dir', str(out)] + options)
+    msg = str(e.value)
+    assert baseline in msg and 'random' in msg
+    assert ('generator' in msg) == ('generator.' in drop)
+    assert not osp.exists(out)  # nothing written

@@ -45,6 +45,7 @@ from mmseg_seggan.evaluation import (  # noqa: E402
     changed_share, choose_corruptions, compute_scores, corrupt_mask, gan_view,
     image_statistics, per_image_miou, precision_at_k, rank_worst_first,
     recall_at_k, spearman, unwrap_seggan)
+from mmseg_seggan.utils import load_checkpoint_file  # noqa: E402
 from mmseg_seggan.utils.launch import load_config  # noqa: E402
 from mmseg_seggan.visualization import contact_sheet  # noqa: E402
 from mmseg_seggan.visualization import view_panels  # noqa: E402
@@ -122,6 +123,7 @@ def build(args):
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
     model = init_model(cfg, args.checkpoint, device=args.device)
     unwrap_seggan(model)  # clear error for a non-SegGAN config
+    check_gan_weights(model, args.checkpoint)
     loader_cfg = dict(loader_cfg)
     loader_cfg['persistent_workers'] = False
     loader = Runner.build_dataloader(loader_cfg)
@@ -129,6 +131,32 @@ def build(args):
     if not meta.get('palette'):
         meta = dict(loader.dataset.metainfo)
     return cfg, model, loader, meta
+
+
+def check_gan_weights(model, checkpoint: str) -> None:
+    """Refuse a checkpoint whose G or D would stay randomly initialised.
+
+    ``init_model`` only warns about missing keys, so a baseline (or
+    exported) checkpoint gives a SegGAN with a random G and D, and every
+    score would be noise reported as a result.
+
+    Raises:
+        ValueError: Names the checkpoint, the network and a missing key.
+    """
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    for net in ('generator', 'discriminator'):
+        own = [k for k in model.state_dict() if k.startswith(net + '.')]
+        missing = [k for k in own if k not in state]
+        if missing:
+            raise ValueError(
+                f'{checkpoint} has no trained {net} ({len(missing)} of '
+                f'{len(own)} {net}.* tensors missing, e.g. {missing[0]}): '
+                'it is not the checkpoint of a SegGAN run after GAN '
+                'pre-training (a baseline or exported DeepLabV3 checkpoint?). '
+                f'Scoring would use a randomly initialised {net}. Pass a '
+                'SegGAN checkpoint saved after phase 1, e.g. '
+                'work_dirs/seggan_toy/iter_600.pth.')
 
 
 def _caption(rank, rec, score_name):
