@@ -23,11 +23,11 @@ from mmseg.registry import DATASETS
 
 from .checked_dataset import CheckedDatasetMixin
 from .regions import REGIONS_SUFFIXES, is_regions_file, read_regions_txt
-from .validation import (CorruptImageError, check_data_root, check_dir,
-                         check_image_bytes, check_mask_shape, check_not_empty,
-                         check_pairs, check_split_entries, check_split_file,
-                         list_files, read_split_entries, read_split_seed,
-                         split_suffix)
+from .validation import (CorruptImageError, RegionsFormatError,
+                         check_data_root, check_dir, check_image_bytes,
+                         check_mask_shape, check_not_empty, check_pairs,
+                         check_split_entries, check_split_file, list_files,
+                         read_split_entries, read_split_seed, split_suffix)
 
 STANFORD_CLASSES = ('sky', 'tree', 'road', 'grass', 'water', 'building',
                     'mountain', 'foreground object')
@@ -79,17 +79,31 @@ def stanford_split(ids: Sequence[str],
 def _label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
     """Label file per id, for each format: ``{'png': {...}, 'regions': {}}``.
 
-    A plain ``.regions.txt`` wins over its ``.gz`` twin.
+    A plain ``.regions.txt`` is used over its ``.gz`` twin only when both
+    hold the same labels (``gunzip -k``); twins that differ raise
+    :class:`RegionsFormatError`, since which one is stale cannot be told.
     """
     found: Dict[str, Dict[str, str]] = dict(png={}, regions={})
+    gzipped: Dict[str, str] = {}
     for name in sorted(os.listdir(label_dir)):
         low = name.lower()  # cameras and Windows tools write .PNG
         if low.endswith('.png'):
             found['png'][name[:-4]] = name
         elif low.endswith('.regions.txt.gz'):
+            gzipped[name[:-len('.regions.txt.gz')]] = name
             found['regions'].setdefault(name[:-len('.regions.txt.gz')], name)
         elif low.endswith('.regions.txt'):
             found['regions'][name[:-len('.regions.txt')]] = name
+    for i, name in found['regions'].items():
+        if gzipped.get(i, name) != name:
+            plain, gz = (osp.join(label_dir, n) for n in (name, gzipped[i]))
+            if not np.array_equal(
+                    read_regions_txt(plain, None), read_regions_txt(gz, None)):
+                raise RegionsFormatError(
+                    f'{plain} and {gz} hold labels that differ; one of them '
+                    'is stale (e.g. an old unpacked copy) and which one '
+                    'cannot be told. Fix: delete the wrong one (the .gz is '
+                    'the original download).')
     return found
 
 
