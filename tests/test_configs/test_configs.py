@@ -107,6 +107,8 @@ def test_config_builds(path):
     for hook in cfg.default_hooks.values():
         HOOKS.build(copy.deepcopy(hook))
 
+    # tools/test.py --tta reads it (mmseg's flag, advertised in the README)
+    assert 'tta_pipeline' in cfg, f'{path}: no tta_pipeline for --tta'
     for dataset_type, pipeline in _pipelines(cfg):
         if dataset_type is not None:
             assert DATASETS.get(dataset_type) is not None, dataset_type
