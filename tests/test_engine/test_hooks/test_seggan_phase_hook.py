@@ -1,6 +1,7 @@
 """The phase hook: right phase every iteration, also after a resume."""
 import glob
 import os.path as osp
+import re
 from unittest.mock import MagicMock
 
 import pytest
@@ -108,13 +109,22 @@ def test_resume_exactly_at_phase_switch(tmp_path, toy_root):
     assert runner.iter == 4
     assert hub.get_info('seggan_phase') == 2
     final = load_checkpoint_file(osp.join(work, 'iter_4.pth'))
-    for k, v in ckpt2['state_dict'].items():
-        if k.startswith('generator.'):
-            assert torch.equal(v, final['state_dict'][k]), k
+    gan = [
+        k for k in ckpt2['state_dict']
+        if k.startswith(('generator.', 'discriminator.'))
+    ]
+    assert any(k.startswith('discriminator.') for k in gan)
+    for k in gan:  # G and D frozen at their phase-1 values, BN stats too
+        assert torch.equal(ckpt2['state_dict'][k], final['state_dict'][k]), k
+    assert not torch.equal(ckpt2['state_dict']['decode_head.conv_seg.weight'],
+                           final['state_dict']['decode_head.conv_seg.weight'])
     logs = sorted(glob.glob(osp.join(work, '*', '*.log')))
     text = open(logs[-1]).read()
-    assert 'Auto resumed' in text or 'resumed' in text
-    assert 'phase: 2 (seggan_finetune)' in text
+    assert f'Load checkpoint from {osp.join(work, "iter_2.pth")}' in text
+    assert 'resumed epoch: 0, iter: 2' in text
+    assert 'SegGAN phase 2 (seggan_finetune) from iteration 3' in text
+    assert 'phase: 2 (seggan_finetune)' in text and 'phase: 1' not in text
+    assert re.findall(r'Iter\(train\) \[\s*(\d+)/', text) == ['3', '4']
 
 
 def _resumed(hook, iteration, gan_iters=None, phase=None):
