@@ -339,6 +339,33 @@ def test_nonfinite_loss_raises_before_any_update():
     assert optim['segmentor'].optimizer.state == {}
 
 
+@pytest.mark.parametrize('step,term', [('d', 'loss_d'), ('g', 'loss_adv')])
+def test_phase1_nonfinite_loss_raises_before_that_update(step, term):
+    model = build_model(phase=1)
+    model.train()
+    optim = build_optim(model)
+    calls = []
+
+    def poison(module, args, out):  # D's output: call 1 D step, 2 G step
+        calls.append(1)
+        if (step == 'd') == (len(calls) == 1):
+            return out * float('nan')
+
+    model.discriminator.register_forward_hook(poison)
+    g0 = {n: p.detach().clone() for n, p in model.generator.named_parameters()}
+    d0 = snapshot(model.discriminator)
+    with pytest.raises(NonFiniteLossError, match=rf'phase 1.*{term}=nan'):
+        model.train_step(make_batch(), optim)
+    for n, p in model.generator.named_parameters():
+        assert torch.equal(p, g0[n]), n
+    assert optim['generator'].optimizer.state == {}
+    if step == 'd':  # D's update comes first; it did not happen either
+        for k, v in snapshot(model.discriminator).items():
+            if not k.endswith(('running_mean', 'running_var', 'tracked')):
+                assert torch.equal(v, d0[k]), k
+        assert optim['discriminator'].optimizer.state == {}
+
+
 def test_nonfinite_loss_skipped_and_counted_when_configured():
     model = build_model(phase=2, nonfinite='skip')
     model.train()
