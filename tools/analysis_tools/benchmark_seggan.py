@@ -14,6 +14,9 @@ Examples:
         --crop 256 256 --batch 2 --iters 5
     python tools/analysis_tools/benchmark_seggan.py CONFIG \
         --gen-widths 16 32 64
+    # a speed lever, e.g. the ImageNet backbone with no frozen stage:
+    python tools/analysis_tools/benchmark_seggan.py CONFIG \
+        --cfg-options model.backbone.frozen_stages=-1
 """
 import argparse
 import copy
@@ -25,6 +28,8 @@ import subprocess
 import sys
 import time
 import warnings
+
+from mmengine.config import DictAction
 
 warnings.filterwarnings('ignore')
 
@@ -63,6 +68,12 @@ def parse_args():
         help='also time phase 2 for these G/D base widths')
     parser.add_argument('--json', help='write the results here as well')
     parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='override config keys (KEY=VALUE), as in tools/train.py')
+    parser.add_argument(
         '--stage', choices=STAGES + ('timing', ), help=argparse.SUPPRESS)
     parser.add_argument('--width', type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -75,7 +86,11 @@ def build(args, stage=None):
     stage = stage or args.stage
     from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
+    from mmengine.registry import init_default_scope
     cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    # configs without an mmseg:: model base carry no _scope_ of their own
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = copy.deepcopy(cfg.model)
     if args.width:
         model_cfg.generator['base_channels'] = args.width
@@ -205,6 +220,7 @@ def run_stage(args):
             stage=args.stage,
             width=args.width,
             device=device,
+            threads=torch.get_num_threads(),
             size=list(size),
             batch=len(batch['inputs']),
             median_s=statistics.median(times),
@@ -235,6 +251,11 @@ def spawn(args, stage, width=None):
             cmd += [flag, str(val)]
     if args.crop:
         cmd += ['--crop', *map(str, args.crop)]
+    if args.cfg_options:
+        cmd += ['--cfg-options'] + [
+            f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
+            for k, v in args.cfg_options.items()
+        ]
     out = subprocess.run(cmd, capture_output=True, text=True)
     for line in out.stdout.splitlines():
         if line.startswith('RESULT '):
@@ -256,8 +277,11 @@ def main():
         results[s]['standalone_median_s'] = results[s]['median_s']
         results[s].update(timing[s])
     first = results['ce']
-    print(f'\nSegGAN benchmark: {args.config}\n'
-          f'device={first["device"]}  batch={first["batch"]}  '
+    options = ' '.join(f'{k}={v}' for k, v in args.cfg_options.items())
+    print(f'\nSegGAN benchmark: {args.config}'
+          f'{"  --cfg-options " + options if options else ""}\n'
+          f'device={first["device"]}  '
+          f'threads={first["threads"]}  batch={first["batch"]}  '
           f'crop={first["size"][0]}x{first["size"][1]}  '
           f'iters={args.iters} (after {args.warmup} warm-up), stages timed '
           'round-robin in one process; memory from one process per stage\n')
