@@ -55,14 +55,25 @@ def _logits(model, img):
     return inference_model(model, img).seg_logits.data
 
 
+def assert_same_prediction(mask, score, name):
+    """``mask`` is the argmax of ``score`` (C, H, W), except where two
+    classes tie to float precision (batching may change the last bits)."""
+    assert mask.shape == score.shape[1:], name
+    differ = mask != score.argmax(0).numpy()
+    top2 = score.topk(2, dim=0).values
+    near_tie = (top2[0] - top2[1]).numpy() <= 1e-5 * top2[0].abs().max().item()
+    assert not (differ & ~near_tie).any(), name
+    assert differ.mean() < 0.01, name
+
+
 def test_out_writes_each_predicted_mask(tmp_path, toy_root, checkpoint, model):
     masks, names = _test(tmp_path, toy_root, checkpoint)
     for name in names:
         img = mmcv.imread(osp.join(toy_root, 'img_dir', 'val', name))
-        expected = _logits(model, img).argmax(0).numpy()
+        logits = _logits(model, img)
         assert masks[name].shape == img.shape[:2]
-        assert len(np.unique(expected)) > 1
-        np.testing.assert_array_equal(masks[name], expected, err_msg=name)
+        assert len(np.unique(logits.argmax(0))) > 1
+        assert_same_prediction(masks[name], logits, name)
 
 
 def test_tta_averages_the_image_and_its_mirror(tmp_path, toy_root, checkpoint,
@@ -74,7 +85,6 @@ def test_tta_averages_the_image_and_its_mirror(tmp_path, toy_root, checkpoint,
         plain = _logits(model, img)
         mirrored = _logits(model, np.ascontiguousarray(img[:, ::-1]))
         prob = plain.softmax(0) + mirrored.flip(-1).softmax(0)
-        np.testing.assert_array_equal(
-            masks[name], prob.argmax(0).numpy(), err_msg=name)
+        assert_same_prediction(masks[name], prob, name)
         differs |= not torch.equal(prob.argmax(0), plain.argmax(0))
     assert differs  # the mirror changed some prediction: TTA did run
