@@ -7,56 +7,21 @@ losses, the datasets and ``IoUMetric`` need no compiled op, so a stand-in
 module lets mmseg import; any compiled op that is then actually *called*
 raises :class:`MissingMMCVOpError` naming the op and the fix.
 
+The stand-in is defined once, in the start-up hook ``_mmseg_seggan_hook``
+(installed beside the package with a ``.pth`` file, so that mmseg's own
+tools find it even when they import ``mmseg.models`` before reading a
+config). Importing ``mmseg_seggan`` installs it too, for environments that
+do not run ``.pth`` files (``python -S``, ``MMSEG_SEGGAN_NO_HOOK=1``, a
+clone on ``PYTHONPATH``).
+
 With full mmcv installed (a real ``mmcv._ext`` exists) nothing is changed.
 """
-import importlib.machinery
-import importlib.util
 import sys
-import types
 
-STUB_NAME = 'mmcv._ext'
-INSTALL_HINT = ('Install full mmcv instead of mmcv-lite: '
-                '`pip uninstall -y mmcv-lite && MMCV_WITH_OPS=1 pip install '
-                '--no-build-isolation mmcv==2.1.0` (a ~10 minute compile on '
-                'CPU; see README "Installation").')
-
-
-class MissingMMCVOpError(RuntimeError):
-    """A compiled mmcv op was called, but only mmcv-lite is installed."""
-
-
-class _MissingOp:
-    """Placeholder for one compiled op; fails loudly when called."""
-
-    def __init__(self, name: str):
-        self.__name__ = name
-        self.__qualname__ = name
-
-    def __call__(self, *args, **kwargs):
-        raise MissingMMCVOpError(
-            f'The compiled mmcv op `{self.__name__}` was called, but '
-            f'`mmcv._ext` is not available (mmcv-lite is installed). '
-            f'{INSTALL_HINT}')
-
-    def __repr__(self) -> str:
-        return f'<missing mmcv compiled op {self.__name__}>'
-
-
-class _ExtStub(types.ModuleType):
-    """Stand-in for ``mmcv._ext``: every public attribute is a missing op.
-
-    Dunder names raise ``AttributeError`` so that ``inspect``, ``pickle`` and
-    import machinery keep working.
-    """
-
-    is_seggan_stub = True
-
-    def __getattr__(self, name: str):
-        if name.startswith('__') and name.endswith('__'):
-            raise AttributeError(name)
-        op = _MissingOp(name)
-        setattr(self, name, op)
-        return op
+from _mmseg_seggan_hook import EXT_NAME as STUB_NAME
+from _mmseg_seggan_hook import INSTALL_HINT
+from _mmseg_seggan_hook import ExtStub as _ExtStub
+from _mmseg_seggan_hook import MissingMMCVOpError, new_stub, real_ext_spec
 
 
 def mmcv_ext_available() -> bool:
@@ -64,10 +29,7 @@ def mmcv_ext_available() -> bool:
     mod = sys.modules.get(STUB_NAME)
     if mod is not None:
         return not getattr(mod, 'is_seggan_stub', False)
-    try:
-        return importlib.util.find_spec(STUB_NAME) is not None
-    except (ImportError, ValueError):
-        return False
+    return real_ext_spec() is not None
 
 
 def install_mmcv_ext_stub() -> bool:
@@ -80,10 +42,12 @@ def install_mmcv_ext_stub() -> bool:
     """
     if mmcv_ext_available():
         return False
-    if STUB_NAME in sys.modules:
-        return True
-    stub = _ExtStub(STUB_NAME, 'mmseg_seggan stand-in for mmcv._ext')
-    stub.__spec__ = importlib.machinery.ModuleSpec(STUB_NAME, loader=None)
-    stub.__file__ = None
-    sys.modules[STUB_NAME] = stub
+    if STUB_NAME not in sys.modules:
+        sys.modules[STUB_NAME] = new_stub()
     return True
+
+
+__all__ = [
+    'STUB_NAME', 'INSTALL_HINT', 'MissingMMCVOpError', '_ExtStub',
+    'install_mmcv_ext_stub', 'mmcv_ext_available'
+]
