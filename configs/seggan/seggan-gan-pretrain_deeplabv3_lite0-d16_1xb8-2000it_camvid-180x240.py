@@ -14,7 +14,12 @@ optim_wrapper = {{_base_.seggan_optim_wrapper}}
 log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
-# No validation: the segmentor does not change in phase 1.
+# No validation here or in the fine-tuning runs built on this config: the
+# segmentor does not change in phase 1, and each fine-tuned checkpoint is
+# tested once with tools/test.py (the protocol does).
 train_cfg = dict(max_iters=gan_iters, val_interval=gan_iters + 1)
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=1))
 custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]

@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import sys
 import warnings
 from typing import Dict, List
 
@@ -30,6 +31,9 @@ import matplotlib  # noqa: E402
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from run_protocol import parse_stage_name, stage_name  # noqa: E402
 
 ARM_COLORS = {'baseline': '#7f7f7f', 'control': '#1f77b4', 'seggan': '#d62728'}
 
@@ -46,6 +50,31 @@ def read_scalars(work_dir: str) -> List[dict]:
     return sorted(
         {r['iter']: r
          for r in rows}.values(), key=lambda r: r['iter'])
+
+
+def read_val_scalars(work_dir: str) -> List[dict]:
+    """Validation metrics (mIoU ...) of a training work dir, by step."""
+    rows = []
+    for ts in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, ts, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                rows += [json.loads(line) for line in f if line.strip()]
+    rows = [r for r in rows if 'mIoU' in r and 'step' in r]
+    return sorted(
+        {r['step']: r
+         for r in rows}.values(), key=lambda r: r['step'])
+
+
+def gan_stages(record: dict) -> List[str]:
+    """The phase-1 stages: ``gan_pretrain`` or ``gan_pretrain_ganG``."""
+    return sorted(k for k in record['stages'] if k.startswith('gan_pretrain'))
+
+
+def first_pair(record: dict) -> tuple:
+    """(phase-1 tag, phase-2 seed) of the first SegGAN run."""
+    gans = record['seeds'].get('gans')
+    return (gans[0] if gans else None), record['seeds']['arms'][0]
 
 
 def _series(rows: List[dict], key: str, smooth: int = 3):
@@ -69,26 +98,41 @@ def plot_curves(record: dict, out: str) -> None:
         if x is not None:
             ax.plot(x, y, ls, color=ARM_COLORS['baseline'], label=key)
     ax.set_title('Baseline: cross-entropy')
+    ax.set_xlabel('iteration')
+    val = read_val_scalars(stages['baseline']['work_dir'])
+    if val:  # the plateau the baseline was trained to
+        ax2 = ax.twinx()
+        ax2.plot([r['step'] for r in val], [r['mIoU'] for r in val],
+                 'o-',
+                 color='#2ca02c',
+                 label='val mIoU')
+        ax2.set_ylabel('val mIoU', color='#2ca02c')
+        ax2.legend(fontsize=7, loc='center right')
     ax.legend(fontsize=7)
-    ax = axes[0, 1]
-    rows = read_scalars(stages['gan_pretrain']['work_dir'])
-    for key in ('loss_content', 'loss_adv', 'loss_d'):
-        x, y = _series(rows, key)
+    styles = ('-', '--', ':', '-.')
+    for i, name in enumerate(gan_stages(record)):
+        rows = read_scalars(stages[name]['work_dir'])
+        tag = name[len('gan_pretrain_'):] or 'phase 1'
+        for key, color in (('loss_content', 'C0'), ('loss_adv', 'C1'),
+                           ('loss_d', 'C2')):
+            x, y = _series(rows, key)
+            if x is not None:
+                axes[0, 1].plot(
+                    x, y, styles[i % 4], color=color, label=f'{key} {tag}')
+        x, y = _series(rows, 'recon_mse')
         if x is not None:
-            ax.plot(x, y, label=key)
-    ax.set_yscale('log')
-    ax.set_title('Phase 1 (G, D on GT masks)')
-    ax.legend(fontsize=7)
-    ax = axes[0, 2]
-    x, y = _series(rows, 'recon_mse')
-    if x is not None:
-        ax.plot(x, y, color='k')
-    ax.set_title('Phase 1: recon MSE of G(GT)')
+            axes[0, 2].plot(x, y, styles[i % 4], color='k', label=tag)
+    axes[0, 1].set_yscale('log')
+    axes[0, 1].set_title('Phase 1 (G, D on GT masks)')
+    axes[0, 1].legend(fontsize=6)
+    axes[0, 2].set_title('Phase 1: recon MSE of G(GT)')
+    axes[0, 2].legend(fontsize=6)
     panels = [(axes[1, 0], 'decode.loss_ce', 'Phase 2: cross-entropy'),
               (axes[1, 1], 'recon_mse', 'Phase 2: recon MSE of G(pred)'),
               (axes[1, 2], 'loss_adv', 'Phase 2: adversarial term')]
     for name, stage in sorted(stages.items()):
-        arm = name.split('_seed')[0]
+        parsed = parse_stage_name(name)
+        arm = parsed[0] if parsed else None
         if arm not in ('control', 'seggan'):
             continue
         rows = read_scalars(stage['work_dir'])
@@ -101,7 +145,7 @@ def plot_curves(record: dict, out: str) -> None:
                     color=ARM_COLORS[arm],
                     alpha=0.7,
                     lw=1,
-                    label=f'{arm} seed {stage["seed"]}')
+                    label=f'{arm} ' + name[len(arm) + 1:])
     for ax, _, title in panels:
         ax.set_title(title)
         ax.set_xlabel('iteration')
@@ -166,8 +210,9 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
     register_all_modules(init_default_scope=True)
 
     stages = record['stages']
-    seed = record['seeds']['arms'][0]
-    cfg = Config.fromfile(stages[f'seggan_seed{seed}']['config_dump'])
+    gan, seed = first_pair(record)
+    cfg = Config.fromfile(stages[stage_name('seggan', seed,
+                                            gan)]['config_dump'])
     model = MODELS.build(cfg.model)
     model.set_phase(2)
     model.eval()
@@ -179,8 +224,9 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
         model.data_preprocessor(pseudo_collate([dataset[int(i)]]), False)
         for i in idx
     ]
-    arms = (('baseline', 'baseline'), ('control', f'control_seed{seed}'),
-            ('seggan', f'seggan_seed{seed}'))
+    arms = (('baseline', 'baseline'), ('control',
+                                       stage_name('control', seed, gan)),
+            ('seggan', stage_name('seggan', seed, gan)))
     probs: Dict[str, list] = {arm: [] for arm, _ in arms}
     gts, images = [], []
     with torch.no_grad():

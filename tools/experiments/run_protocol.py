@@ -12,13 +12,26 @@ Stages (each one skipped when its output exists, so a rerun resumes)::
     */test          tools/test.py  ...                     -> metrics.json
     collect         summary.json + summary.md (mean +- std over seeds)
 
+With ``--gan-seeds G1 G2 ...`` phase 1 runs once per seed
+(``gan_pretrain_ganG``) and every arm runs on each of them
+(``control_ganG_seedS``, ``seggan_ganG_seedS``): the spread then covers the
+randomness of both phases, and each SegGAN run is paired with the control
+of the same phase-1 and phase-2 seeds.
+
 Every stage runs the product's own command line (``tools/train.py`` and
 ``tools/test.py``) in a subprocess. ``WORK_ROOT/<dataset>/protocol.json``
 records the versions, the hardware, the thread count and niceness, the
 seeds, every command with its wall time, the config dumps, checkpoints and
 metrics. Work dirs and checkpoints stay under ``WORK_ROOT`` (git-ignored).
 
-Example (the CPU protocol of ``docs/results.md``)::
+Example (the ImageNet-pre-trained protocol of ``docs/results.md``)::
+
+    python tools/experiments/run_protocol.py stanford-bg-lite0 \
+        --gan-seeds 0 1 --variant content model.adv_weight=0
+    python tools/experiments/run_protocol.py camvid-lite0 \
+        --gan-seeds 0 1 --variant content model.adv_weight=0
+
+The from-scratch CPU protocol (ResNet-18, 120x160)::
 
     python tools/experiments/run_protocol.py camvid
     python tools/experiments/run_protocol.py stanford-bg
@@ -51,7 +64,27 @@ from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 EXP = 'configs/experiments'
+LITE0 = 'deeplabv3_lite0-d16_1xb8'
 PRESETS = {
+    # ImageNet-pre-trained DeepLabV3-Lite0 (the paper's regime).
+    'stanford-bg-lite0':
+    dict(
+        baseline=f'configs/deeplabv3/{LITE0}-3k_stanford-bg-240x320.py',
+        gan_pretrain=f'configs/seggan/seggan-gan-pretrain_{LITE0}-2000it_'
+        'stanford-bg-240x320.py',
+        finetune=f'configs/seggan/seggan-finetune_{LITE0}-300it_'
+        'stanford-bg-240x320.py',
+        control=f'configs/seggan/seggan-finetune-control_{LITE0}-300it_'
+        'stanford-bg-240x320.py'),
+    'camvid-lite0':
+    dict(
+        baseline=f'configs/deeplabv3/{LITE0}-2k_camvid-180x240.py',
+        gan_pretrain=f'configs/seggan/seggan-gan-pretrain_{LITE0}-2000it_'
+        'camvid-180x240.py',
+        finetune=f'configs/seggan/seggan-finetune_{LITE0}-300it_'
+        'camvid-180x240.py',
+        control=f'configs/seggan/seggan-finetune-control_{LITE0}-300it_'
+        'camvid-180x240.py'),
     'camvid':
     dict(
         baseline=f'{EXP}/deeplabv3_r18-d16_1xb4-600it_camvid-120x160.py',
@@ -111,6 +144,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='seed of the phase-1 run only (default: --base-seed); to '
         'measure how much the result depends on one trained G and D')
     parser.add_argument(
+        '--gan-seeds',
+        type=int,
+        nargs='+',
+        help='run phase 1 once per seed and every arm on each '
+        '(stages gan_pretrain_ganG, ARM_ganG_seedS); the summary then '
+        'spans both phases\' randomness')
+    parser.add_argument(
         '--baseline-iters',
         type=int,
         help='override the baseline iterations (and its '
@@ -157,6 +197,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='print the commands, run nothing')
     args = parser.parse_args(argv)
+    if args.gan_seeds and args.gan_seed is not None:
+        parser.error('give --gan-seed or --gan-seeds, not both')
     for variant in args.variant:
         if not re.fullmatch(r'[\w.]+', variant[0]) or len(variant) < 2 or \
                 any('=' not in o for o in variant[1:]):
@@ -235,10 +277,14 @@ class Protocol:
         self.record['dataset'] = args.dataset
         # A later invocation (more seeds, an ablation) adds to the record.
         old_arms = self.record.get('seeds', {}).get('arms', [])
+        old_gans = self.record.get('seeds', {}).get('gans', [])
         self.record['seeds'] = dict(
             base=args.base_seed,
             gan=args.base_seed if args.gan_seed is None else args.gan_seed,
             arms=sorted(set(old_arms) | set(args.seeds)))
+        if args.gan_seeds:
+            self.record['seeds']['gans'] = sorted(
+                set(old_gans) | set(args.gan_seeds))
         self.record['configs'] = dict(
             baseline=args.baseline,
             gan_pretrain=args.gan_pretrain,
@@ -393,23 +439,34 @@ class Protocol:
             f'train_cfg.max_iters={a.gan_iters}',
             f'custom_hooks.0.gan_iters={a.gan_iters}'
         ] if a.gan_iters else [])
-        gan_ckpt = self.train('gan_pretrain', a.gan_pretrain,
-                              self.record['seeds']['gan'],
-                              it + [f'load_from={base_ckpt}'])
+        # phase 1: one run, or one per --gan-seeds seed
+        gans = [(None, self.record['seeds']['gan'])] if not a.gan_seeds \
+            else [(g, g) for g in a.gan_seeds]
+        gan_ckpts = {}
+
+        def gan_run(tag_seed):
+            tag, seed = tag_seed
+            name = 'gan_pretrain' if tag is None else f'gan_pretrain_gan{tag}'
+            gan_ckpts[tag] = self.train(name, a.gan_pretrain, seed,
+                                        it + [f'load_from={base_ckpt}'])
+
+        with ThreadPoolExecutor(max(1, min(a.jobs, len(gans)))) as pool:
+            list(pool.map(gan_run, gans))  # --jobs: phase-1 seeds in parallel
 
         it = ([f'train_cfg.max_iters={a.finetune_iters}']
               if a.finetune_iters else [])
         variants = {f'seggan-{v[0]}': v[1:] for v in a.variant}
-        runs = [(arm, seed) for seed in a.seeds
+        # phase-2 seed first: a partial run already has every arm per seed
+        runs = [(arm, tag, seed) for seed in a.seeds for tag, _ in gans
                 for arm in list(ARMS) + list(variants)]
 
-        def arm_run(arm_seed):
-            arm, seed = arm_seed
+        def arm_run(arm_tag_seed):
+            arm, tag, seed = arm_tag_seed
             config = a.control if arm == 'control' else a.finetune
-            name = f'{arm}_seed{seed}'
+            name = stage_name(arm, seed, tag)
             ckpt = self.train(
                 name, config, seed,
-                it + [f'load_from={gan_ckpt}'] + variants.get(arm, []))
+                it + [f'load_from={gan_ckpts[tag]}'] + variants.get(arm, []))
             if arm in variants:
                 self.record['stages'][name]['overrides'] = variants[arm]
             self.test(name, config, ckpt)
@@ -467,17 +524,59 @@ def _mean_std(values: List[float]) -> Dict[str, float]:
         values=[round(v, 2) for v in values])
 
 
+_RUN_NAME = re.compile(
+    r'^(?P<arm>.+?)(?:_gan(?P<gan>\d+))?_seed(?P<seed>\d+)$')
+
+
+def stage_name(arm: str, seed: int, gan: Optional[int] = None) -> str:
+    """``ARM_seedS``, or ``ARM_ganG_seedS`` with several phase-1 seeds."""
+    return f'{arm}_seed{seed}' if gan is None else f'{arm}_gan{gan}_seed{seed}'
+
+
+def parse_stage_name(name: str) -> Optional[tuple]:
+    """(arm, phase-1 seed or None, phase-2 seed) of an arm's stage name."""
+    m = _RUN_NAME.match(name)
+    if not m:
+        return None
+    gan = m.group('gan')
+    return m.group('arm'), None if gan is None else int(gan), int(
+        m.group('seed'))
+
+
+def paired_runs(record: dict, arm: str) -> List[tuple]:
+    """(gan, seed, control metrics, arm metrics) of finished pairs."""
+    stages = record['stages']
+    pairs = []
+    for name in sorted(stages):
+        parsed = parse_stage_name(name)
+        if not parsed or parsed[0] != arm:
+            continue
+        _, gan, seed = parsed
+        c = stages.get(stage_name('control', seed, gan), {}).get('metrics')
+        m = stages[name].get('metrics')
+        if c and m:
+            pairs.append((gan, seed, c, m))
+    return pairs
+
+
 def summarize(record: dict) -> dict:
-    """Mean +- sample std over seeds per arm; the baseline as one value."""
+    """Mean +- sample std over seeds per arm; the baseline as one value.
+
+    Arms with several phase-1 seeds pool every (phase-1, phase-2) run, so
+    the std is the spread a rerun with new seeds would see (the baseline is
+    one run). ``paired`` is each arm minus the control of the same seeds.
+    """
     stages = record['stages']
     out = {}
     groups = {'baseline': ['baseline']}
-    variants = sorted({
-        k.rsplit('_seed', 1)[0]
-        for k in stages if k.startswith('seggan-') and '_seed' in k
-    })
+    runs = {}
+    for name in stages:
+        parsed = parse_stage_name(name)
+        if parsed:
+            runs.setdefault(parsed[0], []).append(name)
+    variants = sorted(a for a in runs if a.startswith('seggan-'))
     for arm in list(ARMS) + variants:
-        groups[arm] = sorted(k for k in stages if k.startswith(f'{arm}_seed'))
+        groups[arm] = sorted(runs.get(arm, []))
     for arm, names in groups.items():
         names = [n for n in names if 'metrics' in stages[n]]  # finished
         ms = [stages[n]['metrics'] for n in names]
@@ -488,6 +587,14 @@ def summarize(record: dict) -> dict:
             for k in ('mIoU', 'mAcc', 'aAcc')
         }
         entry['seeds'] = [stages[n]['seed'] for n in names]
+        gans = [parse_stage_name(n)[1] for n in names if arm != 'baseline']
+        if any(g is not None for g in gans):
+            entry['gan_seeds'] = gans
+        if arm != 'baseline' and arm != 'control':
+            pairs = paired_runs(record, arm)
+            if pairs:
+                entry['paired'] = _mean_std(
+                    [m['mIoU'] - c['mIoU'] for _, _, c, m in pairs])
         classes = list(ms[0]['per_class'])
         entry['per_class_IoU'] = {
             c: _mean_std([m['per_class'][c]['IoU'] for m in ms])
@@ -507,15 +614,22 @@ def summary_markdown(record: dict) -> str:
     lines = [
         f'### {record["dataset"]}', '',
         '| Arm | Iters | Seeds | mIoU | mIoU per seed | mAcc | aAcc | '
-        'config |', '|---|---|---|---|---|---|---|---|'
+        'arm - control (paired) | config |',
+        '|---|---|---|---|---|---|---|---|---|'
     ]
     for arm, e in s.items():
         pm = lambda k: f'{e[k]["mean"]:.2f} ± {e[k]["std"]:.2f}'  # noqa
         per_seed = ', '.join(f'{v:.2f}' for v in e['mIoU']['values'])
+        seeds = [str(x) for x in e['seeds']]
+        if 'gan_seeds' in e:  # phase-1 seed / phase-2 seed
+            seeds = [f'{g}/{x}' for g, x in zip(e['gan_seeds'], e['seeds'])]
+        paired = e.get('paired')
+        paired = f'{paired["mean"]:+.2f} ± {paired["std"]:.2f} ' \
+            f'(n={paired["n"]})' if paired else ''
         lines.append(
-            f'| {arm} | {e["iters"]} | {", ".join(map(str, e["seeds"]))} | '
+            f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '
             f'{pm("mIoU")} | {per_seed} | {pm("mAcc")} | {pm("aAcc")} | '
-            f'[config](../{e["config"]}) |')
+            f'{paired} | [config](../{e["config"]}) |')
     for arm, e in s.items():
         if 'overrides' in e:
             lines.append(f'\n`{arm}`: the seggan config with '

@@ -16,33 +16,44 @@ import sys
 from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from run_protocol import summarize, summary_markdown  # noqa: E402
+from run_protocol import paired_runs, summarize  # noqa: E402
+from run_protocol import summary_markdown  # noqa: E402
+
+
+def _mean_std(values: List[float]) -> str:
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return f'{mean:+.2f}'
+    std = (sum((d - mean)**2 for d in values) / (len(values) - 1))**0.5
+    return f'{mean:+.2f} ± {std:.2f}'
 
 
 def paired_differences(record: dict) -> str:
-    """Each SegGAN arm minus control per seed (same start, same data order).
+    """Each SegGAN arm minus the control of the same seeds (same start,
+    same data order); with several phase-1 seeds also the mean per phase-1
+    seed, which shows how much one trained G and D moves the result.
     """
-    stages = record['stages']
     arms = [a for a in record['summary'] if a.startswith('seggan')]
     rows = [
-        '| Arm | Seed | control mIoU | arm mIoU | arm - control |',
-        '|---|---|---|---|---|'
+        '| Arm | Phase-1 seed | Phase-2 seed | control mIoU | arm mIoU | '
+        'arm - control |', '|---|---|---|---|---|---|'
     ]
     for arm in arms:
-        diffs = []
-        for seed in record['seeds']['arms']:
-            c = stages.get(f'control_seed{seed}', {}).get('metrics')
-            s = stages.get(f'{arm}_seed{seed}', {}).get('metrics')
-            if c and s:
-                d = s['mIoU'] - c['mIoU']
-                diffs.append(d)
-                rows.append(f'| {arm} | {seed} | {c["mIoU"]:.2f} | '
-                            f'{s["mIoU"]:.2f} | {d:+.2f} |')
+        pairs = paired_runs(record, arm)
+        diffs, by_gan = [], {}
+        for gan, seed, c, m in pairs:
+            d = m['mIoU'] - c['mIoU']
+            diffs.append(d)
+            by_gan.setdefault(gan, []).append(d)
+            rows.append(f'| {arm} | {"" if gan is None else gan} | {seed} | '
+                        f'{c["mIoU"]:.2f} | {m["mIoU"]:.2f} | {d:+.2f} |')
+        if len(by_gan) > 1:
+            for gan, ds in sorted(by_gan.items()):
+                rows.append(f'| {arm} | {gan} | mean ± std | | | '
+                            f'{_mean_std(ds)} |')
         if len(diffs) > 1:
-            mean = sum(diffs) / len(diffs)
-            std = (sum((d - mean)**2 for d in diffs) / (len(diffs) - 1))**0.5
-            rows.append(
-                f'| {arm} | mean ± std | | | {mean:+.2f} ± {std:.2f} |')
+            rows.append(f'| {arm} | all | mean ± std | | | '
+                        f'{_mean_std(diffs)} |')
     return '\n'.join(rows) + '\n'
 
 
