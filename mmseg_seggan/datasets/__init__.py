@@ -1,11 +1,13 @@
 from .camvid import CamVidDataset
 from .checked_dataset import CheckedDatasetMixin
+from .samplers import MultiSourceSampler
 from .stanford_background import (StanfordBackgroundDataset,
                                   convert_stanford_background,
                                   read_regions_txt, stanford_split)
 from .toy_scenes import ToyScenesDataset, make_toy_scenes
 from .transforms import (CheckLabelRange, LoadCheckedAnnotations,
                          LoadCheckedImageFromFile)
+from .unlabeled_image_dataset import UnlabeledImageDataset
 from .validation import (CorruptImageError, DataRootNotFoundError,
                          DatasetError, EmptySplitError, LabelShapeError,
                          LabelValueError, NumClassesMismatchError,
@@ -22,5 +24,5 @@ __all__ = [
     'EmptySplitError', 'CorruptImageError', 'LabelValueError',
     'LabelShapeError', 'RegionsFormatError', 'NumClassesMismatchError',
     'SampleLoadError', 'SplitFileError', 'SymlinkLoopError',
-    'CheckedDatasetMixin'
+    'CheckedDatasetMixin', 'UnlabeledImageDataset', 'MultiSourceSampler'
 ]

@@ -71,6 +71,13 @@ class SegGAN(EncoderDecoder):
         adv_weight (float): Weight of the adversarial loss in phase 2.
             Defaults to 0.1 (paper). The four weights must be finite and
             >= 0 (``ValueError`` naming the key otherwise).
+        pseudo_label_weight (float): Weight of a cross-entropy on
+            confidence-thresholded pseudo-labels of unlabeled samples in
+            phase 2 (self-training, Lee 2013: the segmentor's own argmax,
+            detached). 0 (default) switches it off; it is the simple
+            semi-supervised baseline SegGAN-semi is compared with.
+        pseudo_label_threshold (float): Pixels whose top softmax
+            probability is below it get no pseudo-label. Defaults to 0.9.
         phase (int): Phase used when no ``SegGANPhaseHook`` sets it:
             1 for a GAN-only run, 2 for fine-tuning with a pre-trained G/D.
         nonfinite (str): What to do when a loss term is NaN or Inf:
@@ -79,6 +86,13 @@ class SegGAN(EncoderDecoder):
             last checkpoint stays good; ``'skip'`` skips that update and
             counts it in the ``skipped_steps`` log variable.
         **kwargs: Everything ``EncoderDecoder`` takes.
+
+    Semi-supervised phase 2: a sample without ``gt_sem_seg`` (an unlabeled
+    image, e.g. from ``UnlabeledImageDataset`` mixed in by
+    ``MultiSourceSampler``) gets no cross-entropy; the content and
+    adversarial terms, which compare G's painting with the image and need
+    no label, use it like any other (over its image area, padding left
+    out). Phase 1 needs ground truth and refuses such samples.
     """
 
     def __init__(self,
@@ -90,6 +104,8 @@ class SegGAN(EncoderDecoder):
                  gan_adv_weight: float = 1.0,
                  content_weight: float = 0.1,
                  adv_weight: float = 0.1,
+                 pseudo_label_weight: float = 0.0,
+                 pseudo_label_threshold: float = 0.9,
                  phase: int = 1,
                  nonfinite: str = 'raise',
                  neck: OptConfigType = None,
@@ -128,7 +144,8 @@ class SegGAN(EncoderDecoder):
             gan_content_weight=gan_content_weight,
             gan_adv_weight=gan_adv_weight,
             content_weight=content_weight,
-            adv_weight=adv_weight)
+            adv_weight=adv_weight,
+            pseudo_label_weight=pseudo_label_weight)
         for key, value in weights.items():
             # A negative weight turns a loss into a reward (e.g. train the
             # segmentor to make G's reconstruction worse); NaN/Inf poison
@@ -144,6 +161,12 @@ class SegGAN(EncoderDecoder):
         self.gan_adv_weight = gan_adv_weight
         self.content_weight = content_weight
         self.adv_weight = adv_weight
+        if not 0 < pseudo_label_threshold <= 1:
+            raise ValueError(
+                f'model.pseudo_label_threshold={pseudo_label_threshold!r}: '
+                'a probability in (0, 1] is needed (0.9 is usual).')
+        self.pseudo_label_weight = pseudo_label_weight
+        self.pseudo_label_threshold = pseudo_label_threshold
         if nonfinite not in ('raise', 'skip'):
             raise ValueError("SegGAN(nonfinite=...) must be 'raise' or "
                              f"'skip', got {nonfinite!r}.")
@@ -213,12 +236,58 @@ class SegGAN(EncoderDecoder):
     def _valid(self, gt: Tensor) -> Tensor:
         return (gt != self.ignore_index).unsqueeze(1)
 
-    def _head_losses(self, head: nn.Module, x: List[Tensor],
-                     data_samples: SampleList) -> Dict[str, Tensor]:
+    @staticmethod
+    def _labeled(data_samples: SampleList) -> List[int]:
+        """Indices of the samples that carry ground truth."""
+        return [i for i, s in enumerate(data_samples) if 'gt_sem_seg' in s]
+
+    @staticmethod
+    def _image_area(inputs: Tensor, sample) -> Tensor:
+        """(1, H, W) mask of a sample's image inside the padded batch."""
+        area = torch.zeros(
+            (1, ) + tuple(inputs.shape[2:]),
+            dtype=torch.bool,
+            device=inputs.device)
+        h, w = sample.metainfo.get('img_shape', inputs.shape[2:])[:2]
+        area[:, :h, :w] = True
+        return area
+
+    def _content_mask(self, inputs: Tensor,
+                      data_samples: SampleList) -> Tensor:
+        """(N, 1, H, W) pixels the content loss counts.
+
+        Labeled samples: every pixel whose label is not ignored (padding is
+        ``seg_pad_val``, i.e. ignored too). Unlabeled samples: their image
+        area, without the padding.
+        """
+        masks = [
+            s.gt_sem_seg.data.to(inputs.device) != self.ignore_index
+            if 'gt_sem_seg' in s else self._image_area(inputs, s)
+            for s in data_samples
+        ]
+        return torch.stack(masks)
+
+    def _head_losses(self,
+                     head: nn.Module,
+                     x: List[Tensor],
+                     data_samples: SampleList,
+                     labeled: Optional[List[int]] = None) -> Dict[str, Tensor]:
+        """The head's losses on the labeled samples, and all its logits.
+
+        Args:
+            labeled: Indices of the samples with ground truth; None means
+                all of them. The others get no loss from this head.
+        """
         # Forward through the (possibly DDP-wrapped) head so gradients sync,
         # then the loss on the plain module.
         logits = head(x)
-        return _unwrap(head).loss_by_feat(logits, data_samples), logits
+        if labeled is None or len(labeled) == len(data_samples):
+            return _unwrap(head).loss_by_feat(logits, data_samples), logits
+        if not labeled:
+            return {}, logits
+        losses = _unwrap(head).loss_by_feat(logits[labeled],
+                                            [data_samples[i] for i in labeled])
+        return losses, logits
 
     def _finite_or_skip(self, losses: Dict[str, Tensor]) -> bool:
         """True if every loss term is finite; otherwise raise or skip."""
@@ -293,6 +362,12 @@ class SegGAN(EncoderDecoder):
     def _train_gan(self, inputs: Tensor, data_samples: SampleList,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """Phase 1: G paints the image from the one-hot GT; D judges."""
+        if len(self._labeled(data_samples)) < len(data_samples):
+            raise ValueError(
+                'SegGAN phase 1 trains G on ground-truth masks, but the '
+                'batch holds samples without gt_sem_seg (unlabeled images). '
+                'Train phase 1 on the labeled split only; unlabeled images '
+                'belong to phase 2.')
         g_wrapper: OptimWrapper = optim_wrapper['generator']
         d_wrapper: OptimWrapper = optim_wrapper['discriminator']
         gt = self._gt(data_samples)
@@ -346,12 +421,21 @@ class SegGAN(EncoderDecoder):
                          optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """Phase 2: CE plus the frozen GAN's content and adversarial terms."""
         s_wrapper: OptimWrapper = optim_wrapper['segmentor']
+        labeled = self._labeled(data_samples)
+        unlabeled = [i for i in range(len(data_samples)) if i not in labeled]
+        if not labeled and not (self.content_weight or self.adv_weight
+                                or self.pseudo_label_weight):
+            raise ValueError(
+                'A phase-2 batch without any labeled sample and no loss that '
+                'uses unlabeled images (content_weight, adv_weight and '
+                'pseudo_label_weight are 0): nothing to train. Check the '
+                "sampler's source_ratio.")
         saved = self._buffers_if_skipping(*self.segmentor_modules.values())
         with s_wrapper.optim_context(self):
             x = self.extract_feat(inputs)
             losses = {}
             loss_decode, logits = self._head_losses(self.decode_head, x,
-                                                    data_samples)
+                                                    data_samples, labeled)
             losses.update({f'decode.{k}': v for k, v in loss_decode.items()})
             if self.with_auxiliary_head:
                 heads = self.auxiliary_head
@@ -363,16 +447,22 @@ class SegGAN(EncoderDecoder):
                         'use one auxiliary head for distributed SegGAN.')
                 if isinstance(heads, nn.ModuleList):
                     for i, head in enumerate(heads):
-                        loss_aux, _ = self._head_losses(head, x, data_samples)
+                        loss_aux, _ = self._head_losses(
+                            head, x, data_samples, labeled)
                         losses.update({
                             f'aux_{i}.{k}': v
                             for k, v in loss_aux.items()
                         })
                 else:
-                    loss_aux, _ = self._head_losses(heads, x, data_samples)
+                    loss_aux, _ = self._head_losses(heads, x, data_samples,
+                                                    labeled)
                     losses.update({f'aux.{k}': v for k, v in loss_aux.items()})
             if self.content_weight or self.adv_weight:
                 losses.update(self._gan_terms(inputs, data_samples, logits))
+            if self.pseudo_label_weight and unlabeled:
+                losses.update(
+                    self._pseudo_label_terms(inputs, data_samples, logits,
+                                             unlabeled))
         parsed, log_vars = self.parse_losses(losses)
         if self._finite_or_skip(losses):
             s_wrapper.update_params(parsed)
@@ -398,13 +488,55 @@ class SegGAN(EncoderDecoder):
         prob = logits.float().softmax(dim=1)
         fake = gen(prob)
         real = self._real_image(inputs)
-        gt = self._gt(data_samples)
-        mse = masked_mse_loss(fake, real, self._valid(gt))
+        valid = self._content_mask(inputs, data_samples)
+        mse = masked_mse_loss(fake, real, valid)
         terms = dict(recon_mse=mse.detach())
         if self.content_weight:
             terms['loss_content'] = self.content_weight * mse
+        d_logits = None
         if self.adv_weight:
             cond = prob if disc.conditional else None
-            terms['loss_adv'] = self.adv_weight * gan_loss(
-                disc(fake, cond), True)
+            d_logits = disc(fake, cond)
+            terms['loss_adv'] = self.adv_weight * gan_loss(d_logits, True)
+        labeled = self._labeled(data_samples)
+        if 0 < len(labeled) < len(data_samples):  # per source, for the log
+            unlabeled = [
+                i for i in range(len(data_samples)) if i not in labeled
+            ]
+            with torch.no_grad():
+                for name, idx in (('labeled', labeled), ('unlabeled',
+                                                         unlabeled)):
+                    terms[f'recon_mse_{name}'] = masked_mse_loss(
+                        fake[idx], real[idx], valid[idx])
+                    if d_logits is not None:
+                        terms[f'adv_{name}'] = gan_loss(d_logits[idx], True)
         return terms
+
+    def _pseudo_label_terms(self, inputs: Tensor, data_samples: SampleList,
+                            logits: Tensor,
+                            unlabeled: List[int]) -> Dict[str, Tensor]:
+        """Cross-entropy on the model's own confident predictions.
+
+        Self-training (Lee 2013) on the unlabeled samples: the argmax of
+        the current prediction, detached, is the target where its
+        probability reaches ``pseudo_label_threshold`` (and inside the
+        image); other pixels are ignored.
+        """
+        up = resize(
+            logits[unlabeled],
+            size=inputs.shape[2:],
+            mode='bilinear',
+            align_corners=self.align_corners).float()
+        with torch.no_grad():
+            conf, target = up.softmax(dim=1).max(dim=1)
+            area = torch.cat(
+                [self._image_area(inputs, data_samples[i]) for i in unlabeled])
+            keep = (conf >= self.pseudo_label_threshold) & area
+            target[~keep] = self.ignore_index
+            ratio = keep.sum().float() / area.sum().clamp(min=1)
+        if keep.any():
+            loss = F.cross_entropy(up, target, ignore_index=self.ignore_index)
+        else:  # no confident pixel: a zero that keeps the graph
+            loss = up.sum() * 0.
+        return dict(
+            loss_pseudo=self.pseudo_label_weight * loss, pseudo_ratio=ratio)

@@ -1,0 +1,28 @@
+# Semi-supervised setting, stage 1: the baseline DeepLabV3-Lite0 (ImageNet)
+# trained on the labeled eighth of CamVid's 367 training images only (46,
+# seeded; written by tools/dataset_converters/make_semi_splits.py into
+# data/semi_splits/camvid/, outside the read-only CamVid folder, hence
+# data_root='data' and paths from the working directory), 1000 iterations,
+# otherwise as the fully labeled baseline. The other 321 images are never
+# loaded with masks.
+# A quarter of the labels (92 images): --cfg-options
+#   train_dataloader.dataset.ann_file=semi_splits/camvid/labeled_1-4.txt
+_base_ = ['../deeplabv3/deeplabv3_lite0-d16_1xb8-2k_camvid-180x240.py']
+labeled_split = 'semi_splits/camvid/labeled_1-8.txt'
+train_dataloader = dict(
+    dataset=dict(
+        data_root='data',
+        data_prefix=dict(
+            img_path='camvid/train', seg_map_path='camvid/trainannot'),
+        ann_file=labeled_split))
+max_iters = 1000
+param_scheduler = [
+    dict(
+        type='PolyLR',
+        eta_min=1e-4,
+        power=0.9,
+        begin=0,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=250)

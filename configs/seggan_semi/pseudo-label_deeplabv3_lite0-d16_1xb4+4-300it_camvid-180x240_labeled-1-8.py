@@ -1,0 +1,13 @@
+# Semi-supervised setting, arm (d): the simple strong baseline on the same
+# unlabeled images: self-training with confidence-thresholded pseudo-labels
+# (Lee 2013): cross-entropy on the labeled images plus cross-entropy on the
+# segmentor's own confident (p >= 0.9) predictions of the unlabeled ones; no
+# GAN term. Same batches (4 + 4), start and schedule as arm (c).
+_base_ = [
+    './seggan-semi_deeplabv3_lite0-d16_1xb4+4-300it_camvid-180x240_labeled-1-8.py'
+]  # noqa: E501
+model = dict(
+    content_weight=0.0,
+    adv_weight=0.0,
+    pseudo_label_weight=1.0,
+    pseudo_label_threshold=0.9)

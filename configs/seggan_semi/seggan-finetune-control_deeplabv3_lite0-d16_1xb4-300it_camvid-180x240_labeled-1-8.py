@@ -1,0 +1,6 @@
+# Semi-supervised setting, arm (a): cross-entropy on the labeled images only,
+# the same start, batch, schedule and seeds as the SegGAN arms.
+_base_ = [
+    './seggan-finetune_deeplabv3_lite0-d16_1xb4-300it_camvid-180x240_labeled-1-8.py'
+]  # noqa: E501
+model = dict(content_weight=0.0, adv_weight=0.0)

@@ -1,0 +1,104 @@
+"""Batches that mix labeled and unlabeled images in a fixed ratio."""
+import itertools
+from typing import Iterator, List, Optional, Sequence
+
+import torch
+from mmengine.dataset import ConcatDataset
+from mmengine.dist import get_dist_info, sync_random_seed
+from mmseg.registry import DATA_SAMPLERS
+from torch.utils.data import Sampler
+
+
+@DATA_SAMPLERS.register_module()
+class MultiSourceSampler(Sampler):
+    """Infinite sampler over a ``ConcatDataset``, fixed counts per batch.
+
+    Semi-supervised SegGAN wants every batch to hold the same number of
+    labeled and unlabeled images, whatever the two sets' sizes: drawing
+    from the concatenation at random would give the big unlabeled set most
+    of the batch and let the ratio drift from step to step. Each source is
+    reshuffled on its own (every pass a new permutation, seeded), and the
+    batch takes ``num_per_source[i]`` consecutive indices from source
+    ``i``. The stream depends only on the seed, so a resumed run (mmengine
+    advances the loader to the resumed iteration) sees the same mix.
+
+    Args:
+        dataset (ConcatDataset): The sources, in ``source_ratio`` order.
+        batch_size (int): The dataloader's batch size (give the same
+            value to both).
+        source_ratio (Sequence[int]): Relative share of each source, e.g.
+            ``[1, 1]``: half of each batch from each source. The batch must
+            split exactly (``batch_size`` a multiple of the sum).
+        shuffle (bool): Shuffle each source. Defaults to True.
+        seed (int, optional): Shuffling seed; the same on every rank.
+    """
+
+    def __init__(self,
+                 dataset: ConcatDataset,
+                 batch_size: int,
+                 source_ratio: Sequence[int],
+                 shuffle: bool = True,
+                 seed: Optional[int] = None) -> None:
+        if not hasattr(dataset, 'cumulative_sizes'):
+            raise TypeError(
+                'MultiSourceSampler needs a ConcatDataset of the sources '
+                f'(got {type(dataset).__name__}): set train_dataloader.'
+                "dataset=dict(type='ConcatDataset', datasets=[...]).")
+        sizes = [len(d) for d in dataset.datasets]
+        if len(source_ratio) != len(sizes):
+            raise ValueError(
+                f'MultiSourceSampler: source_ratio {list(source_ratio)} has '
+                f'{len(source_ratio)} entries for {len(sizes)} datasets.')
+        if batch_size < 1 or any(r < 0 for r in source_ratio) or \
+                sum(source_ratio) <= 0:
+            raise ValueError(
+                f'MultiSourceSampler: batch_size={batch_size} and '
+                f'source_ratio={list(source_ratio)} must be positive.')
+        total = sum(source_ratio)
+        if any(batch_size * r % total for r in source_ratio):
+            raise ValueError(
+                f'MultiSourceSampler: a batch of {batch_size} cannot be split '
+                f'exactly in the ratio {list(source_ratio)}; choose a '
+                f'batch_size that is a multiple of {total}.')
+        counts = [batch_size * r // total for r in source_ratio]
+        for i, (r, c) in enumerate(zip(source_ratio, counts)):
+            if c > 0 and sizes[i] == 0:
+                raise ValueError(f'MultiSourceSampler: source {i} is empty.')
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.source_ratio = list(source_ratio)
+        self.num_per_source = counts
+        self.sizes = sizes
+        self.offsets = [0] + list(dataset.cumulative_sizes[:-1])
+        self.shuffle = shuffle
+        self.seed = sync_random_seed() if seed is None else seed
+        self.rank, self.world_size = get_dist_info()
+
+    def _infinite(self, source: int) -> Iterator[int]:
+        g = torch.Generator()
+        g.manual_seed(self.seed + 7919 * source)
+        n = self.sizes[source]
+        while True:
+            if self.shuffle:
+                yield from torch.randperm(n, generator=g).tolist()
+            else:
+                yield from range(n)
+
+    def _of_rank(self, source: int) -> Iterator[int]:
+        return itertools.islice(
+            self._infinite(source), self.rank, None, self.world_size)
+
+    def __iter__(self) -> Iterator[int]:
+        streams: List[Iterator[int]] = [
+            self._of_rank(i) for i in range(len(self.sizes))
+        ]
+        while True:
+            for i, count in enumerate(self.num_per_source):
+                for _ in range(count):
+                    yield self.offsets[i] + next(streams[i])
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Not used: the sampler is infinite (iteration-based training)."""
