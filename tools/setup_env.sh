@@ -4,12 +4,14 @@
 #
 #   bash tools/setup_env.sh [VENV_DIR]        (default: .venv)
 #   MMCV=full bash tools/setup_env.sh .venv-mmcv   # compiled mmcv (~10 min)
+#   EXTRAS= bash tools/setup_env.sh           # without the test extras (demo)
 #
 # Prints nothing but pip's errors; safe to run again (a no-op when done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${1:-${VENV:-.venv}}
 MMCV=${MMCV:-lite}
+EXTRAS=${EXTRAS-tests}
 PYTHON=${PYTHON:-python3}
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -53,5 +55,7 @@ elif [ -z "$have_mmcv" ]; then
   $PIP 'mmcv-lite==2.1.0'
 fi
 
-$PIP --no-build-isolation -e '.[tests]'
+# Editable: the clone is the package (its configs/ and tools/ by path); the
+# install also adds the start-up hook (mmseg_seggan-hook.pth, see README).
+$PIP --no-build-isolation -e ".${EXTRAS:+[$EXTRAS]}"
 $PY -c "import mmseg_seggan, mmseg, mmengine, torch; print('mmseg-seggan', mmseg_seggan.__version__, '| torch', torch.__version__, '| mmengine', mmengine.__version__, '| mmseg', mmseg.__version__)" 2>/dev/null

@@ -1,11 +1,31 @@
 """The README's demo: baseline, SegGAN (phase 1 + 2), CE-only control, test.
 
-Runs the package's own tools on the generated ToyScenes, so a new user sees
-the whole pipeline without downloading anything, and prints a table of
-mIoU for the baseline, the CE-only control and SegGAN. Stages whose final
-checkpoint exists are skipped, so a rerun resumes.
+Runs the package's own tools (``tools/train.py``, ``tools/test.py``) on the
+generated ToyScenes, so a new user sees the whole pipeline without
+downloading anything, and prints a table of mIoU for the baseline, the
+CE-only control and SegGAN.
 
-    python tools/misc/seggan_demo.py [--work-dir work_dirs/demo]
+Small and reproducible on purpose: a few minutes on 2 CPU cores, and the
+same table on every machine of the same kind for the same ``--seed``. Every
+run is single-threaded (``OMP_NUM_THREADS=1``: the thread count changes the
+order of floating-point sums), loads data in the main process
+(``num_workers=0``), and seeds mmengine with ``deterministic=True`` (the
+configs say so); the data are generated from the same seed. Two runs at a
+time use the two cores:
+
+.. code-block:: none
+
+    [1/3] baseline DeepLabV3 (300 its)  ||  SegGAN phase 1: G, D on GT (150)
+    [2/3] SegGAN phase 2 (100 its)      ||  CE-only control (100, GAN terms 0)
+          both start from the baseline's segmentor + phase 1's G and D
+    [3/3] tools/test.py on val: baseline, control, SegGAN
+
+Phase 1 never runs the segmentor (it trains G and D on ground-truth masks),
+so it does not wait for the baseline; phase 2 loads the baseline with
+``load_from`` and G and D with ``init_cfg=dict(type='Pretrained')``.
+Stages whose final checkpoint exists are skipped, so a rerun resumes.
+
+    python tools/misc/seggan_demo.py [--work-dir work_dirs/demo] [--jobs 2]
 """
 import argparse
 import glob
@@ -17,69 +37,110 @@ import sys
 import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASELINE = 'configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-96x128.py'
-SEGGAN = 'configs/seggan_toy.py'
+# The demo's configs: a quarter-width ResNet-18 DeepLabV3 (output stride 8)
+# and G/D of width 16, one data-loading process, deterministic algorithms.
+BASELINE = 'configs/deeplabv3/deeplabv3_r18w16-d8_1xb8-300it_toy-96x128.py'
+GAN = ('configs/seggan/seggan-gan-pretrain_'
+       'deeplabv3_r18w16-d8_1xb8-150it_toy-96x128.py')
+SEGGAN = ('configs/seggan/seggan-finetune_'
+          'deeplabv3_r18w16-d8_1xb8-100it_toy-96x128.py')
 CONTROL = ('configs/seggan/seggan-finetune-control_'
-           'deeplabv3_r18-d16_1xb8-300it_toy-96x128.py')
+           'deeplabv3_r18w16-d8_1xb8-100it_toy-96x128.py')
+BASE_ITERS, GAN_ITERS, FT_ITERS = 300, 150, 100  # as in the configs
+# One thread per run: the same sums in the same order on every machine.
+THREADS = dict(
+    OMP_NUM_THREADS='1',
+    MKL_NUM_THREADS='1',
+    OPENBLAS_NUM_THREADS='1',
+    PYTHONHASHSEED='0',
+    PYTHONWARNINGS='ignore')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/toy_scenes')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='data and training seed')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='runs at a time (each uses one thread); the table does not '
+        'depend on it')
     return parser.parse_args()
 
 
-def run(cmd, log):
-    """Run a tool, its output to ``log``; raise with the log's tail."""
-    os.makedirs(osp.dirname(log), exist_ok=True)
-    t0 = time.time()
-    with open(log, 'w') as f:
-        proc = subprocess.run(
-            [sys.executable] + cmd,
+class Job:
+    """A tool run in a subprocess, its output to a log file."""
+
+    def __init__(self, name, cmd, log):
+        self.name, self.cmd, self.log = name, cmd, log
+        self.proc = self.out = None
+        self.start = 0.0
+
+    def launch(self):
+        os.makedirs(osp.dirname(self.log), exist_ok=True)
+        with open(self.log + '.cmd', 'w') as f:  # to rerun it by hand
+            f.write(' '.join(['python'] + self.cmd) + '\n')
+        self.start = time.time()
+        self.out = open(self.log, 'w')
+        self.proc = subprocess.Popen(
+            [sys.executable] + self.cmd,
             cwd=REPO,
-            stdout=f,
+            stdout=self.out,
             stderr=subprocess.STDOUT,
-            env=dict(os.environ, PYTHONWARNINGS='ignore'))
-    if proc.returncode:
-        tail = open(log).read()[-3000:]
-        raise SystemExit(f'FAILED: {" ".join(cmd)}\n{tail}\n(full log: {log})')
-    return time.time() - t0
+            env=dict(os.environ, **THREADS))
+
+    def done(self):
+        """Reap the run if it ended: print its wall and CPU time."""
+        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+        if pid == 0:
+            return False
+        self.out.close()
+        if os.waitstatus_to_exitcode(status):
+            tail = open(self.log).read()[-3000:]
+            raise SystemExit(f'FAILED ({self.name}): {" ".join(self.cmd)}\n'
+                             f'{tail}\n(full log: {self.log})')
+        print(
+            f'  {self.name}: {time.time() - self.start:.0f} s wall, '
+            f'{usage.ru_utime + usage.ru_stime:.0f} s CPU '
+            f'(log: {osp.relpath(self.log, REPO)})',
+            flush=True)
+        return True
 
 
-def data_opts(root):
-    return [
-        f'{s}_dataloader.dataset.data_root={root}'
-        for s in ('train', 'val', 'test')
+def run_all(jobs, parallel):
+    """Run jobs, ``parallel`` at a time; stop at the first failure."""
+    pending, running = list(jobs), []
+    while pending or running:
+        while pending and len(running) < parallel:
+            job = pending.pop(0)
+            job.launch()
+            running.append(job)
+        time.sleep(0.5)
+        running = [job for job in running if not job.done()]
+
+
+def common_options(data_root, seed):
+    """The data root of every loader and the seed."""
+    return [f'randomness.seed={seed}'] + [
+        f'{split}_dataloader.dataset.data_root={data_root}'
+        for split in ('train', 'val', 'test')
     ]
 
 
-def train(config, work, extra, data_root, last_iter, logs):
-    ckpt = osp.join(work, f'iter_{last_iter}.pth')
+def train_job(name, config, work, iters, options, logs):
+    ckpt = osp.join(work, f'iter_{iters}.pth')
     if osp.exists(ckpt):
-        print(f'  (done before: {ckpt})')
-        return ckpt
-    secs = run([
-        'tools/train.py', config, '--work-dir', work, '--cfg-options',
-        *data_opts(data_root), *extra
-    ], osp.join(logs,
-                osp.basename(work) + '_train.log'))
-    print(f'  trained in {secs / 60:.1f} min -> {ckpt}')
-    return ckpt
-
-
-def test(config, ckpt, work, data_root, logs):
-    run([
-        'tools/test.py', config, ckpt, '--work-dir', work, '--cfg-options',
-        *data_opts(data_root)
-    ], osp.join(logs,
-                osp.basename(work) + '.log'))
-    found = sorted(glob.glob(osp.join(work, '*', '*.json')))
-    with open(found[-1]) as f:
-        return json.load(f)
+        print(f'  {name}: done before ({osp.relpath(ckpt, REPO)})')
+        return ckpt, None
+    cmd = ['tools/train.py', config, '--work-dir', work, '--cfg-options']
+    return ckpt, Job(name, cmd + options, osp.join(logs, f'{name}_train.log'))
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when logged
     args = parse_args()
     t_start = time.time()
     work = osp.abspath(args.work_dir)
@@ -88,38 +149,63 @@ def main():
     if not osp.isdir(osp.join(data_root, 'img_dir')):
         sys.path.insert(0, REPO)
         from mmseg_seggan.datasets import make_toy_scenes
-        make_toy_scenes(data_root, seed=0)
-        print(f'Generated ToyScenes in {data_root}')
-    print('[1/4] Baseline DeepLabV3 (600 iterations)')
-    base = train(BASELINE, osp.join(work, 'baseline'), [], data_root, 600,
-                 logs)
-    print('[2/4] SegGAN: phase 1 GAN pre-training (300) + phase 2 (300)')
-    seggan = train(SEGGAN, osp.join(work, 'seggan'), [
-        f'load_from={base}', 'default_hooks.checkpoint.interval=300',
-        'default_hooks.checkpoint.max_keep_ckpts=-1'
-    ], data_root, 600, logs)
-    print('[3/4] CE-only control: phase 2 (300) from the same start, GAN '
-          'terms weighted 0')
-    control = train(CONTROL, osp.join(work, 'control'), [
-        f'load_from={osp.join(work, "seggan", "iter_300.pth")}',
-        'default_hooks.checkpoint.interval=300'
-    ], data_root, 300, logs)
-    print('[4/4] tools/test.py on the val split')
-    rows = []
-    for name, cfg, ckpt, iters in (('baseline DeepLabV3', BASELINE, base,
-                                    '600'), ('CE-only control', CONTROL,
-                                             control, '600 + 300'),
-                                   ('SegGAN', SEGGAN, seggan,
-                                    '600 + 300 GAN + 300')):
-        m = test(
-            cfg, ckpt,
-            osp.join(work,
-                     'test_' + name.split()[0].lower().replace('-', '_')),
-            data_root, logs)
-        rows.append((name, iters, m['mIoU'], m['mAcc'], m['aAcc']))
+        make_toy_scenes(data_root, seed=args.seed)
+        print(f'Generated ToyScenes in {data_root} (seed {args.seed})')
+    else:
+        print(f'Using ToyScenes in {data_root}')
+    common = common_options(data_root, args.seed)
+    runs = {}
+
+    print(f'[1/3] Baseline DeepLabV3 ({BASE_ITERS} iterations) || SegGAN '
+          f'phase 1: G and D on ground truth ({GAN_ITERS} iterations)')
+    base, job_base = train_job('baseline', BASELINE,
+                               osp.join(work,
+                                        'baseline'), BASE_ITERS, common, logs)
+    gan, job_gan = train_job(
+        'gan_pretrain', GAN, osp.join(work, 'gan_pretrain'), GAN_ITERS,
+        [o for o in common if not o.startswith(('val_', 'test_'))], logs)
+    run_all([j for j in (job_base, job_gan) if j], args.jobs)
+
+    print(f'[2/3] SegGAN phase 2 || CE-only control ({FT_ITERS} iterations '
+          'each), both from the baseline segmentor + phase-1 G and D')
+    start = [f'load_from={base}']
+    for net in ('generator', 'discriminator'):
+        start += [
+            f'model.{net}.init_cfg.type=Pretrained',
+            f'model.{net}.init_cfg.checkpoint={gan}',
+            f'model.{net}.init_cfg.prefix={net}.'
+        ]
+    seggan, job_seggan = train_job('seggan', SEGGAN, osp.join(work, 'seggan'),
+                                   FT_ITERS, common + start, logs)
+    control, job_control = train_job('control', CONTROL,
+                                     osp.join(work, 'control'), FT_ITERS,
+                                     common + start, logs)
+    run_all([j for j in (job_seggan, job_control) if j], args.jobs)
+
+    print('[3/3] tools/test.py on the val split')
+    arms = (('baseline DeepLabV3', 'baseline', BASELINE, base,
+             f'{BASE_ITERS}'), ('CE-only control', 'control', CONTROL, control,
+                                f'{BASE_ITERS} + {FT_ITERS}'),
+            ('SegGAN', 'seggan', SEGGAN, seggan,
+             f'{BASE_ITERS} + {GAN_ITERS} GAN + {FT_ITERS}'))
+    tests = []
+    for _, key, config, ckpt, _ in arms:
+        out = osp.join(work, 'test_' + key)
+        runs[key] = out
+        tests.append(
+            Job(f'test {key}', [
+                'tools/test.py', config, ckpt, '--work-dir', out,
+                '--cfg-options', *common
+            ], osp.join(logs, f'test_{key}.log')))
+    run_all(tests, args.jobs)
+
     print('\n| arm | iterations | mIoU | mAcc | aAcc |\n|---|---|---|---|---|')
-    for r in rows:
-        print(f'| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.2f} |')
+    for name, key, _, _, iters in arms:
+        found = sorted(glob.glob(osp.join(runs[key], '*', '*.json')))
+        with open(found[-1]) as f:
+            m = json.load(f)
+        print(f'| {name} | {iters} | {m["mIoU"]:.2f} | {m["mAcc"]:.2f} | '
+              f'{m["aAcc"]:.2f} |')
     print('\nOne seed on generated toy data: a smoke test of the pipeline, '
           'not evidence for or against SegGAN (see docs/results.md).')
     print(f'Work dir: {work}  (logs: {logs})  total '
