@@ -14,9 +14,11 @@ Examples:
         --crop 256 256 --batch 2 --iters 5
     python tools/analysis_tools/benchmark_seggan.py CONFIG \
         --gen-widths 16 32 64
-    # a speed lever, e.g. the ImageNet backbone with no frozen stage:
+    # speed levers against the config, timed in the same rounds:
     python tools/analysis_tools/benchmark_seggan.py CONFIG \
-        --cfg-options model.backbone.frozen_stages=-1
+        --variant no-frozen model.backbone.frozen_stages=-1 \
+        --variant nchw model.generator.channels_last=False \
+            model.discriminator.channels_last=False
 """
 import argparse
 import copy
@@ -73,6 +75,15 @@ def parse_args():
         action=DictAction,
         default={},
         help='override config keys (KEY=VALUE), as in tools/train.py')
+    parser.add_argument(
+        '--variant',
+        nargs='+',
+        action='append',
+        default=[],
+        metavar=('NAME', 'KEY=VALUE'),
+        help='also time the CE and phase-2 steps with these overrides, in '
+        'the same round-robin as the rest (repeatable): levers compared '
+        'under the same load; threads=N sets the intra-op threads')
     parser.add_argument(
         '--stage', choices=STAGES + ('timing', ), help=argparse.SUPPRESS)
     parser.add_argument('--width', type=int, help=argparse.SUPPRESS)
@@ -167,9 +178,19 @@ def run_timing(args):
     for stage in STAGES:
         model, optim, batch, device, _ = build(args, stage)
         steps[stage] = make_step(stage, model, optim, batch)
+    for name, options in variant_options(args).items():
+        v_args = copy.copy(args)
+        threads = options.pop('threads', None)  # intra-op threads, not cfg
+        v_args.cfg_options = dict(args.cfg_options, **options)
+        for stage in ('ce', 'phase2'):
+            model, optim, batch, _, _ = build(v_args, stage)
+            step = make_step(stage, model, optim, batch)
+            if threads:
+                step = with_threads(step, int(threads))
+            steps[f'{name}/{stage}'] = step
     sync = torch.cuda.synchronize if device.startswith('cuda') else (
         lambda: None)
-    times = {s: [] for s in STAGES}
+    times = {s: [] for s in steps}
     for r in range(args.warmup + args.iters):
         for stage, step in steps.items():
             t0 = time.perf_counter()
@@ -185,6 +206,33 @@ def run_timing(args):
             min_s=min(t))
         for s, t in times.items()
     }))
+
+
+def with_threads(step, threads: int):
+    """``step`` run with ``threads`` intra-op threads."""
+    import torch
+
+    def run():
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            step()
+        finally:
+            torch.set_num_threads(before)
+
+    return run
+
+
+def variant_options(args) -> dict:
+    """``{name: {key: value}}`` of the ``--variant`` arguments."""
+    out = {}
+    for name, *pairs in args.variant:
+        options = {}
+        for pair in pairs:
+            key, _, value = pair.partition('=')
+            options[key] = DictAction._parse_iterable(value)
+        out[name] = options
+    return out
 
 
 def run_stage(args):
@@ -251,6 +299,9 @@ def spawn(args, stage, width=None):
             cmd += [flag, str(val)]
     if args.crop:
         cmd += ['--crop', *map(str, args.crop)]
+    if stage == 'timing':
+        for variant in args.variant:
+            cmd += ['--variant', *variant]
     if args.cfg_options:
         cmd += ['--cfg-options'] + [
             f'{k}={json.dumps(v) if not isinstance(v, str) else v}'
@@ -316,10 +367,23 @@ def main():
         print(f'G/D width {w:>4}: phase-2 {r["median_s"]:.4f} s/it, '
               f'ratio to CE {r["median_s"] / results["ce"]["median_s"]:.3f}, '
               f'peak {r["peak_mib"]:.1f} MiB')
+    variants = {}
+    for (name, *overrides) in args.variant:
+        ce, p2 = timing[f'{name}/ce'], timing[f'{name}/phase2']
+        variants[name] = dict(ce=ce, phase2=p2, overrides=overrides)
+        print(f'variant {name}: {" ".join(overrides)}'
+              f'\n    CE {ce["median_s"]:.4f} s/it '
+              f'({ce["median_s"] / results["ce"]["median_s"]:.3f} x the '
+              f'config\'s), phase-2 {p2["median_s"]:.4f} s/it, phase-2 / CE '
+              f'{p2["median_s"] / ce["median_s"]:.3f}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(
-                dict(results=results, ratios=ratio, widths=widths),
+                dict(
+                    results=results,
+                    ratios=ratio,
+                    widths=widths,
+                    variants=variants),
                 f,
                 indent=2)
 

@@ -33,6 +33,11 @@ class SegGANGenerator(BaseModule):
         norm_cfg (dict, optional): Norm layer of the inner layers.
             Defaults to ``dict(type='BN')``.
         init_std (float): Std of the N(0, std) weight init. Defaults to 0.02.
+        channels_last (bool): Keep weights and activations in channels-last
+            memory format. Same function, faster kernels: on a CPU the
+            forward and backward of G and D at 240x320 take about 25-40 %
+            less time (benchmark_seggan.py), which is most of what phase 2
+            adds to a cross-entropy step. Defaults to True.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
     num_down = 4
@@ -44,6 +49,7 @@ class SegGANGenerator(BaseModule):
                  dropout: float = 0.5,
                  norm_cfg: Optional[dict] = dict(type='BN'),
                  init_std: float = 0.02,
+                 channels_last: bool = True,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
@@ -75,6 +81,9 @@ class SegGANGenerator(BaseModule):
             nn.Sequential(
                 nn.ConvTranspose2d(chs[0], out_channels, 4, 2, 1), nn.Tanh()))
         self.decoder = nn.Sequential(*layers)
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def init_weights(self) -> None:
         """N(0, 0.02) init ("isotropic Gaussian") unless pretrained."""
@@ -100,5 +109,7 @@ class SegGANGenerator(BaseModule):
         pad_h, pad_w = (-h) % m, (-w) % m
         if pad_h or pad_w:
             mask = F.pad(mask, (0, pad_w, 0, pad_h), mode='replicate')
+        if self.channels_last:
+            mask = mask.contiguous(memory_format=torch.channels_last)
         out = self.decoder(self.encoder(mask))
         return out[..., :h, :w]

@@ -23,3 +23,16 @@ def test_conditional_needs_mask_and_classes():
     with pytest.raises(ValueError, match='mask'):
         d(torch.rand(1, 3, 32, 32))
     assert d(torch.rand(1, 3, 32, 32), torch.rand(1, 4, 32, 32)).ndim == 4
+
+
+def test_channels_last_is_the_same_function():
+    import torch
+
+    from mmseg_seggan.models import SegGANDiscriminator
+    torch.manual_seed(0)
+    plain = SegGANDiscriminator(base_channels=8, channels_last=False).eval()
+    plain.init_weights()
+    fast = SegGANDiscriminator(base_channels=8).eval()
+    fast.load_state_dict(plain.state_dict())
+    img = torch.rand(2, 3, 48, 64) * 2 - 1
+    torch.testing.assert_close(fast(img), plain(img), atol=1e-5, rtol=1e-5)
