@@ -1,5 +1,6 @@
 """The reproduction protocol end to end on a tiny ToyScenes set (CPU)."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -96,3 +97,39 @@ def test_run_protocol_end_to_end_and_resume(tmp_path):
     bad = subprocess.run(
         cmd + ['--variant', 'x y'], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and '--variant takes a NAME' in bad.stderr
+
+
+def test_run_protocol_resumes_an_interrupted_stage(tmp_path):
+    """A stage killed half-way resumes from its own last checkpoint.
+
+    mmengine resumes from ``load_from`` when it is given with ``--resume``;
+    the protocol passes the previous stage's checkpoint as ``load_from``, so
+    a resumed stage would restart from phase 1 (or fail on a baseline's
+    single-optimizer state) unless the protocol drops it.
+    """
+    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
+    work_root = str(tmp_path / 'work')
+    cmd = _protocol(work_root, data)
+    cmd += ['default_hooks.checkpoint.interval=1']
+    cmd[cmd.index('--baseline-iters') + 1] = '2'
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    root = osp.join(work_root, 'toy')
+    for stage, prev in (('gan_pretrain', 'baseline'),
+                        ('seggan_seed1', 'gan_pretrain')):
+        work = osp.join(root, stage)
+        os.remove(osp.join(work, 'iter_2.pth'))  # killed after iteration 1
+        with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+            f.write(osp.join(work, 'iter_1.pth'))
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    with open(osp.join(root, 'protocol.json')) as f:
+        stages = json.load(f)['stages']
+    for stage in ('gan_pretrain', 'seggan_seed1'):
+        train_cmd = stages[stage]['train']['cmd']
+        assert '--resume' in train_cmd and 'load_from=' not in train_cmd
+        assert osp.isfile(osp.join(root, stage, 'iter_2.pth'))
+        with open(osp.join(root, stage, 'train.out')) as f:
+            log = f.read()
+        assert 'resumed epoch: 0, iter: 1' in log, log[-2000:]
+        assert 'Iter(train) [2/2]' in log

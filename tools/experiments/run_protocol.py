@@ -370,7 +370,11 @@ class Protocol:
                 sys.executable, 'tools/train.py', config, '--work-dir', work
             ]
             if osp.isfile(osp.join(work, 'last_checkpoint')):
+                # mmengine resumes *from load_from* when both are given,
+                # i.e. from the previous stage's weights: drop it so the
+                # run resumes from its own last checkpoint.
                 cmd.append('--resume')
+                options = [o for o in options if not o.startswith('load_from=')]
             cmd += ['--cfg-options'] + options
             stage['train'] = self.run(name, cmd, osp.join(work, 'train.out'))
         stage['config_dump'] = osp.join(
