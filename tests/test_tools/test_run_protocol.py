@@ -133,3 +133,48 @@ def test_run_protocol_resumes_an_interrupted_stage(tmp_path):
             log = f.read()
         assert 'resumed epoch: 0, iter: 1' in log, log[-2000:]
         assert 'Iter(train) [2/2]' in log
+
+
+def test_run_protocol_gan_seeds_share_one_control(tmp_path):
+    """--gan-seeds: phase 1 per seed, SegGAN on each, one shared control.
+
+    The control is run once per phase-2 seed because phase 1 leaves the
+    segmentor bit-identical (checked here on the two phase-1 checkpoints);
+    every phase-1 seed's SegGAN run is paired with it.
+    """
+    import torch
+    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
+    work_root = str(tmp_path / 'work')
+    cmd = _protocol(work_root, data)
+    at = cmd.index('--gan-seed')
+    cmd[at:at + 2] = ['--gan-seeds', '0', '1']
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    root = osp.join(work_root, 'toy')
+    with open(osp.join(root, 'protocol.json')) as f:
+        record = json.load(f)
+    stages = record['stages']
+    assert set(stages) == {
+        'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',
+        'control_gan0_seed1', 'seggan_gan0_seed1', 'seggan_gan1_seed1'
+    }
+    assert 'randomness.seed=1' in stages['gan_pretrain_gan1']['train']['cmd']
+    assert 'load_from=' + stages['gan_pretrain_gan1']['checkpoint'] in stages[
+        'seggan_gan1_seed1']['train']['cmd']
+    sd = [
+        torch.load(stages[f'gan_pretrain_gan{g}']['checkpoint'],
+                   map_location='cpu', weights_only=True)['state_dict']
+        for g in (0, 1)
+    ]
+    seg = [k for k in sd[0] if k.startswith(('backbone.', 'decode_head.'))]
+    gen = [k for k in sd[0] if k.startswith('generator.')]
+    assert seg and all(torch.equal(sd[0][k], sd[1][k]) for k in seg)
+    assert not all(torch.equal(sd[0][k], sd[1][k]) for k in gen)
+    summary = record['summary']
+    assert summary['seggan']['gan_seeds'] == [0, 1]
+    assert summary['seggan']['paired']['n'] == 2
+    control = stages['control_gan0_seed1']['metrics']['mIoU']
+    assert summary['seggan']['paired']['values'] == [
+        round(stages[f'seggan_gan{g}_seed1']['metrics']['mIoU'] - control, 2)
+        for g in (0, 1)
+    ]

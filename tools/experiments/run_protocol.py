@@ -461,8 +461,14 @@ class Protocol:
               if a.finetune_iters else [])
         variants = {f'seggan-{v[0]}': v[1:] for v in a.variant}
         # phase-2 seed first: a partial run already has every arm per seed
+        # The CE-only control never runs G or D, and phase 1 leaves the
+        # segmentor bit-identical (tests/test_engine/test_dist_train.py): a
+        # control on another phase-1 checkpoint would repeat the same run,
+        # so there is one control per phase-2 seed, on the first phase-1
+        # seed's checkpoint, and every phase-1 seed's arms pair with it.
         runs = [(arm, tag, seed) for seed in a.seeds for tag, _ in gans
-                for arm in list(ARMS) + list(variants)]
+                for arm in list(ARMS) + list(variants)
+                if arm != 'control' or tag == gans[0][0]]
 
         def arm_run(arm_tag_seed):
             arm, tag, seed = arm_tag_seed
@@ -557,6 +563,12 @@ def paired_runs(record: dict, arm: str) -> List[tuple]:
             continue
         _, gan, seed = parsed
         c = stages.get(stage_name('control', seed, gan), {}).get('metrics')
+        if c is None and gan is not None:  # the shared control (see run)
+            c = next((stages[n].get('metrics') for n in sorted(stages)
+                      if parse_stage_name(n) is not None
+                      and parse_stage_name(n)[0] == 'control'
+                      and parse_stage_name(n)[2] == seed
+                      and stages[n].get('metrics')), None)
         m = stages[name].get('metrics')
         if c and m:
             pairs.append((gan, seed, c, m))
