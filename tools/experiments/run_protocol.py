@@ -462,7 +462,7 @@ class Protocol:
         variants = {f'seggan-{v[0]}': v[1:] for v in a.variant}
         # phase-2 seed first: a partial run already has every arm per seed
         # The CE-only control never runs G or D, and phase 1 leaves the
-        # segmentor bit-identical (tests/test_engine/test_dist_train.py): a
+        # segmentor bit-identical (tests/test_tools/test_dist_train.py): a
         # control on another phase-1 checkpoint would repeat the same run,
         # so there is one control per phase-2 seed, on the first phase-1
         # seed's checkpoint, and every phase-1 seed's arms pair with it.
