@@ -12,8 +12,9 @@ The matrix:
   the pipelines exactly as ``inference_model`` (image file and array) and
   ``MMSegInferencer`` build them, run on a generated image, and the model
   as ``init_model`` builds it;
-- the entry points (``configs/seggan_*.py`` and the SegGAN EfficientNet
-  configs ``configs/seggan/seggan_*lite0*``), end to end on a random
+- the entry points (``configs/seggan_*.py``, the SegGAN EfficientNet
+  configs ``configs/seggan/seggan_*lite0*`` and the semi-supervised
+  ``configs/seggan_semi/seggan-semi_*``), end to end on a random
   SegGAN checkpoint and its export (``seggan2deeplabv3.py``):
   ``init_model`` + ``inference_model`` on a file and on an array,
   ``MMSegInferencer`` writing its prediction and visualization to
@@ -50,7 +51,8 @@ ALL_CONFIGS = sorted(
     if '/_base_/' not in p and MMPRETRAIN not in osp.relpath(p, REPO))
 ENTRY_POINTS = sorted(
     osp.relpath(p, REPO)
-    for pattern in ('configs/seggan_*.py', 'configs/seggan/seggan_*lite0*.py')
+    for pattern in ('configs/seggan_*.py', 'configs/seggan/seggan_*lite0*.py',
+                    'configs/seggan_semi/seggan-semi_*.py')
     for p in glob.glob(osp.join(REPO, pattern)))
 CHECKED_LOADERS = ('LoadCheckedImageFromFile', 'LoadCheckedAnnotations')
 
