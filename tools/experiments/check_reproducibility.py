@@ -42,13 +42,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _phase_hook_options(args: argparse.Namespace) -> List[str]:
+    """Shorten phase 1 of a SegGAN config to the ``--iters`` run.
+
+    A phase-1 config (``gan_iters`` = its ``max_iters``) cut to a few
+    iterations would otherwise be refused by ``SegGANPhaseHook`` (phase 1
+    longer than the run); the short run stays all phase 1.
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, args.config))
+    for i, hook in enumerate(cfg.get('custom_hooks', [])):
+        if hook.get('type') == 'SegGANPhaseHook' and \
+                hook.get('gan_iters', 0) > args.iters:
+            return [f'custom_hooks.{i}.gan_iters={args.iters}']
+    return []
+
+
 def train(args: argparse.Namespace, work: str, threads: int) -> str:
     """One short run; returns its final checkpoint."""
     cmd = [
         sys.executable, 'tools/train.py', args.config, '--work-dir', work,
         '--cfg-options', f'train_cfg.max_iters={args.iters}',
         f'train_cfg.val_interval={args.iters + 1}',
-        f'randomness.seed={args.seed}', *args.cfg_options
+        f'randomness.seed={args.seed}', *_phase_hook_options(args),
+        *args.cfg_options
     ]
     env = dict(
         os.environ,
@@ -65,8 +82,10 @@ def train(args: argparse.Namespace, work: str, threads: int) -> str:
 def compare(a: str, b: str) -> Dict[str, object]:
     """Bit-identity and the largest difference of two checkpoints."""
     import torch
-    sa = torch.load(a, map_location='cpu', weights_only=False)['state_dict']
-    sb = torch.load(b, map_location='cpu', weights_only=False)['state_dict']
+
+    from mmseg_seggan.utils.checkpoint import load_checkpoint_file
+    sa = load_checkpoint_file(a, map_location='cpu')['state_dict']
+    sb = load_checkpoint_file(b, map_location='cpu')['state_dict']
     if sa.keys() != sb.keys():
         return dict(identical=False, reason='different keys')
     worst, worst_key, differing = 0., None, 0
