@@ -35,15 +35,24 @@ def _protocol(work_root: str, data: str) -> list:
     ]
 
 
-def test_run_protocol_end_to_end_and_resume(tmp_path):
-    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
-    work_root = str(tmp_path / 'work')
-    cmd = _protocol(work_root, data)
+def _run(cmd: list) -> tuple:
+    """Run the protocol command; (its root, its protocol.json record)."""
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    root = osp.join(work_root, 'toy')
+    root = osp.join(cmd[cmd.index('--work-root') + 1], 'toy')
     with open(osp.join(root, 'protocol.json')) as f:
-        record = json.load(f)
+        return root, json.load(f)
+
+
+def _toy_protocol(tmp_path) -> list:
+    """The protocol command on a fresh tiny ToyScenes set."""
+    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
+    return _protocol(str(tmp_path / 'work'), data)
+
+
+def test_run_protocol_end_to_end_and_resume(tmp_path):
+    cmd = _toy_protocol(tmp_path)
+    root, record = _run(cmd)
     stages = record['stages']
     assert set(stages) == {
         'baseline', 'gan_pretrain', 'control_seed1', 'seggan_seed1'
@@ -107,24 +116,16 @@ def test_run_protocol_resumes_an_interrupted_stage(tmp_path):
     a resumed stage would restart from phase 1 (or fail on a baseline's
     single-optimizer state) unless the protocol drops it.
     """
-    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
-    work_root = str(tmp_path / 'work')
-    cmd = _protocol(work_root, data)
-    cmd += ['default_hooks.checkpoint.interval=1']
+    cmd = _toy_protocol(tmp_path) + ['default_hooks.checkpoint.interval=1']
     cmd[cmd.index('--baseline-iters') + 1] = '2'
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    root = osp.join(work_root, 'toy')
+    root, _ = _run(cmd)
     for stage, prev in (('gan_pretrain', 'baseline'),
                         ('seggan_seed1', 'gan_pretrain')):
         work = osp.join(root, stage)
         os.remove(osp.join(work, 'iter_2.pth'))  # killed after iteration 1
         with open(osp.join(work, 'last_checkpoint'), 'w') as f:
             f.write(osp.join(work, 'iter_1.pth'))
-    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    with open(osp.join(root, 'protocol.json')) as f:
-        stages = json.load(f)['stages']
+    stages = _run(cmd)[1]['stages']
     for stage in ('gan_pretrain', 'seggan_seed1'):
         train_cmd = stages[stage]['train']['cmd']
         assert '--resume' in train_cmd and 'load_from=' not in train_cmd
@@ -143,16 +144,10 @@ def test_run_protocol_gan_seeds_share_one_control(tmp_path):
     every phase-1 seed's SegGAN run is paired with it.
     """
     import torch
-    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
-    work_root = str(tmp_path / 'work')
-    cmd = _protocol(work_root, data)
+    cmd = _toy_protocol(tmp_path)
     at = cmd.index('--gan-seed')
     cmd[at:at + 2] = ['--gan-seeds', '0', '1']
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    root = osp.join(work_root, 'toy')
-    with open(osp.join(root, 'protocol.json')) as f:
-        record = json.load(f)
+    _, record = _run(cmd)
     stages = record['stages']
     assert set(stages) == {
         'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',
