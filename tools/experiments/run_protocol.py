@@ -374,7 +374,9 @@ class Protocol:
                 # i.e. from the previous stage's weights: drop it so the
                 # run resumes from its own last checkpoint.
                 cmd.append('--resume')
-                options = [o for o in options if not o.startswith('load_from=')]
+                options = [
+                    o for o in options if not o.startswith('load_from=')
+                ]
             cmd += ['--cfg-options'] + options
             stage['train'] = self.run(name, cmd, osp.join(work, 'train.out'))
         stage['config_dump'] = osp.join(
