@@ -64,8 +64,7 @@ def train(args: argparse.Namespace, work: str, threads: int) -> str:
         sys.executable, 'tools/train.py', args.config, '--work-dir', work,
         '--cfg-options', f'train_cfg.max_iters={args.iters}',
         f'train_cfg.val_interval={args.iters + 1}',
-        f'randomness.seed={args.seed}', *_phase_hook_options(args),
-        *args.cfg_options
+        f'randomness.seed={args.seed}', *args.cfg_options
     ]
     env = dict(
         os.environ,
@@ -105,6 +104,7 @@ def compare(a: str, b: str) -> Dict[str, object]:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    args.cfg_options = _phase_hook_options(args) + args.cfg_options
     root = args.work_dir or tempfile.mkdtemp(prefix='repro_')
     runs = {'a': args.threads, 'b': args.threads}
     if args.other_threads:

@@ -38,32 +38,27 @@ from run_protocol import parse_stage_name, stage_name  # noqa: E402
 ARM_COLORS = {'baseline': '#7f7f7f', 'control': '#1f77b4', 'seggan': '#d62728'}
 
 
-def read_scalars(work_dir: str) -> List[dict]:
-    """Per-iteration scalars of a training work dir (all its runs)."""
+def _scalar_rows(work_dir: str, has: str, by: str) -> List[dict]:
+    """Rows of every run's ``scalars.json`` that hold ``has``, one per
+    ``by`` value (a resumed run's row wins), sorted by it."""
     rows = []
     for ts in sorted(os.listdir(work_dir)):
         path = osp.join(work_dir, ts, 'vis_data', 'scalars.json')
         if osp.isfile(path):
             with open(path) as f:
                 rows += [json.loads(line) for line in f if line.strip()]
-    rows = [r for r in rows if 'iter' in r and 'step' in r]
-    return sorted(
-        {r['iter']: r
-         for r in rows}.values(), key=lambda r: r['iter'])
+    rows = [r for r in rows if has in r and 'step' in r]
+    return sorted({r[by]: r for r in rows}.values(), key=lambda r: r[by])
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """Per-iteration scalars of a training work dir (all its runs)."""
+    return _scalar_rows(work_dir, 'iter', 'iter')
 
 
 def read_val_scalars(work_dir: str) -> List[dict]:
     """Validation metrics (mIoU ...) of a training work dir, by step."""
-    rows = []
-    for ts in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, ts, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                rows += [json.loads(line) for line in f if line.strip()]
-    rows = [r for r in rows if 'mIoU' in r and 'step' in r]
-    return sorted(
-        {r['step']: r
-         for r in rows}.values(), key=lambda r: r['step'])
+    return _scalar_rows(work_dir, 'mIoU', 'step')
 
 
 def gan_stages(record: dict) -> List[str]:

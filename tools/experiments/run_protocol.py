@@ -558,19 +558,19 @@ def parse_stage_name(name: str) -> Optional[tuple]:
 def paired_runs(record: dict, arm: str) -> List[tuple]:
     """(gan, seed, control metrics, arm metrics) of finished pairs."""
     stages = record['stages']
+    parsed = {n: parse_stage_name(n) for n in sorted(stages)}
+    shared = {}  # phase-2 seed -> the one control of that seed (see run)
+    for name, p in parsed.items():
+        if p and p[0] == 'control' and stages[name].get('metrics'):
+            shared.setdefault(p[2], stages[name]['metrics'])
     pairs = []
-    for name in sorted(stages):
-        parsed = parse_stage_name(name)
-        if not parsed or parsed[0] != arm:
+    for name, p in parsed.items():
+        if not p or p[0] != arm:
             continue
-        _, gan, seed = parsed
+        _, gan, seed = p
         c = stages.get(stage_name('control', seed, gan), {}).get('metrics')
-        if c is None and gan is not None:  # the shared control (see run)
-            c = next((stages[n].get('metrics') for n in sorted(stages)
-                      if parse_stage_name(n) is not None
-                      and parse_stage_name(n)[0] == 'control'
-                      and parse_stage_name(n)[2] == seed
-                      and stages[n].get('metrics')), None)
+        if c is None and gan is not None:
+            c = shared.get(seed)
         m = stages[name].get('metrics')
         if c and m:
             pairs.append((gan, seed, c, m))
