@@ -28,10 +28,12 @@ from .utils.safe_loading import (  # noqa: E402
 register_safe_checkpoint_loading()  # weights-only, shape check, resume
 install_atomic_checkpoint_saving()  # no half-written checkpoint, ever
 
-from . import datasets, engine, models, registry  # noqa: E402,F401
+from . import datasets, engine, evaluation, models, registry  # noqa: E402,F401
 
 engine.install_num_classes_check()  # every Runner checks its heads' classes
 from .version import __version__  # noqa: E402
 # isort: on
 
-__all__ = ['__version__', 'datasets', 'engine', 'models', 'registry']
+__all__ = [
+    '__version__', 'datasets', 'engine', 'evaluation', 'models', 'registry'
+]

@@ -1,9 +1,15 @@
-"""The reproduction protocol end to end on a tiny ToyScenes set (CPU)."""
+"""The reproduction protocol on a tiny ToyScenes set (CPU): end to end,
+resume, and every way a rerun could report a stale stage."""
+import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
+import time
+
+import pytest
 
 import mmseg_seggan  # noqa: F401
 from mmseg_seggan.datasets import make_toy_scenes
@@ -21,7 +27,7 @@ def _protocol(work_root: str, data: str) -> list:
         TOY.format('seggan/seggan-gan-pretrain', '300it'), '--finetune',
         TOY.format('seggan/seggan-finetune', '300it'), '--control',
         TOY.format('seggan/seggan-finetune-control', '300it'), '--seeds', '1',
-        '--gan-seed', '3', '--baseline-iters', '3', '--gan-iters', '2',
+        '--gan-seeds', '3', '--baseline-iters', '3', '--gan-iters', '2',
         '--finetune-iters', '2', '--nice', '0', '--threads', '1',
         '--cfg-options', f'train_dataloader.dataset.data_root={data}',
         f'test_dataloader.dataset.data_root={data}',
@@ -31,145 +37,298 @@ def _protocol(work_root: str, data: str) -> list:
         'test_dataloader.persistent_workers=False',
         'model.data_preprocessor.size=[32,48]', 'val_cfg=None',
         'val_dataloader=None', 'val_evaluator=None',
-        'default_hooks.logger.interval=1'
+        'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=3'
     ]
 
 
-def _run(cmd: list) -> tuple:
-    """Run the protocol command; (its root, its protocol.json record)."""
+def _run(cmd: list, ok: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    if ok:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _record(cmd: list) -> tuple:
     root = osp.join(cmd[cmd.index('--work-root') + 1], 'toy')
     with open(osp.join(root, 'protocol.json')) as f:
         return root, json.load(f)
 
 
-def _toy_protocol(tmp_path) -> list:
-    """The protocol command on a fresh tiny ToyScenes set."""
-    data = make_toy_scenes(str(tmp_path / 'toy'), 8, 4, (32, 48), 0)
-    return _protocol(str(tmp_path / 'work'), data)
+def _md5(path: str) -> str:
+    with open(path, 'rb') as f:
+        return hashlib.md5(f.read()).hexdigest()
 
 
-def test_run_protocol_end_to_end_and_resume(tmp_path):
-    cmd = _toy_protocol(tmp_path)
-    root, record = _run(cmd)
+@pytest.fixture(scope='module')
+def finished(tmp_path_factory):
+    """One finished protocol run (the tests below copy it)."""
+    tmp = tmp_path_factory.mktemp('protocol')
+    data = make_toy_scenes(str(tmp / 'toy'), 8, 4, (32, 48), 0)
+    cmd = _protocol(str(tmp / 'work'), data)
+    _run(cmd)
+    return cmd
+
+
+def _copy(finished: list, tmp_path) -> list:
+    """The finished run's work root copied, and its command pointed at it."""
+    src = finished[finished.index('--work-root') + 1]
+    dst = str(tmp_path / 'work')
+    shutil.copytree(src, dst)
+    cmd = list(finished)
+    cmd[cmd.index('--work-root') + 1] = dst
+    root = osp.join(dst, 'toy')
+    # paths in the record and the identities are of the original root
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            if name in ('protocol.json', 'stage.json', 'last_checkpoint'):
+                path = osp.join(dirpath, name)
+                with open(path) as f:
+                    text = f.read()
+                with open(path, 'w') as f:
+                    f.write(text.replace(osp.join(src, 'toy'), root))
+    return cmd
+
+
+def test_end_to_end_and_a_rerun_trains_nothing(finished):
+    root, record = _record(finished)
     stages = record['stages']
     assert set(stages) == {
-        'baseline', 'gan_pretrain', 'control_seed1', 'seggan_seed1'
+        'baseline', 'gan_pretrain_gan3', 'control_seed1', 'seggan_gan3_seed1'
     }
-    # Both arms start from the same phase-1 checkpoint, which started from
-    # the baseline's.
-    assert stages['gan_pretrain']['train']['cmd'].count(
-        'load_from=' + stages['baseline']['checkpoint']) == 1
-    for arm in ('control_seed1', 'seggan_seed1'):
-        assert 'load_from=' + stages['gan_pretrain']['checkpoint'] in stages[
-            arm]['train']['cmd']
-        assert osp.isfile(stages[arm]['checkpoint'])
+    base_ckpt = stages['baseline']['checkpoint']
+    gan_ckpt = stages['gan_pretrain_gan3']['checkpoint']
+    # phase 1 does not wait for the baseline: it loads nothing
+    assert 'load_from=' not in stages['gan_pretrain_gan3']['train_attempts'][
+        0]['cmd']
+    # both arms start from the baseline segmentor and phase 1's G and D
+    for arm in ('control_seed1', 'seggan_gan3_seed1'):
+        cmd = stages[arm]['train_attempts'][0]['cmd']
+        assert f'load_from={base_ckpt}' in cmd
+        assert f'model.generator.init_cfg.checkpoint={gan_ckpt}' in cmd
+        assert f'model.discriminator.init_cfg.checkpoint={gan_ckpt}' in cmd
         assert stages[arm]['max_iters'] == 2
-        assert osp.isfile(stages[arm]['config_dump'])
-    assert 'randomness.seed=1' in stages['seggan_seed1']['train']['cmd']
-    # --gan-seed changes the phase-1 run only.
-    assert 'randomness.seed=3' in stages['gan_pretrain']['train']['cmd']
-    assert 'randomness.seed=0' in stages['baseline']['train']['cmd']
-    assert record['seeds'] == dict(base=0, gan=3, arms=[1])
-    metrics = stages['seggan_seed1']['metrics']
+        inputs = stages[arm]['identity']['inputs']
+        assert inputs['load_from']['sha256'] == stages['baseline']['sha256']
+        assert inputs['generator']['sha256'] == stages['gan_pretrain_gan3'][
+            'sha256']
+    assert stages['seggan_gan3_seed1']['pair_with'] == 'control_seed1'
+    assert 'randomness.seed=1' in stages['seggan_gan3_seed1'][
+        'train_attempts'][0]['cmd']
+    assert 'randomness.seed=3' in stages['gan_pretrain_gan3'][
+        'train_attempts'][0]['cmd']
+    # metrics come from mmengine's JSON log, per class included
+    metrics = stages['seggan_gan3_seed1']['metrics']
     assert {'aAcc', 'mIoU', 'mAcc', 'per_class'} <= set(metrics)
     assert len(metrics['per_class']) == 6
     summary = record['summary']
     assert summary['control']['mIoU']['n'] == 1
-    assert summary['seggan']['seeds'] == [1]
-    assert summary['baseline']['iters'] == 3
+    assert summary['seggan']['paired']['values'] == [
+        round(metrics['mIoU'] - stages['control_seed1']['metrics']['mIoU'], 2)
+    ]
     env = record['environment']
-    assert {'torch', 'mmengine', 'mmseg', 'cpu', 'nproc'} <= set(env)
+    assert {'torch', 'mmengine', 'mmseg', 'cpu', 'cpu_capability',
+            'threads_per_run'} <= set(env)
+    assert record['precision'] == 'fp32'
     assert osp.isfile(osp.join(root, 'summary.md'))
-    # A rerun finds every output and trains nothing.
-    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert again.returncode == 0, again.stderr[-3000:]
+    # a rerun finds every stage done and trains nothing
+    again = _run(finished)
     assert 'tools/train.py' not in again.stdout
     assert again.stdout.count(': done (') == 4
-    # An ablation arm added later reuses baseline and phase 1 and keeps the
-    # record of the first invocation's arms.
-    variant = cmd + ['--variant', 'w0', 'model.adv_weight=0']
-    proc = subprocess.run(variant, cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert proc.stdout.count('tools/train.py') == 1  # only the new arm
-    with open(osp.join(root, 'protocol.json')) as f:
-        record = json.load(f)
-    assert 'model.adv_weight=0' in record['stages']['seggan-w0_seed1'][
-        'train']['cmd']
-    assert record['summary']['seggan-w0']['overrides'] == [
+    with open(osp.join(root, 'events.jsonl')) as f:
+        events = [json.loads(line) for line in f]
+    assert sum(e['event'] == 'invocation' for e in events) == 2
+
+
+def test_variant_with_other_overrides_refuses_and_keeps_the_old(
+        finished, tmp_path):
+    """Rerun with ``--variant w`` of other overrides: never relabel."""
+    cmd = _copy(finished, tmp_path)
+    _run(cmd + ['--variant', 'w', 'model.adv_weight=0'])
+    root, record = _record(cmd)
+    ckpt = record['stages']['seggan-w_gan3_seed1']['checkpoint']
+    before = _md5(ckpt)
+    proc = _run(cmd + ['--variant', 'w', 'model.adv_weight=0.5'], ok=False)
+    assert proc.returncode != 0
+    assert 'seggan-w_gan3_seed1' in proc.stderr
+    assert 'adv_weight=0.5' in proc.stderr and 'adv_weight=0' in proc.stderr
+    assert _md5(ckpt) == before
+    _, record = _record(cmd)
+    assert record['stages']['seggan-w_gan3_seed1']['overrides'] == [
         'model.adv_weight=0'
     ]
-    assert set(
-        record['summary']) == {'baseline', 'control', 'seggan', 'seggan-w0'}
-    assert len(record['invocations']) == 3
-    bad = subprocess.run(
-        cmd + ['--variant', 'x y'], cwd=REPO, capture_output=True, text=True)
-    assert bad.returncode == 2 and '--variant takes a NAME' in bad.stderr
+    assert record['summary']['seggan-w']['overrides'] == ['model.adv_weight=0']
 
 
-def test_run_protocol_resumes_an_interrupted_stage(tmp_path):
-    """A stage killed half-way resumes from its own last checkpoint.
-
-    mmengine resumes from ``load_from`` when it is given with ``--resume``;
-    the protocol passes the previous stage's checkpoint as ``load_from``, so
-    a resumed stage would restart from phase 1 (or fail on a baseline's
-    single-optimizer state) unless the protocol drops it.
-    """
-    cmd = _toy_protocol(tmp_path) + ['default_hooks.checkpoint.interval=1']
-    cmd[cmd.index('--baseline-iters') + 1] = '2'
-    root, _ = _run(cmd)
-    for stage, prev in (('gan_pretrain', 'baseline'),
-                        ('seggan_seed1', 'gan_pretrain')):
-        work = osp.join(root, stage)
-        os.remove(osp.join(work, 'iter_2.pth'))  # killed after iteration 1
-        with open(osp.join(work, 'last_checkpoint'), 'w') as f:
-            f.write(osp.join(work, 'iter_1.pth'))
-    stages = _run(cmd)[1]['stages']
-    for stage in ('gan_pretrain', 'seggan_seed1'):
-        train_cmd = stages[stage]['train']['cmd']
-        assert '--resume' in train_cmd and 'load_from=' not in train_cmd
-        assert osp.isfile(osp.join(root, stage, 'iter_2.pth'))
-        with open(osp.join(root, stage, 'train.out')) as f:
-            log = f.read()
-        assert 'resumed epoch: 0, iter: 1' in log, log[-2000:]
-        assert 'Iter(train) [2/2]' in log
+def test_added_cfg_option_is_applied_or_refused(finished, tmp_path):
+    """An added --cfg-options changes every stage: refused, named."""
+    cmd = _copy(finished, tmp_path)
+    at = cmd.index('--cfg-options') + 1
+    proc = _run(cmd[:at] + ['model.decode_head.dropout_ratio=0.3'] + cmd[at:],
+                ok=False)
+    assert proc.returncode != 0
+    assert 'Stage baseline' in proc.stderr
+    assert 'dropout_ratio=0.3' in proc.stderr
+    assert 'tools/train.py' not in proc.stdout
 
 
-def test_run_protocol_gan_seeds_share_one_control(tmp_path):
-    """--gan-seeds: phase 1 per seed, SegGAN on each, one shared control.
+def test_changed_gan_iters_and_a_replaced_checkpoint_refuse(
+        finished, tmp_path):
+    cmd = _copy(finished, tmp_path)
+    at = cmd.index('--gan-iters') + 1
+    changed = cmd[:at] + ['3'] + cmd[at + 1:]
+    proc = _run(changed, ok=False)
+    assert 'Stage gan_pretrain_gan3' in proc.stderr
+    assert 'max_iters=3' in proc.stderr
+    # the phase-1 checkpoint replaced under the arms (another G and D)
+    root, record = _record(cmd)
+    gan_ckpt = record['stages']['gan_pretrain_gan3']['checkpoint']
+    other = record['stages']['seggan_gan3_seed1']['checkpoint']
+    shutil.copy(other, gan_ckpt)
+    proc = _run(cmd, ok=False)
+    assert 'of stage gan_pretrain_gan3 changed since' in proc.stderr
+    # ... and a consumer whose input is no longer what it started from
+    root, _ = _record(cmd)
+    with open(osp.join(root, 'gan_pretrain_gan3', 'stage.json')) as f:
+        rec = json.load(f)
+    rec.pop('output_sha256')  # the producer check out of the way
+    with open(osp.join(root, 'gan_pretrain_gan3', 'stage.json'), 'w') as f:
+        json.dump(rec, f)
+    proc = _run(cmd, ok=False)
+    assert 'Stage control_seed1' in proc.stderr
+    assert 'input generator' in proc.stderr
 
-    The control is run once per phase-2 seed because phase 1 leaves the
-    segmentor bit-identical (checked here on the two phase-1 checkpoints);
-    every phase-1 seed's SegGAN run is paired with it.
-    """
-    import torch
-    cmd = _toy_protocol(tmp_path)
-    at = cmd.index('--gan-seed')
+
+def test_two_protocols_on_one_root_the_second_is_refused(finished, tmp_path):
+    cmd = _copy(finished, tmp_path)
+    cmd += ['--variant', 'slow', 'model.adv_weight=0']
+    first = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    root = osp.join(cmd[cmd.index('--work-root') + 1], 'toy')
+    lock = osp.join(root, 'protocol.lock')
+    for _ in range(600):
+        if osp.isfile(lock) or first.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert osp.isfile(lock)
+    second = _run(cmd, ok=False)
+    assert second.returncode != 0
+    assert f'process {first.pid}' in second.stderr
+    assert 'tools/train.py' not in second.stdout
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-3000:]
+    _, record = _record(cmd)
+    assert 'metrics' in record['stages']['seggan-slow_gan3_seed1']
+    assert not osp.exists(lock)
+
+
+def test_interrupted_stage_resumes_and_keeps_every_attempts_log(
+        finished, tmp_path):
+    """A stage killed half-way resumes from its own last checkpoint, and
+    the killed attempt's log stays."""
+    cmd = _copy(finished, tmp_path)
+    root, record = _record(cmd)
+    stage = 'seggan_gan3_seed1'
+    work = osp.join(root, stage)
+    # as if killed after iteration 1: only iter_1 exists
+    ckpt = osp.join(work, 'iter_2.pth')
+    os.remove(ckpt)
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'iter_1.pth'))
+    shutil.rmtree(osp.join(work, 'test'))
+    with open(osp.join(work, 'train-1.out')) as f:
+        first_log = f.read()
+    _run(cmd)
+    _, record = _record(cmd)
+    attempts = record['stages'][stage]['train_attempts']
+    assert len(attempts) == 2
+    assert '--resume' in attempts[1]['cmd']
+    assert 'load_from=' not in attempts[1]['cmd']
+    with open(osp.join(work, 'train-1.out')) as f:
+        assert f.read() == first_log
+    with open(osp.join(work, 'train-2.out')) as f:
+        assert 'resumed epoch: 0, iter: 1' in f.read()
+    assert osp.isfile(ckpt)
+
+
+def test_a_work_dir_of_unknown_origin_is_refused(finished, tmp_path):
+    cmd = _copy(finished, tmp_path)
+    root, _ = _record(cmd)
+    os.remove(osp.join(root, 'baseline', 'stage.json'))
+    # mmengine's config dump is the same stage: adopted
+    _run(cmd)
+    with open(osp.join(root, 'baseline', 'stage.json')) as f:
+        assert json.load(f)['adopted_from_config_dump']
+    # a dump of another config: refused, the difference named
+    os.remove(osp.join(root, 'baseline', 'stage.json'))
+    dump = [f for f in os.listdir(osp.join(root, 'baseline'))
+            if f.startswith('deeplabv3_')][0]
+    path = osp.join(root, 'baseline', dump)
+    with open(path) as f:
+        text = f.read()
+    with open(path, 'w') as f:
+        f.write(text.replace('max_iters=3', 'max_iters=5'))
+    proc = _run(cmd, ok=False)
+    assert 'another config' in proc.stderr and 'max_iters=5' in proc.stderr
+    os.remove(path)
+    proc = _run(cmd, ok=False)
+    assert 'cannot tell which' in proc.stderr
+
+
+def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
+    """--dry-run: which stages run, from which inputs, in which order."""
+    cmd = _protocol(str(tmp_path / 'work'), str(tmp_path / 'data'))
+    at = cmd.index('--gan-seeds')
     cmd[at:at + 2] = ['--gan-seeds', '0', '1']
-    _, record = _run(cmd)
-    stages = record['stages']
-    assert set(stages) == {
-        'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',
-        'control_gan0_seed1', 'seggan_gan0_seed1', 'seggan_gan1_seed1'
+    at = cmd.index('--seeds')
+    cmd[at:at + 2] = ['--seeds', '1', '2']
+    cmd += [
+        '--variant', 'content', 'model.adv_weight=0', '--gan-variant',
+        'unet', 'model.generator.type=SegGANUNetGenerator',
+        '--schedule-check', '5', '--dry-run'
+    ]
+    proc = _run(cmd)
+    lines = [
+        line.split('] ', 1)[1].split(': ', 1)
+        for line in proc.stdout.splitlines() if line.startswith('[toy] ')
+    ]
+    order = [name for name, _ in lines]
+    cmds = dict(lines)
+    trains = [n for n in order if not n.endswith('/test')]
+    arms = {
+        f'{arm}_seed{s}'
+        for arm in ('control', 'seggan_gan0', 'seggan_gan1',
+                    'seggan-content_gan0', 'seggan-content_gan1',
+                    'seggan-unet_gan0') for s in (1, 2)
     }
-    assert 'randomness.seed=1' in stages['gan_pretrain_gan1']['train']['cmd']
-    assert 'load_from=' + stages['gan_pretrain_gan1']['checkpoint'] in stages[
-        'seggan_gan1_seed1']['train']['cmd']
-    sd = [
-        torch.load(stages[f'gan_pretrain_gan{g}']['checkpoint'],
-                   map_location='cpu', weights_only=True)['state_dict']
-        for g in (0, 1)
-    ]
-    seg = [k for k in sd[0] if k.startswith(('backbone.', 'decode_head.'))]
-    gen = [k for k in sd[0] if k.startswith('generator.')]
-    assert seg and all(torch.equal(sd[0][k], sd[1][k]) for k in seg)
-    assert not all(torch.equal(sd[0][k], sd[1][k]) for k in gen)
-    summary = record['summary']
-    assert summary['seggan']['gan_seeds'] == [0, 1]
-    assert summary['seggan']['paired']['n'] == 2
-    control = stages['control_gan0_seed1']['metrics']['mIoU']
-    assert summary['seggan']['paired']['values'] == [
-        round(stages[f'seggan_gan{g}_seed1']['metrics']['mIoU'] - control, 2)
-        for g in (0, 1)
-    ]
+    assert set(trains) == {
+        'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',
+        'gan_pretrain-unet_gan0', 'control-x5_seed1', 'seggan-x5_gan0_seed1'
+    } | arms
+    # every train stage is tested, and nothing runs twice
+    assert sorted(n[:-5] for n in order if n.endswith('/test')) == sorted(
+        trains)
+    # phase 1 and the baseline start first (they need nothing)
+    assert set(trains[:4]) == {
+        'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',
+        'gan_pretrain-unet_gan0'
+    }
+    root = str(tmp_path / 'work' / 'toy')
+    gan = root + '/gan_pretrain{}/iter_2.pth'
+    # one control per phase-2 seed, on the first phase-1 seed's G and D
+    assert f'generator.init_cfg.checkpoint={gan.format("_gan0")}' in cmds[
+        'control_seed2']
+    assert f'generator.init_cfg.checkpoint={gan.format("_gan1")}' in cmds[
+        'seggan_gan1_seed2']
+    unet = cmds['seggan-unet_gan0_seed1']
+    assert 'model.generator.type=SegGANUNetGenerator' in unet
+    assert f'checkpoint={gan.format("-unet_gan0")}' in unet
+    assert 'model.generator.type=SegGANUNetGenerator' in cmds[
+        'gan_pretrain-unet_gan0']
+    assert 'model.adv_weight=0' in cmds['seggan-content_gan1_seed1']
+    # the schedule check: 5 x the phase-2 iterations, one seed pair
+    for name in ('control-x5_seed1', 'seggan-x5_gan0_seed1'):
+        assert 'train_cfg.max_iters=10' in cmds[name]
+    assert not (tmp_path / 'work' / 'toy').exists()  # a dry run writes nothing

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import warnings
 from typing import Dict, List
 
@@ -32,33 +31,12 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from run_protocol import parse_stage_name, stage_name  # noqa: E402
+from mmseg_seggan.experiments.records import (  # noqa: E402
+    read_train_scalars, read_val_scalars)
+from mmseg_seggan.experiments.summary import (  # noqa: E402
+    parse_stage_name, stage_name)
 
 ARM_COLORS = {'baseline': '#7f7f7f', 'control': '#1f77b4', 'seggan': '#d62728'}
-
-
-def _scalar_rows(work_dir: str, has: str, by: str) -> List[dict]:
-    """Rows of every run's ``scalars.json`` that hold ``has``, one per
-    ``by`` value (a resumed run's row wins), sorted by it."""
-    rows = []
-    for ts in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, ts, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                rows += [json.loads(line) for line in f if line.strip()]
-    rows = [r for r in rows if has in r and 'step' in r]
-    return sorted({r[by]: r for r in rows}.values(), key=lambda r: r[by])
-
-
-def read_scalars(work_dir: str) -> List[dict]:
-    """Per-iteration scalars of a training work dir (all its runs)."""
-    return _scalar_rows(work_dir, 'iter', 'iter')
-
-
-def read_val_scalars(work_dir: str) -> List[dict]:
-    """Validation metrics (mIoU ...) of a training work dir, by step."""
-    return _scalar_rows(work_dir, 'mIoU', 'step')
 
 
 def gan_stages(record: dict) -> List[str]:
@@ -67,9 +45,11 @@ def gan_stages(record: dict) -> List[str]:
 
 
 def first_pair(record: dict) -> tuple:
-    """(phase-1 tag, phase-2 seed) of the first SegGAN run."""
-    gans = record['seeds'].get('gans')
-    return (gans[0] if gans else None), record['seeds']['arms'][0]
+    """(phase-1 seed, phase-2 seed) of the first SegGAN run."""
+    runs = sorted(
+        parse_stage_name(n)[1:] for n in record['stages']
+        if (parse_stage_name(n) or ('',))[0] == 'seggan')
+    return runs[0] if runs else (None, None)
 
 
 def _series(rows: List[dict], key: str, smooth: int = 3):
@@ -87,7 +67,7 @@ def plot_curves(record: dict, out: str) -> None:
     stages = record['stages']
     fig, axes = plt.subplots(2, 3, figsize=(12, 6))
     ax = axes[0, 0]
-    rows = read_scalars(stages['baseline']['work_dir'])
+    rows = read_train_scalars(stages['baseline']['work_dir'])
     for key, ls in (('decode.loss_ce', '-'), ('aux.loss_ce', ':')):
         x, y = _series(rows, key)
         if x is not None:
@@ -106,7 +86,7 @@ def plot_curves(record: dict, out: str) -> None:
     ax.legend(fontsize=7)
     styles = ('-', '--', ':', '-.')
     for i, name in enumerate(gan_stages(record)):
-        rows = read_scalars(stages[name]['work_dir'])
+        rows = read_train_scalars(stages[name]['work_dir'])
         tag = name[len('gan_pretrain_'):] or 'phase 1'
         for key, color in (('loss_content', 'C0'), ('loss_adv', 'C1'),
                            ('loss_d', 'C2')):
@@ -130,7 +110,7 @@ def plot_curves(record: dict, out: str) -> None:
         arm = parsed[0] if parsed else None
         if arm not in ('control', 'seggan'):
             continue
-        rows = read_scalars(stage['work_dir'])
+        rows = read_train_scalars(stage['work_dir'])
         for ax, key, _ in panels:
             x, y = _series(rows, key)
             if x is not None:
@@ -220,7 +200,7 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
         for i in idx
     ]
     arms = (('baseline', 'baseline'), ('control',
-                                       stage_name('control', seed, gan)),
+                                       stage_name('control', seed)),
             ('seggan', stage_name('seggan', seed, gan)))
     probs: Dict[str, list] = {arm: [] for arm, _ in arms}
     gts, images = [], []

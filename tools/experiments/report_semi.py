@@ -17,7 +17,6 @@ import json
 import os
 import os.path as osp
 import re
-import sys
 import warnings
 from typing import Dict, List, Optional
 
@@ -28,9 +27,8 @@ import matplotlib  # noqa: E402
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from run_protocol import summarize  # noqa: E402
-from run_semi_protocol import PRESETS, summarize_semi  # noqa: E402
+from mmseg_seggan.experiments.semi_protocol import PRESETS  # noqa: E402
+from mmseg_seggan.experiments.summary import summarize  # noqa: E402
 
 ARM_LABELS = {
     'control': '(a) CE, labeled only',
@@ -56,7 +54,7 @@ def load_fractions(work_root: str, dataset: str) -> Dict[int, dict]:
         k = int(re.search(r'-1-(\d+)$', osp.dirname(path)).group(1))
         with open(path) as f:
             record = json.load(f)
-        record['summary'] = summarize_semi(record)
+        record['summary'] = summarize(record)
         out[k] = record
     return dict(sorted(out.items(), reverse=True))
 
@@ -80,7 +78,7 @@ def table(dataset: str, fractions: Dict[int, dict],
     for k, record in fractions.items():
         for arm, e in record['summary'].items():
             pm = lambda m: f'{e[m]["mean"]:.2f} ± {e[m]["std"]:.2f}'  # noqa
-            p = e.get('paired_vs_control')
+            p = e.get('paired')
             paired = f'{p["mean"]:+.2f} ± {p["std"]:.2f}' if p else ''
             lines.append(f'| 1/{k} | {ARM_LABELS.get(arm, arm)} | '
                          f'{e["mIoU"]["n"]} | {pm("mIoU")} | {pm("mAcc")} | '

@@ -68,8 +68,9 @@ class SegGANGenerator(BaseModule):
             for i, (c_in, c_out) in enumerate(zip([num_classes] + chs, chs))
         ])
         dec_chs = [chs[2], chs[1], chs[0]]
+        dec_in = self._decoder_in_channels(chs)
         layers = []
-        for i, (c_in, c_out) in enumerate(zip(chs[::-1], dec_chs)):
+        for i, (c_in, c_out) in enumerate(zip(dec_in, dec_chs)):
             layer = [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
             if norm_cfg is not None:
                 layer.append(build_norm_layer(norm_cfg, c_out)[1])
@@ -79,11 +80,21 @@ class SegGANGenerator(BaseModule):
             layers.append(nn.Sequential(*layer))
         layers.append(
             nn.Sequential(
-                nn.ConvTranspose2d(chs[0], out_channels, 4, 2, 1), nn.Tanh()))
+                nn.ConvTranspose2d(dec_in[3], out_channels, 4, 2, 1),
+                nn.Tanh()))
         self.decoder = nn.Sequential(*layers)
         self.channels_last = channels_last
         if channels_last:
             self.to(memory_format=torch.channels_last)
+
+    @staticmethod
+    def _decoder_in_channels(chs: list) -> list:
+        """Input widths of the four decoder layers (no skips: 8c 4c 2c c)."""
+        return chs[::-1]
+
+    def _decode(self, features: list) -> torch.Tensor:
+        """The image from the encoder's outputs (only the last is used)."""
+        return self.decoder(features[-1])
 
     def init_weights(self) -> None:
         """N(0, 0.02) init ("isotropic Gaussian") unless pretrained."""
@@ -111,5 +122,9 @@ class SegGANGenerator(BaseModule):
             mask = F.pad(mask, (0, pad_w, 0, pad_h), mode='replicate')
         if self.channels_last:
             mask = mask.contiguous(memory_format=torch.channels_last)
-        out = self.decoder(self.encoder(mask))
-        return out[..., :h, :w]
+        features = []
+        x = mask
+        for layer in self.encoder:
+            x = layer(x)
+            features.append(x)
+        return self._decode(features)[..., :h, :w]

@@ -1,0 +1,587 @@
+"""Resumable experiment protocols that never report a stale stage.
+
+A protocol is a graph of stages (train a config, test a checkpoint), each
+run as the product's own command line (``tools/train.py``,
+``tools/test.py``) in a subprocess, in a work dir of its own under one
+work root. Three rules make its record trustworthy:
+
+* **A stage is identified by everything that determines it**: the config
+  as the run will see it (the file with every ``--cfg-options`` merged,
+  exactly the text mmengine dumps into the work dir), the extra command
+  line flags (``--amp``) and the SHA-256 of every checkpoint it starts
+  from. That identity is written to ``<stage>/stage.json`` before the first
+  iteration. A rerun whose stage differs in any of these refuses, naming
+  the difference, instead of counting the old output as the new stage's.
+* **One protocol per work root at a time** (:class:`DirLock` on the root,
+  naming the holder); the record ``protocol.json`` is only written by the
+  holder, and ``events.jsonl`` beside it is appended to, never rewritten.
+* **Every attempt's log is kept**: ``train-1.out``, ``train-2.out`` ...; a
+  stage killed half-way resumes from its own last checkpoint.
+
+A work dir that holds no ``stage.json`` but mmengine's config dump of the
+same stage (a run started by hand with the protocol's exact command) is
+adopted; any other unknown work dir is refused.
+"""
+import argparse
+import difflib
+import hashlib
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from typing import Callable, Dict, List, Optional
+
+from mmseg_seggan.utils.dir_lock import DirLock
+
+from .records import environment, read_test_metrics
+
+STAGE_FILE = 'stage.json'
+# mmengine's Config.fromfile is not thread-safe (pkg_resources look-ups fail
+# at random when several threads parse configs); parse one at a time.
+_CONFIG_LOCK = threading.Lock()
+
+
+class StageMismatchError(RuntimeError):
+    """A stage's work dir holds another stage than the one asked for."""
+
+
+def sha256_of(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def parse_options(options: List[str]) -> dict:
+    """``KEY=VALUE`` strings as ``--cfg-options`` parses them."""
+    from mmengine.config import DictAction
+    ns = argparse.Namespace()
+    if options:
+        DictAction(option_strings=[], dest='o')(None, ns, options)
+    return getattr(ns, 'o', {}) or {}
+
+
+class Stage:
+    """One step of a protocol.
+
+    Args:
+        name (str): Its name, also its work dir under the root
+            (``<root>/<name>``; a test stage: ``<root>/<train>/test``).
+        kind (str): ``'train'`` or ``'test'``.
+        config (str): The config, relative to the repository.
+        options (list[str]): ``--cfg-options`` of the command.
+        inputs (dict): ``{role: stage name}``: the checkpoints it starts
+            from (``load_from``, G and D, the checkpoint to test).
+        seed (int, optional): Its seed (recorded for the tables).
+        flags (list[str]): Extra command-line flags (``--amp``).
+        info (dict): What the tables need (arm, seeds, overrides).
+    """
+
+    def __init__(self,
+                 name: str,
+                 kind: str,
+                 config: str,
+                 options: Optional[List[str]] = None,
+                 inputs: Optional[Dict[str, str]] = None,
+                 seed: Optional[int] = None,
+                 flags: Optional[List[str]] = None,
+                 info: Optional[dict] = None):
+        assert kind in ('train', 'test'), kind
+        self.name, self.kind, self.config = name, kind, config
+        self.options = list(options or [])
+        self.inputs = dict(inputs or {})
+        self.seed = seed
+        self.flags = list(flags or [])
+        self.info = dict(info or {})
+
+    @property
+    def deps(self) -> List[str]:
+        return sorted(set(self.inputs.values()))
+
+
+class Protocol:
+    """Runs a graph of :class:`Stage` under one work root, with a record.
+
+    Args:
+        root (str): The work root of this protocol (one dataset / preset).
+        repo (str): The repository whose tools and configs run.
+        name (str): The protocol's name, for messages and the record.
+        threads (int): OMP/MKL threads per run.
+        jobs (int): Stages run at once (ready stages, in the given order).
+        nice (int): Niceness of the runs.
+        dry_run (bool): Print the commands, run and write nothing.
+    """
+
+    def __init__(self,
+                 root: str,
+                 repo: str,
+                 name: str,
+                 threads: int = 1,
+                 jobs: int = 1,
+                 nice: int = 0,
+                 dry_run: bool = False):
+        self.root = osp.abspath(root)
+        self.repo = repo
+        self.name = name
+        self.threads, self.jobs, self.nice = threads, jobs, nice
+        self.dry_run = dry_run
+        self.record_path = osp.join(self.root, 'protocol.json')
+        self.events_path = osp.join(self.root, 'events.jsonl')
+        self.lock = DirLock(
+            self.root,
+            name='protocol.lock',
+            what='protocol work root',
+            hint='wait for that protocol to finish (it runs the same '
+            'stages), or give this one another --work-root')
+        self._write = threading.Lock()
+        self.stages: Dict[str, Stage] = {}
+        self.record: dict = {}
+        self._configs: dict = {}
+
+    # ------------------------------------------------------------ record
+    def open(self, invocation: dict) -> None:
+        """Take the work root and load the record (start of a run)."""
+        if not self.dry_run:
+            self.lock.acquire()
+        self.record = {}
+        if osp.isfile(self.record_path):
+            with open(self.record_path) as f:
+                self.record = json.load(f)
+        self.record.setdefault('stages', {})
+        self.record['protocol'] = self.name
+        if 'precision' in invocation:
+            self.record['precision'] = invocation['precision']
+        self.environment = environment(self.repo)
+        self.environment.update(
+            threads_per_run=self.threads, jobs=self.jobs, nice=self.nice)
+        self.record['environment'] = self.environment
+        invocation = dict(invocation, environment=self.environment)
+        invocation['start'] = time.strftime('%Y-%m-%dT%H:%M:%S')
+        if self.lock.replaced:
+            invocation['replaced_stale_lock'] = self.lock.replaced
+        self.record.setdefault('invocations', []).append(invocation)
+        self.event('invocation', **invocation)
+        self.save()
+
+    def close(self) -> None:
+        self.lock.release()
+
+    def save(self) -> None:
+        if self.dry_run:
+            return
+        with self._write:
+            tmp = f'{self.record_path}.tmp.{os.getpid()}'
+            with open(tmp, 'w') as f:
+                json.dump(self.record, f, indent=1)
+            os.replace(tmp, self.record_path)
+
+    def event(self, kind: str, **fields) -> None:
+        """Append one line to ``events.jsonl`` (never rewritten)."""
+        if self.dry_run:
+            return
+        line = json.dumps(
+            dict(time=time.strftime('%Y-%m-%dT%H:%M:%S'), event=kind,
+                 **fields))
+        with self._write, open(self.events_path, 'a') as f:
+            f.write(line + '\n')
+
+    # ------------------------------------------------------------ stages
+    def add(self, stage: Stage) -> Stage:
+        if stage.name in self.stages:
+            raise ValueError(f'two stages named {stage.name}')
+        self.stages[stage.name] = stage
+        return stage
+
+    def work_dir(self, stage: Stage) -> str:
+        if stage.kind == 'test':
+            return osp.join(self.root, stage.inputs['checkpoint'], 'test')
+        return osp.join(self.root, stage.name)
+
+    def checkpoint(self, name: str) -> str:
+        """The final checkpoint of a train stage."""
+        return osp.join(self.root, name, 'iter_{}.pth'.format(
+            self.max_iters(self.stages[name])))
+
+    def _input_options(self, stage: Stage) -> List[str]:
+        """The options that point the stage at its input checkpoints."""
+        out = []
+        for role, src in sorted(stage.inputs.items()):
+            ckpt = self.checkpoint(src)
+            if role == 'load_from':
+                out.append(f'load_from={ckpt}')
+            elif role in ('generator', 'discriminator'):
+                out += [
+                    f'model.{role}.init_cfg.type=Pretrained',
+                    f'model.{role}.init_cfg.checkpoint={ckpt}',
+                    f'model.{role}.init_cfg.prefix={role}.'
+                ]
+        return out
+
+    def options(self, stage: Stage) -> List[str]:
+        return stage.options + self._input_options(stage)
+
+    def resolved_config(self, stage: Stage):
+        """The config as the stage's command will see it."""
+        key = (stage.name, tuple(self.options(stage)))
+        if key not in self._configs:
+            self._configs[key] = self._resolve(stage)
+        return self._configs[key]
+
+    def _resolve(self, stage: Stage):
+        from mmseg_seggan.utils.launch import load_config
+        options = parse_options(self.options(stage))
+        with _CONFIG_LOCK:
+            cfg = load_config(
+                osp.join(self.repo, stage.config), options,
+                self.work_dir(stage))
+        # what tools/train.py and tools/test.py set before the Runner
+        # dumps the config
+        if stage.kind == 'test':
+            cfg.load_from = self.checkpoint(stage.inputs['checkpoint'])
+        else:
+            if '--amp' in stage.flags:
+                from mmseg_seggan.utils.launch import enable_amp
+                enable_amp(cfg)
+            cfg.resume = False
+        return cfg
+
+    def max_iters(self, stage: Stage) -> int:
+        return int(self.resolved_config(stage).train_cfg.max_iters)
+
+    def _normalise(self, text: str, stage: Stage) -> str:
+        """A config text without the machine's paths (root, repo)."""
+        return text.replace(self.work_dir(stage), '<work_dir>').replace(
+            self.root, '<root>').replace(self.repo, '<repo>')
+
+    def identity(self, stage: Stage) -> dict:
+        """Everything that determines the stage, and its fingerprint."""
+        text = self._normalise(self.resolved_config(stage).pretty_text, stage)
+        inputs = {}
+        for role, src in sorted(stage.inputs.items()):
+            ckpt = self.checkpoint(src)
+            inputs[role] = dict(
+                stage=src,
+                sha256=sha256_of(ckpt) if osp.isfile(ckpt) else None)
+        spec = dict(
+            kind=stage.kind,
+            config=stage.config,
+            flags=stage.flags,
+            config_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            inputs=inputs)
+        spec['fingerprint'] = hashlib.sha256(
+            json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+        return dict(spec=spec, config_text=text)
+
+    def _check_identity(self, stage: Stage, ident: dict) -> dict:
+        """Compare with the work dir's ``stage.json``; adopt or refuse."""
+        work = self.work_dir(stage)
+        path = osp.join(work, STAGE_FILE)
+        if osp.isfile(path):
+            with open(path) as f:
+                old = json.load(f)
+            if old['spec']['fingerprint'] != ident['spec']['fingerprint']:
+                raise StageMismatchError(
+                    self._mismatch(stage, old, ident, path))
+            return old
+        entries = [
+            e for e in (os.listdir(work) if osp.isdir(work) else [])
+            if e != 'test'
+        ]
+        dump = osp.join(work, osp.basename(stage.config))
+        adopted = False
+        if entries:
+            if not osp.isfile(dump):
+                raise StageMismatchError(
+                    f'{work} holds files ({", ".join(sorted(entries)[:5])}) '
+                    f'but no {STAGE_FILE}: the protocol cannot tell which '
+                    f'stage they belong to, so it will not count them as '
+                    f'stage {stage.name}. Move the folder away (or delete '
+                    'it) to run the stage, or use another --work-root.')
+            with open(dump) as f:
+                text = self._normalise(f.read(), stage)
+            if text != ident['config_text']:
+                raise StageMismatchError(
+                    f'{work} was trained with another config than stage '
+                    f'{stage.name} asks for:\n' +
+                    _diff(text, ident['config_text']) +
+                    '\nMove it away (or delete it) to retrain, or use '
+                    'another --work-root.')
+            adopted = True
+        rec = dict(
+            name=stage.name,
+            spec=ident['spec'],
+            created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+            adopted_from_config_dump=adopted)
+        if not self.dry_run:
+            os.makedirs(work, exist_ok=True)
+            with open(osp.join(work, 'stage_config.py'), 'w') as f:
+                f.write(ident['config_text'])
+            self._write_stage_file(stage, rec)
+        return rec
+
+    def _write_stage_file(self, stage: Stage, rec: dict) -> None:
+        path = osp.join(self.work_dir(stage), STAGE_FILE)
+        tmp = path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(rec, f, indent=1)
+        os.replace(tmp, path)
+
+    def _mismatch(self, stage: Stage, old: dict, new: dict,
+                  path: str) -> str:
+        lines = [
+            f'Stage {stage.name} in {self.work_dir(stage)} was run with '
+            f'other settings than this invocation asks for ({path}):'
+        ]
+        o, n = old['spec'], new['spec']
+        for key in ('kind', 'config', 'flags'):
+            if o.get(key) != n.get(key):
+                lines.append(f'  {key}: {o.get(key)} -> {n.get(key)}')
+        for role in sorted(set(o['inputs']) | set(n['inputs'])):
+            a, b = o['inputs'].get(role), n['inputs'].get(role)
+            if a != b:
+                lines.append(f'  input {role}: {a} -> {b}')
+        if o['config_sha256'] != n['config_sha256']:
+            cfg_path = osp.join(self.work_dir(stage), 'stage_config.py')
+            old_text = ''
+            if osp.isfile(cfg_path):
+                with open(cfg_path) as f:
+                    old_text = f.read()
+            lines.append('  the config differs:')
+            lines.append(_diff(old_text, new['config_text']))
+        lines.append(
+            'Its results belong to those settings and are not reused under '
+            'these. Give the new settings a new arm (--variant NAME ...) or '
+            'another --work-root; or move the old work dir away to retrain.')
+        return '\n'.join(lines)
+
+    # ------------------------------------------------------------ running
+    def run_cmd(self, stage: Stage, cmd: List[str], log: str) -> dict:
+        """Run one command, its output into ``log``; raise on failure."""
+        env = dict(os.environ)
+        env.update(
+            OMP_NUM_THREADS=str(self.threads),
+            MKL_NUM_THREADS=str(self.threads),
+            PYTHONWARNINGS='ignore')
+        line = ' '.join(shlex.quote(c) for c in cmd)
+        print(f'[{self.name}] {stage.name}: {line}', flush=True)
+        if self.dry_run:
+            return dict(cmd=line, dry_run=True)
+        nice = self.nice
+        start = time.time()
+        self.event('start', stage=stage.name, cmd=line, log=log)
+        with open(log, 'w') as out:
+            proc = subprocess.run(
+                cmd,
+                cwd=self.repo,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=(lambda: os.nice(nice)) if nice else None)
+        wall = time.time() - start
+        attempt = dict(
+            cmd=line,
+            log=log,
+            rc=proc.returncode,
+            wall_s=round(wall, 1),
+            start=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(start)),
+            git_commit=self.environment.get('git_commit', ''))
+        self.event('end', stage=stage.name, rc=proc.returncode,
+                   wall_s=attempt['wall_s'])
+        rec = self.record['stages'][stage.record_name]
+        rec.setdefault(f'{stage.kind}_attempts', []).append(attempt)
+        self.save()
+        if proc.returncode != 0:
+            with open(log) as f:
+                tail = f.read()[-3000:]
+            raise RuntimeError(
+                f'Stage {stage.name} failed (exit {proc.returncode}) after '
+                f'{wall:.0f} s; command:\n  {line}\nlog: {log}\n...{tail}')
+        return attempt
+
+    @staticmethod
+    def _next_log(work: str, kind: str) -> str:
+        n = 1
+        while osp.exists(osp.join(work, f'{kind}-{n}.out')):
+            n += 1
+        return osp.join(work, f'{kind}-{n}.out')
+
+    def execute(self, stage: Stage) -> None:
+        stage.record_name = stage.name if stage.kind == 'train' else \
+            stage.inputs['checkpoint']
+        ident = self.identity(stage)
+        stage_rec = self._check_identity(stage, ident)
+        work = self.work_dir(stage)
+        rec = self.record['stages'].setdefault(stage.record_name, {})
+        if stage.kind == 'train':
+            self._train(stage, rec, stage_rec, work)
+        else:
+            self._test(stage, rec, ident, work)
+        self.save()
+
+    def _train(self, stage: Stage, rec: dict, stage_rec: dict,
+               work: str) -> None:
+        cfg = self.resolved_config(stage)
+        ckpt = osp.join(work, f'iter_{cfg.train_cfg.max_iters}.pth')
+        rec.update(
+            config=stage.config,
+            seed=stage.seed,
+            max_iters=int(cfg.train_cfg.max_iters),
+            checkpoint=ckpt,
+            work_dir=work,
+            identity=stage_rec['spec'],
+            config_dump=osp.join(work, osp.basename(stage.config)),
+            **stage.info)
+        if stage_rec.get('adopted_from_config_dump'):
+            rec['adopted_from_config_dump'] = True
+        if osp.isfile(ckpt) and osp.isfile(osp.join(work, 'last_checkpoint')):
+            print(f'[{self.name}] {stage.name}: done ({ckpt})', flush=True)
+        else:
+            options = self.options(stage)
+            cmd = [sys.executable, 'tools/train.py', stage.config,
+                   '--work-dir', work] + stage.flags
+            if osp.isfile(osp.join(work, 'last_checkpoint')):
+                # mmengine resumes *from load_from* when both are given,
+                # i.e. from the previous stage's weights: drop it so the
+                # run resumes from its own last checkpoint.
+                cmd.append('--resume')
+                options = [o for o in options if not o.startswith('load_from=')]
+            cmd += ['--cfg-options'] + options
+            if not self.dry_run:
+                os.makedirs(work, exist_ok=True)
+            self.run_cmd(stage, cmd, self._next_log(work, 'train'))
+        if not self.dry_run:
+            rec['sha256'] = sha256_of(ckpt)
+            written = stage_rec.get('output_sha256')
+            if written is None:
+                stage_rec['output_sha256'] = rec['sha256']
+                self._write_stage_file(stage, stage_rec)
+            elif written != rec['sha256']:
+                raise StageMismatchError(
+                    f'{ckpt} of stage {stage.name} changed since the stage '
+                    f'wrote it (SHA-256 {written[:12]}... then, '
+                    f'{rec["sha256"][:12]}... now): the stages built on it '
+                    'would start from another model than their records '
+                    'say. Restore the file, or move the stage\'s work dir '
+                    'away to retrain it.')
+            rec['scalars'] = sorted(
+                osp.join(work, d, 'vis_data', 'scalars.json')
+                for d in os.listdir(work)
+                if osp.isfile(osp.join(work, d, 'vis_data', 'scalars.json')))
+
+    def _test(self, stage: Stage, rec: dict, ident: dict, work: str) -> None:
+        done = osp.join(work, 'metrics.json')
+        if not osp.isfile(done):
+            ckpt = self.checkpoint(stage.inputs['checkpoint'])
+            cmd = [sys.executable, 'tools/test.py', stage.config, ckpt,
+                   '--work-dir', work]
+            if stage.options:
+                cmd += ['--cfg-options'] + stage.options
+            if not self.dry_run:
+                os.makedirs(work, exist_ok=True)
+            self.run_cmd(stage, cmd, self._next_log(work, 'test'))
+            if self.dry_run:
+                return
+            metrics = read_test_metrics(work)
+            metrics['identity'] = ident['spec']
+            with open(done + '.tmp', 'w') as f:
+                json.dump(metrics, f, indent=1)
+            os.replace(done + '.tmp', done)
+        if self.dry_run:
+            return
+        with open(done) as f:
+            metrics = json.load(f)
+        metrics.pop('identity', None)
+        rec['metrics'] = metrics
+        rec['test_identity'] = ident['spec']
+
+    def run_all(self, order: Optional[List[str]] = None) -> None:
+        """Run every stage whose inputs are done, ``jobs`` at a time.
+
+        Ready stages start in ``order`` (default: the order they were
+        added). The first failure stops new starts; running stages finish,
+        then it is raised.
+        """
+        pending = [self.stages[n] for n in (order or list(self.stages))]
+        done, running, failed = set(), set(), []
+        cond = threading.Condition()
+
+        def worker() -> None:
+            while True:
+                with cond:
+                    while True:
+                        if failed:
+                            return
+                        ready = [
+                            s for s in pending
+                            if all(d in done for d in s.deps)
+                        ]
+                        if ready:
+                            stage = ready[0]
+                            pending.remove(stage)
+                            running.add(stage.name)
+                            break
+                        if not pending:
+                            return
+                        if not running:
+                            failed.append(
+                                RuntimeError('stages wait for inputs that '
+                                             'no stage makes: ' +
+                                             ', '.join(s.name
+                                                       for s in pending)))
+                            cond.notify_all()
+                            return
+                        cond.wait()
+                try:
+                    self.execute(stage)
+                except BaseException as exc:  # noqa: B902 (re-raised below)
+                    with cond:
+                        failed.append(exc)
+                        running.discard(stage.name)
+                        cond.notify_all()
+                    return
+                with cond:
+                    running.discard(stage.name)
+                    done.add(stage.name)
+                    cond.notify_all()
+
+        threads = [
+            threading.Thread(target=worker, daemon=True)
+            for _ in range(max(1, self.jobs if not self.dry_run else 1))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if failed:
+            raise failed[0]
+
+
+def _diff(old: str, new: str, limit: int = 20) -> str:
+    lines = [
+        line for line in difflib.unified_diff(
+            old.splitlines(), new.splitlines(), 'old', 'new', lineterm='',
+            n=0) if not line.startswith(('---', '+++', '@@'))
+    ]
+    more = f'\n    ... ({len(lines) - limit} more lines)' \
+        if len(lines) > limit else ''
+    return '\n'.join('    ' + line for line in lines[:limit]) + more
+
+
+def run_protocol(protocol: Protocol, build: Callable[[Protocol], None],
+                 invocation: dict,
+                 finish: Callable[[Protocol], None]) -> dict:
+    """Open the work root, build and run the stages, summarise, close."""
+    protocol.open(invocation)
+    try:
+        build(protocol)
+        protocol.run_all()
+        if not protocol.dry_run:
+            finish(protocol)
+    finally:
+        protocol.close()
+    return protocol.record
