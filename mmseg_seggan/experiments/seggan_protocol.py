@@ -269,6 +269,10 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
             for v, overrides in variants.items():
                 arm(stage_name(v, seed, g), a.finetune, seed,
                     f'gan_pretrain_gan{g}', overrides, ft, control)
+    # then the other generators, then the schedule check (the order of
+    # priority when the machine's time runs short)
+    for seed in a.seeds:
+        control = stage_name('control', seed)
         for v, overrides in gan_variants.items():
             for g in (a.gan_variant_seeds or a.gan_seeds[:1]):
                 arm(stage_name(f'seggan-{v}', seed, g), a.finetune, seed,
