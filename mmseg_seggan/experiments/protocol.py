@@ -36,7 +36,6 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from mmseg_seggan.utils.dir_lock import DirLock
-
 from .records import environment, read_test_metrics
 
 STAGE_FILE = 'stage.json'
@@ -185,8 +184,8 @@ class Protocol:
         if self.dry_run:
             return
         line = json.dumps(
-            dict(time=time.strftime('%Y-%m-%dT%H:%M:%S'), event=kind,
-                 **fields))
+            dict(
+                time=time.strftime('%Y-%m-%dT%H:%M:%S'), event=kind, **fields))
         with self._write, open(self.events_path, 'a') as f:
             f.write(line + '\n')
 
@@ -204,8 +203,9 @@ class Protocol:
 
     def checkpoint(self, name: str) -> str:
         """The final checkpoint of a train stage."""
-        return osp.join(self.root, name, 'iter_{}.pth'.format(
-            self.max_iters(self.stages[name])))
+        return osp.join(
+            self.root, name,
+            'iter_{}.pth'.format(self.max_iters(self.stages[name])))
 
     def _input_options(self, stage: Stage) -> List[str]:
         """The options that point the stage at its input checkpoints."""
@@ -331,8 +331,7 @@ class Protocol:
             json.dump(rec, f, indent=1)
         os.replace(tmp, path)
 
-    def _mismatch(self, stage: Stage, old: dict, new: dict,
-                  path: str) -> str:
+    def _mismatch(self, stage: Stage, old: dict, new: dict, path: str) -> str:
         lines = [
             f'Stage {stage.name} in {self.work_dir(stage)} was run with '
             f'other settings than this invocation asks for ({path}):'
@@ -390,8 +389,11 @@ class Protocol:
             wall_s=round(wall, 1),
             start=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(start)),
             git_commit=self.environment.get('git_commit', ''))
-        self.event('end', stage=stage.name, rc=proc.returncode,
-                   wall_s=attempt['wall_s'])
+        self.event(
+            'end',
+            stage=stage.name,
+            rc=proc.returncode,
+            wall_s=attempt['wall_s'])
         rec = self.record['stages'][stage.record_name]
         rec.setdefault(f'{stage.kind}_attempts', []).append(attempt)
         self.save()
@@ -442,14 +444,18 @@ class Protocol:
             print(f'[{self.name}] {stage.name}: done ({ckpt})', flush=True)
         else:
             options = self.options(stage)
-            cmd = [sys.executable, 'tools/train.py', stage.config,
-                   '--work-dir', work] + stage.flags
+            cmd = [
+                sys.executable, 'tools/train.py', stage.config, '--work-dir',
+                work
+            ] + stage.flags
             if osp.isfile(osp.join(work, 'last_checkpoint')):
                 # mmengine resumes *from load_from* when both are given,
                 # i.e. from the previous stage's weights: drop it so the
                 # run resumes from its own last checkpoint.
                 cmd.append('--resume')
-                options = [o for o in options if not o.startswith('load_from=')]
+                options = [
+                    o for o in options if not o.startswith('load_from=')
+                ]
             cmd += ['--cfg-options'] + options
             if not self.dry_run:
                 os.makedirs(work, exist_ok=True)
@@ -477,8 +483,10 @@ class Protocol:
         done = osp.join(work, 'metrics.json')
         if not osp.isfile(done):
             ckpt = self.checkpoint(stage.inputs['checkpoint'])
-            cmd = [sys.executable, 'tools/test.py', stage.config, ckpt,
-                   '--work-dir', work]
+            cmd = [
+                sys.executable, 'tools/test.py', stage.config, ckpt,
+                '--work-dir', work
+            ]
             if stage.options:
                 cmd += ['--cfg-options'] + stage.options
             if not self.dry_run:
@@ -564,8 +572,8 @@ class Protocol:
 def _diff(old: str, new: str, limit: int = 20) -> str:
     lines = [
         line for line in difflib.unified_diff(
-            old.splitlines(), new.splitlines(), 'old', 'new', lineterm='',
-            n=0) if not line.startswith(('---', '+++', '@@'))
+            old.splitlines(), new.splitlines(), 'old', 'new', lineterm='', n=0)
+        if not line.startswith(('---', '+++', '@@'))
     ]
     more = f'\n    ... ({len(lines) - limit} more lines)' \
         if len(lines) > limit else ''
@@ -573,8 +581,7 @@ def _diff(old: str, new: str, limit: int = 20) -> str:
 
 
 def run_protocol(protocol: Protocol, build: Callable[[Protocol], None],
-                 invocation: dict,
-                 finish: Callable[[Protocol], None]) -> dict:
+                 invocation: dict, finish: Callable[[Protocol], None]) -> dict:
     """Open the work root, build and run the stages, summarise, close."""
     protocol.open(invocation)
     try:

@@ -155,20 +155,26 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--amp',
         action='store_true',
         help='train every stage with --amp (bf16 on a CPU); recorded')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='OMP/MKL threads per run (default 1: on a '
-                        'shared CPU two 1-thread runs beat one 2-thread run)')
-    parser.add_argument('--jobs', type=int, default=1,
-                        help='stages run at once (default 1)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP/MKL threads per run (default 1: on a '
+        'shared CPU two 1-thread runs beat one 2-thread run)')
+    parser.add_argument(
+        '--jobs', type=int, default=1, help='stages run at once (default 1)')
     parser.add_argument('--nice', type=int, default=0)
-    parser.add_argument('--dry-run', action='store_true',
-                        help='print the commands, run and write nothing')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print the commands, run and write nothing')
     args = parser.parse_args(argv)
     for variant in args.variant + args.gan_variant:
         if not re.fullmatch(r'[\w.]+', variant[0]) or len(variant) < 2 or \
                 any('=' not in o for o in variant[1:]):
-            parser.error('--variant / --gan-variant take a NAME (letters, '
-                         f'digits, _ .) and KEY=VALUE overrides; got {variant}')
+            parser.error(
+                '--variant / --gan-variant take a NAME (letters, '
+                f'digits, _ .) and KEY=VALUE overrides; got {variant}')
     names = [v[0] for v in args.variant + args.gan_variant]
     if len(set(names)) != len(names):
         parser.error(f'variant names must differ; got {names}')
@@ -204,11 +210,8 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
     def test(name: str, config: str) -> None:
         # right after its train stage: a partial run has tested results
         p.add(
-            Stage(
-                f'{name}/test',
-                'test',
-                config,
-                common + TEST_OPTIONS, {'checkpoint': name}))
+            Stage(f'{name}/test', 'test', config, common + TEST_OPTIONS,
+                  {'checkpoint': name}))
 
     p.add(
         Stage(
@@ -221,10 +224,9 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
             flags=flags))
     test('baseline', a.baseline)
     gan_variants = {v[0]: v[1:] for v in a.gan_variant}
-    gan_jobs = [(None, g) for g in a.gan_seeds] + [
-        (v, g) for v in gan_variants
-        for g in (a.gan_variant_seeds or a.gan_seeds[:1])
-    ]
+    gan_jobs = [(None, g) for g in a.gan_seeds
+                ] + [(v, g) for v in gan_variants
+                     for g in (a.gan_variant_seeds or a.gan_seeds[:1])]
     for variant, g in gan_jobs:
         stage = 'gan_pretrain' + (f'-{variant}' if variant else '')
         p.add(
@@ -261,13 +263,14 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
     # phase-2 seed first: a partial run already has every arm per seed
     for seed in a.seeds:
         control = stage_name('control', seed)
-        arm(control, a.control, seed, f'gan_pretrain_gan{first}', [], ft,
-            None)
+        arm(control, a.control, seed, f'gan_pretrain_gan{first}', [], ft, None)
         for g in a.gan_seeds:
-            arm(stage_name('seggan', seed, g), a.finetune, seed,
+            arm(
+                stage_name('seggan', seed, g), a.finetune, seed,
                 f'gan_pretrain_gan{g}', [], ft, control)
             for v, overrides in variants.items():
-                arm(stage_name(v, seed, g), a.finetune, seed,
+                arm(
+                    stage_name(v, seed, g), a.finetune, seed,
                     f'gan_pretrain_gan{g}', overrides, ft, control)
     # then the other generators, then the schedule check (the order of
     # priority when the machine's time runs short)
@@ -275,12 +278,13 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
         control = stage_name('control', seed)
         for v, overrides in gan_variants.items():
             for g in (a.gan_variant_seeds or a.gan_seeds[:1]):
-                arm(stage_name(f'seggan-{v}', seed, g), a.finetune, seed,
+                arm(
+                    stage_name(f'seggan-{v}', seed, g), a.finetune, seed,
                     f'gan_pretrain-{v}_gan{g}', overrides, ft, control)
     if a.schedule_check:
         k, seed = a.schedule_check, a.seeds[0]
-        iters = p.max_iters(
-            Stage('probe', 'train', a.finetune, common + ft)) * k
+        iters = p.max_iters(Stage('probe', 'train', a.finetune,
+                                  common + ft)) * k
         long = [
             f'train_cfg.max_iters={iters}',
             f'default_hooks.checkpoint.interval={max(1, iters // 5)}'
@@ -288,7 +292,8 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
         control = stage_name(f'control-x{k}', seed)
         arm(control, a.control, seed, f'gan_pretrain_gan{first}', [], long,
             None)
-        arm(stage_name(f'seggan-x{k}', seed, first), a.finetune, seed,
+        arm(
+            stage_name(f'seggan-x{k}', seed, first), a.finetune, seed,
             f'gan_pretrain_gan{first}', [], long, control)
 
 
@@ -321,8 +326,7 @@ def main(argv: Optional[List[str]] = None, repo: str = '.') -> dict:
     invocation = dict(
         cmd=' '.join(
             shlex.quote(x) for x in [sys.executable] + (argv or sys.argv)),
-        seeds=dict(
-            base=a.base_seed, gans=a.gan_seeds, arms=a.seeds),
+        seeds=dict(base=a.base_seed, gans=a.gan_seeds, arms=a.seeds),
         configs={k: getattr(a, k)
                  for k in CONFIG_KEYS},
         cfg_options=a.cfg_options,

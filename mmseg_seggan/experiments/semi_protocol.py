@@ -95,7 +95,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--dry-run', action='store_true')
     args = parser.parse_args(argv)
     if args.fraction < 1:
-        parser.error(f'--fraction K means 1/K of the labels; got {args.fraction}')
+        parser.error(
+            f'--fraction K means 1/K of the labels; got {args.fraction}')
     args.name = f'{args.dataset}-1-{args.fraction}'
     return args
 
@@ -122,6 +123,7 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
         p.add(
             Stage(f'{name}/test', 'test', config, common + TEST_OPTIONS,
                   {'checkpoint': name}))
+
     p.add(
         Stage(
             'baseline',
@@ -225,4 +227,3 @@ def main(argv: Optional[List[str]] = None, repo: str = '.') -> dict:
         build(p, a)
 
     return run_protocol(p, build_all, invocation, finish)
-

@@ -133,10 +133,9 @@ def summary_markdown(record: dict, title: Optional[str] = None) -> str:
         paired = f'{p["mean"]:+.2f} ± {p["std"]:.2f} (n={p["n"]})' if p \
             else ''
         config = f'[config](../{e["config"]})' if 'config' in e else ''
-        lines.append(
-            f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '
-            f'{_pm(e["mIoU"])} | {per_seed} | {_pm(e["mAcc"])} | '
-            f'{_pm(e["aAcc"])} | {paired} | {config} |')
+        lines.append(f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '
+                     f'{_pm(e["mIoU"])} | {per_seed} | {_pm(e["mAcc"])} | '
+                     f'{_pm(e["aAcc"])} | {paired} | {config} |')
     for arm, e in s.items():
         if e.get('overrides'):
             lines.append(f'\n`{arm}`: its config with '

@@ -56,6 +56,16 @@ def _record(cmd: list) -> tuple:
         return root, json.load(f)
 
 
+def _tool(name: str):
+    """A script of tools/experiments, imported as a module."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', 'experiments', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _md5(path: str) -> str:
     with open(path, 'rb') as f:
         return hashlib.md5(f.read()).hexdigest()
@@ -82,7 +92,8 @@ def _copy(finished: list, tmp_path) -> list:
     # paths in the record and the identities are of the original root
     for dirpath, _, files in os.walk(root):
         for name in files:
-            if name in ('protocol.json', 'stage.json', 'last_checkpoint'):
+            if name in ('protocol.json', 'stage.json', 'last_checkpoint') \
+                    or name.endswith('.py'):  # mmengine's config dumps
                 path = osp.join(dirpath, name)
                 with open(path) as f:
                     text = f.read()
@@ -128,8 +139,10 @@ def test_end_to_end_and_a_rerun_trains_nothing(finished):
         round(metrics['mIoU'] - stages['control_seed1']['metrics']['mIoU'], 2)
     ]
     env = record['environment']
-    assert {'torch', 'mmengine', 'mmseg', 'cpu', 'cpu_capability',
-            'threads_per_run'} <= set(env)
+    assert {
+        'torch', 'mmengine', 'mmseg', 'cpu', 'cpu_capability',
+        'threads_per_run'
+    } <= set(env)
     assert record['precision'] == 'fp32'
     assert osp.isfile(osp.join(root, 'summary.md'))
     # a rerun finds every stage done and trains nothing
@@ -165,8 +178,9 @@ def test_added_cfg_option_is_applied_or_refused(finished, tmp_path):
     """An added --cfg-options changes every stage: refused, named."""
     cmd = _copy(finished, tmp_path)
     at = cmd.index('--cfg-options') + 1
-    proc = _run(cmd[:at] + ['model.decode_head.dropout_ratio=0.3'] + cmd[at:],
-                ok=False)
+    proc = _run(
+        cmd[:at] + ['model.decode_head.dropout_ratio=0.3'] + cmd[at:],
+        ok=False)
     assert proc.returncode != 0
     assert 'Stage baseline' in proc.stderr
     assert 'dropout_ratio=0.3' in proc.stderr
@@ -204,7 +218,10 @@ def test_two_protocols_on_one_root_the_second_is_refused(finished, tmp_path):
     cmd = _copy(finished, tmp_path)
     cmd += ['--variant', 'slow', 'model.adv_weight=0']
     first = subprocess.Popen(
-        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True)
     root = osp.join(cmd[cmd.index('--work-root') + 1], 'toy')
     lock = osp.join(root, 'protocol.lock')
@@ -232,9 +249,15 @@ def test_interrupted_stage_resumes_and_keeps_every_attempts_log(
     root, record = _record(cmd)
     stage = 'seggan_gan3_seed1'
     work = osp.join(root, stage)
-    # as if killed after iteration 1: only iter_1 exists
+    # as if killed after iteration 1: only iter_1 exists, and the stage
+    # never recorded a finished checkpoint
     ckpt = osp.join(work, 'iter_2.pth')
     os.remove(ckpt)
+    with open(osp.join(work, 'stage.json')) as f:
+        rec = json.load(f)
+    del rec['output_sha256']
+    with open(osp.join(work, 'stage.json'), 'w') as f:
+        json.dump(rec, f)
     with open(osp.join(work, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work, 'iter_1.pth'))
     shutil.rmtree(osp.join(work, 'test'))
@@ -263,8 +286,10 @@ def test_a_work_dir_of_unknown_origin_is_refused(finished, tmp_path):
         assert json.load(f)['adopted_from_config_dump']
     # a dump of another config: refused, the difference named
     os.remove(osp.join(root, 'baseline', 'stage.json'))
-    dump = [f for f in os.listdir(osp.join(root, 'baseline'))
-            if f.startswith('deeplabv3_')][0]
+    dump = [
+        f for f in os.listdir(osp.join(root, 'baseline'))
+        if f.startswith('deeplabv3_')
+    ][0]
     path = osp.join(root, 'baseline', dump)
     with open(path) as f:
         text = f.read()
@@ -285,9 +310,9 @@ def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
     at = cmd.index('--seeds')
     cmd[at:at + 2] = ['--seeds', '1', '2']
     cmd += [
-        '--variant', 'content', 'model.adv_weight=0', '--gan-variant',
-        'unet', 'model.generator.type=SegGANUNetGenerator',
-        '--schedule-check', '5', '--dry-run'
+        '--variant', 'content', 'model.adv_weight=0', '--gan-variant', 'unet',
+        'model.generator.type=SegGANUNetGenerator', '--schedule-check', '5',
+        '--dry-run'
     ]
     proc = _run(cmd)
     lines = [
@@ -308,8 +333,8 @@ def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
         'gan_pretrain-unet_gan0', 'control-x5_seed1', 'seggan-x5_gan0_seed1'
     } | arms
     # every train stage is tested, and nothing runs twice
-    assert sorted(n[:-5] for n in order if n.endswith('/test')) == sorted(
-        trains)
+    assert sorted(n[:-5] for n in order
+                  if n.endswith('/test')) == sorted(trains)
     # phase 1 and the baseline start first (they need nothing)
     assert set(trains[:4]) == {
         'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',
@@ -332,3 +357,32 @@ def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
     for name in ('control-x5_seed1', 'seggan-x5_gan0_seed1'):
         assert 'train_cfg.max_iters=10' in cmds[name]
     assert not (tmp_path / 'work' / 'toy').exists()  # a dry run writes nothing
+
+
+def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
+    """summarize.py's tables and make_plots.py's figures from the record
+    (mmengine's JSON logs, the stage names and pairings it writes)."""
+    make_plots, summarize = (_tool(n) for n in ('make_plots', 'summarize'))
+    root, record = _record(finished)
+    work_root = osp.dirname(root)
+    text = summarize.main(['toy', '--work-root', work_root])
+    assert '| seggan | 2 | 3/1 |' in text
+    assert '| seggan | 3 | 1 |' in text  # the paired table's row
+    assert 'capability' in text
+    # a second generator's phase 1 (here: the same checkpoint, renamed)
+    record['stages']['gan_pretrain-unet_gan3'] = record['stages'][
+        'gan_pretrain_gan3']
+    shadow = tmp_path / 'shadow' / 'toy'
+    shadow.mkdir(parents=True)
+    with open(shadow / 'protocol.json', 'w') as f:
+        json.dump(record, f)
+    written = make_plots.main([
+        'toy', '--work-root',
+        str(tmp_path / 'shadow'), '--out-dir',
+        str(tmp_path / 'plots'), '--num-images', '2'
+    ])
+    assert sorted(osp.basename(p) for p in written) == [
+        'results_toy_curves.png', 'results_toy_generators.png',
+        'results_toy_per_class.png', 'results_toy_qualitative.png'
+    ]
+    assert all(os.path.getsize(p) > 5000 for p in written)

@@ -17,6 +17,7 @@ Example::
     python tools/experiments/make_plots.py camvid stanford-bg
 """
 import argparse
+import functools
 import json
 import os
 import os.path as osp
@@ -31,12 +32,23 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mmseg_seggan.experiments.records import (  # noqa: E402
-    read_train_scalars, read_val_scalars)
-from mmseg_seggan.experiments.summary import (  # noqa: E402
-    parse_stage_name, stage_name)
+from mmseg_seggan.experiments.records import read_train_scalars  # noqa: E402
+from mmseg_seggan.experiments.records import read_val_scalars  # noqa: E402
+from mmseg_seggan.experiments.summary import parse_stage_name  # noqa: E402
+from mmseg_seggan.experiments.summary import stage_name  # noqa: E402
+from mmseg_seggan.experiments.summary import summarize  # noqa: E402
 
-ARM_COLORS = {'baseline': '#7f7f7f', 'control': '#1f77b4', 'seggan': '#d62728'}
+ARM_COLORS = {
+    'baseline': '#7f7f7f',
+    'control': '#1f77b4',
+    'seggan': '#d62728',
+    'seggan-content': '#ff7f0e',
+    'seggan-unet': '#9467bd',
+}
+
+
+def _title(record: dict) -> str:
+    return record.get('protocol', record.get('dataset', ''))
 
 
 def gan_stages(record: dict) -> List[str]:
@@ -48,7 +60,7 @@ def first_pair(record: dict) -> tuple:
     """(phase-1 seed, phase-2 seed) of the first SegGAN run."""
     runs = sorted(
         parse_stage_name(n)[1:] for n in record['stages']
-        if (parse_stage_name(n) or ('',))[0] == 'seggan')
+        if (parse_stage_name(n) or ('', ))[0] == 'seggan')
     return runs[0] if runs else (None, None)
 
 
@@ -108,7 +120,7 @@ def plot_curves(record: dict, out: str) -> None:
     for name, stage in sorted(stages.items()):
         parsed = parse_stage_name(name)
         arm = parsed[0] if parsed else None
-        if arm not in ('control', 'seggan'):
+        if arm not in ARM_COLORS or arm == 'baseline':
             continue
         rows = read_train_scalars(stage['work_dir'])
         for ax, key, _ in panels:
@@ -132,7 +144,7 @@ def plot_curves(record: dict, out: str) -> None:
         transform=axes[1, 2].transAxes,
         fontsize=6)
     fig.suptitle(
-        f'{record["dataset"]}: training curves (moving average of '
+        f'{_title(record)}: training curves (moving average of '
         '3 log points)',
         fontsize=10)
     fig.tight_layout()
@@ -142,7 +154,7 @@ def plot_curves(record: dict, out: str) -> None:
 
 def plot_per_class(record: dict, out: str) -> None:
     s = record['summary']
-    arms = [a for a in ('baseline', 'control', 'seggan') if a in s]
+    arms = [a for a in ARM_COLORS if a in s and 'per_class_IoU' in s[a]]
     classes = list(s[arms[0]]['per_class_IoU'])
     x = np.arange(len(classes))
     width = 0.8 / len(arms)
@@ -161,27 +173,145 @@ def plot_per_class(record: dict, out: str) -> None:
     ax.set_xticks(x)
     ax.set_xticklabels(classes, rotation=30, ha='right', fontsize=8)
     ax.set_ylabel('IoU (%)')
-    ax.set_title(
-        f'{record["dataset"]}: per-class IoU (mean ± std over '
-        'seeds)',
-        fontsize=10)
+    ax.set_title(f'{_title(record)}: per-class IoU (mean ± std over '
+                 'seeds)',
+                 fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=72)
     plt.close(fig)
 
 
+def _to_rgb(ts, rgb_inputs: bool) -> list:
+    """[-1, 1] (1, 3, H, W) tensors -> uint8 HWC RGB arrays."""
+    out = []
+    for t in ts:
+        a = ((t[0].clamp(-1, 1) + 1) * 127.5).byte().permute(1, 2, 0)
+        a = a.numpy()
+        out.append(a if rgb_inputs else a[..., ::-1])
+    return out
+
+
+def _colour(labels, palette: np.ndarray) -> list:
+    """(1, H, W) label tensors -> palette colours (void black)."""
+    out = []
+    for lab in labels:
+        lab = lab[0].numpy()
+        rgb = np.zeros(lab.shape + (3, ), np.uint8)
+        valid = lab < len(palette)
+        rgb[valid] = palette[lab[valid]]
+        out.append(rgb)
+    return out
+
+
+def _grid(columns: list, out: str, title: str) -> None:
+    """A figure of image columns ``[(title, [HWC arrays])]``."""
+    rows = len(columns[0][1])
+    h, w = columns[0][1][0].shape[:2]
+    fig, axes = plt.subplots(
+        rows,
+        len(columns),
+        figsize=(1.6 * len(columns), 1.6 * rows * h / w + 0.4))
+    axes = np.atleast_2d(axes)
+    for c, (name, imgs) in enumerate(columns):
+        for r in range(rows):
+            axes[r, c].imshow(imgs[r])
+            axes[r, c].axis('off')
+        axes[0, c].set_title(name, fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+
+
+def _test_batches(cfg, model, num: int) -> tuple:
+    """``num`` evenly spread test images, preprocessed one at a time
+    (resized test images may differ in size); and the palette."""
+    from mmengine.dataset import pseudo_collate
+    from mmseg.registry import DATASETS
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    palette = np.asarray(dataset.metainfo['palette'], dtype=np.uint8)
+    idx = np.linspace(0, len(dataset) - 1, num + 2)[1:-1].astype(int)
+    return [
+        model.data_preprocessor(pseudo_collate([dataset[int(i)]]), False)
+        for i in idx
+    ], palette
+
+
+def plot_generators(record: dict, out: str, num: int = 3) -> bool:
+    """The plain and the U-Net G painting the same ground-truth masks.
+
+    Each phase-1 checkpoint's G (first phase-1 seed) paints the one-hot
+    ground truth of the same test images; beside each painting its RMS
+    error to the image (black 0, white 1 on the [-1, 1] scale). Returns
+    False (and draws nothing) until both phase-1 stages have finished.
+    """
+    import torch
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+
+    import mmseg_seggan  # noqa: F401  (compat + safe checkpoint loading)
+    register_all_modules(init_default_scope=True)
+    stages = record['stages']
+    plain = sorted(n for n in stages if n.startswith('gan_pretrain_gan'))
+    unet = sorted(n for n in stages if n.startswith('gan_pretrain-unet_'))
+    names = [n[0] for n in (plain, unet) if n]
+    if len(names) < 2 or not all(
+            osp.isfile(stages[n].get('checkpoint', '')) for n in names):
+        return False
+    columns, images, gts = [], None, None
+    for label, name in zip(('plain G', 'U-Net G'), names):
+        cfg = Config.fromfile(stages[name]['config_dump'])
+        model = MODELS.build(cfg.model)
+        load_checkpoint(
+            model,
+            stages[name]['checkpoint'],
+            map_location='cpu',
+            strict=False,
+            logger='silent')
+        model.eval()
+        batches, palette = _test_batches(cfg, model, num)
+        rgb = cfg.model.data_preprocessor.get('bgr_to_rgb', False)
+        with torch.no_grad():
+            if images is None:
+                images = [model._real_image(b['inputs']) for b in batches]
+                gts = [
+                    b['data_samples'][0].gt_sem_seg.data[None].long()
+                    for b in batches
+                ]
+                columns += [('image', _to_rgb(images, rgb)),
+                            ('ground truth',
+                             _colour([g[0] for g in gts], palette))]
+            paint = [model.generator(model._one_hot(g[:, 0])) for g in gts]
+        err = [((p - i)**2).mean(1, keepdim=True).sqrt().clamp(0, 1)
+               for p, i in zip(paint, images)]
+        mse = np.mean([((p - i)**2).mean().item()
+                       for p, i in zip(paint, images)])
+        columns += [
+            (f'{label}(GT), MSE {mse:.3f}', _to_rgb(paint, rgb)),
+            (f'{label} error',
+             [(e[0, 0].numpy() * 255).astype(np.uint8)[..., None].repeat(3, 2)
+              for e in err])
+        ]
+    _grid(
+        columns, out, f'{_title(record)}: the two generators paint the '
+        'same ground-truth masks (phase-1 seed '
+        f'{names[0].rsplit("gan", 1)[1]})')
+    return True
+
+
 def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
     """Predictions of each arm (seed of the first run) and G's paintings."""
     import torch
     import torch.nn.functional as F
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
 
     import mmseg_seggan  # noqa: F401  (compat + safe checkpoint loading)
-    from mmengine.config import Config
-    from mmengine.dataset import pseudo_collate
-    from mmengine.runner import load_checkpoint
-    from mmseg.registry import DATASETS, MODELS
-    from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
 
     stages = record['stages']
@@ -191,16 +321,8 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
     model = MODELS.build(cfg.model)
     model.set_phase(2)
     model.eval()
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    palette = np.asarray(dataset.metainfo['palette'], dtype=np.uint8)
-    idx = np.linspace(0, len(dataset) - 1, num + 2)[1:-1].astype(int)
-    # One image at a time: resized test images may differ in size.
-    batches = [
-        model.data_preprocessor(pseudo_collate([dataset[int(i)]]), False)
-        for i in idx
-    ]
-    arms = (('baseline', 'baseline'), ('control',
-                                       stage_name('control', seed)),
+    batches, palette = _test_batches(cfg, model, num)
+    arms = (('baseline', 'baseline'), ('control', stage_name('control', seed)),
             ('seggan', stage_name('seggan', seed, gan)))
     probs: Dict[str, list] = {arm: [] for arm, _ in arms}
     gts, images = [], []
@@ -230,48 +352,16 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
         }
 
     rgb_inputs = cfg.model.data_preprocessor.get('bgr_to_rgb', False)
-
-    def to_rgb(ts):  # [-1, 1] (1, 3, H, W) tensors -> uint8 HWC RGB
-        out = []
-        for t in ts:
-            a = ((t[0].clamp(-1, 1) + 1) * 127.5).byte().permute(1, 2, 0)
-            a = a.numpy()
-            out.append(a if rgb_inputs else a[..., ::-1])
-        return out
-
-    def colour(labels):  # (1, H, W) label tensors -> palette colours
-        out = []
-        for lab in labels:
-            lab = lab[0].numpy()
-            rgb = np.zeros(lab.shape + (3, ), np.uint8)
-            valid = lab < len(palette)
-            rgb[valid] = palette[lab[valid]]
-            out.append(rgb)
-        return out
-
-    h, w = images[0].shape[-2:]
+    to_rgb = functools.partial(_to_rgb, rgb_inputs=rgb_inputs)
+    colour = functools.partial(_colour, palette=palette)
     columns = [('image', to_rgb(images)), ('ground truth', colour(gts))]
     columns += [(arm if arm != 'seggan' else 'SegGAN',
                  colour([p.argmax(1) for p in ps]))
                 for arm, ps in probs.items()]
     columns += [(k, to_rgb(v)) for k, v in paint.items()]
-    fig, axes = plt.subplots(
-        len(idx),
-        len(columns),
-        figsize=(1.6 * len(columns), 1.6 * len(idx) * h / w + 0.4))
-    axes = np.atleast_2d(axes)
-    for c, (title, imgs) in enumerate(columns):
-        for r in range(len(idx)):
-            axes[r, c].imshow(imgs[r])
-            axes[r, c].axis('off')
-        axes[0, c].set_title(title, fontsize=8)
-    fig.suptitle(
-        f'{record["dataset"]} test images: predictions (seed {seed}) '
-        'and the frozen G painting from masks',
-        fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=80)
-    plt.close(fig)
+    _grid(
+        columns, out, f'{_title(record)} test images: predictions (seed '
+        f'{seed}) and the frozen G painting from masks')
 
 
 def main(argv=None) -> List[str]:
@@ -286,6 +376,7 @@ def main(argv=None) -> List[str]:
     for ds in args.datasets:
         with open(osp.join(args.work_root, ds, 'protocol.json')) as f:
             record = json.load(f)
+        record['summary'] = summarize(record)
         base = osp.join(args.out_dir, f'results_{ds}')
         plot_curves(record, base + '_curves.png')
         plot_per_class(record, base + '_per_class.png')
@@ -294,6 +385,8 @@ def main(argv=None) -> List[str]:
             base + s
             for s in ('_curves.png', '_per_class.png', '_qualitative.png')
         ]
+        if plot_generators(record, base + '_generators.png', args.num_images):
+            written.append(base + '_generators.png')
     for path in written:
         print(f'{path}: {os.path.getsize(path) // 1024} KB')
     return written

@@ -47,8 +47,8 @@ def test_channels_last_is_the_same_function():
 
     from mmseg_seggan.models import SegGANGenerator
     torch.manual_seed(0)
-    plain = SegGANGenerator(num_classes=5, base_channels=8,
-                            channels_last=False).eval()
+    plain = SegGANGenerator(
+        num_classes=5, base_channels=8, channels_last=False).eval()
     plain.init_weights()
     fast = SegGANGenerator(num_classes=5, base_channels=8).eval()
     fast.load_state_dict(plain.state_dict())

@@ -55,8 +55,8 @@ def test_skips_carry_full_resolution_detail_past_the_bottleneck():
     mask[:, 0] = 1
     other = mask.clone()
     other[0, :, 17, 21] = torch.tensor([0., 0., 1., 0., 0.])
-    for cls, differs in ((SegGANGenerator, False),
-                         (SegGANUNetGenerator, True)):
+    for cls, differs in ((SegGANGenerator, False), (SegGANUNetGenerator,
+                                                    True)):
         g = cls(num_classes=5, base_channels=4).eval()
         g.init_weights()
         g.encoder[3].register_forward_hook(lambda m, a, out: out * 0)
