@@ -96,6 +96,32 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
         'iterations).')
 
 
+def build_runner(cfg: Config, training: bool = True):
+    """The runner the config names (``runner_type``), as mmseg's tools do.
+
+    Args:
+        cfg (Config): The whole config.
+        training (bool): False for testing: the training parts of the config
+            are set to None (in ``cfg``), so a test does not take the work
+            dir's lock
+            (:class:`~mmseg_seggan.engine.runner.SegGANRunner` takes it
+            only for runs that train).
+
+    Returns:
+        Runner: ``RUNNERS.build(cfg)`` if ``runner_type`` is set, else
+        mmengine's ``Runner.from_cfg(cfg)``.
+    """
+    from mmengine.runner import Runner
+    from mmseg.registry import RUNNERS
+    if not training:
+        for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                    'param_scheduler'):
+            cfg[key] = None
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
+
+
 def setup_cpu_distributed(cfg: Config) -> None:
     """Make ``--launcher pytorch`` work without CUDA (gloo, no device_ids).
 

@@ -14,6 +14,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from ...utils.checkpoint_shapes import shape_check_pre_hook
 from ..losses import gan_loss, masked_mse_loss
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
@@ -174,6 +175,10 @@ class SegGAN(EncoderDecoder):
         self.skipped_steps = 0
         self.phase = 0
         self.set_phase(phase)
+        # Loads start here (the runner, init_model) or at G/D (their
+        # init_cfg Pretrained): a size mismatch is refused, not skipped.
+        for module in (self, self.generator, self.discriminator):
+            module.register_load_state_dict_pre_hook(shape_check_pre_hook)
 
     # ------------------------------------------------------------------ phase
     def set_phase(self, phase: int) -> None:
