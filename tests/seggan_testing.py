@@ -179,7 +179,8 @@ def toy_runner(work_dir: str, runner_type: str = 'SegGANRunner', **kwargs):
             self.fc = nn.Linear(2, 1)
 
         def forward(self, inputs, data_samples=None, mode='tensor'):
-            out = self.fc(torch.stack(inputs))
+            x = inputs if torch.is_tensor(inputs) else torch.stack(inputs)
+            out = self.fc(x)
             return dict(loss=out.pow(2).mean()) if mode == 'loss' else out
 
     data = [dict(inputs=torch.ones(2) * i) for i in range(4)]
@@ -202,5 +203,7 @@ def toy_runner(work_dir: str, runner_type: str = 'SegGANRunner', **kwargs):
     cls = RUNNERS.get(runner_type) if runner_type else Runner
     runner = cls(**args)
     # what train() does first; save_checkpoint needs the built wrapper
-    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    if runner.optim_wrapper is not None:
+        runner.optim_wrapper = runner.build_optim_wrapper(
+            runner.optim_wrapper)
     return runner
