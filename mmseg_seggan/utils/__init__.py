@@ -9,6 +9,7 @@ from .dir_lock import DirLock, DirLockError
 from .mmcv_ext_stub import (MissingMMCVOpError, install_mmcv_ext_stub,
                             mmcv_ext_available)
 from .resume import find_resumable_checkpoint
+from .seggan_config import gan_iters_key, gan_iters_of, set_gan_iters
 
 __all__ = [
     'CheckpointError', 'CorruptCheckpointError', 'UnsafeCheckpointError',
@@ -17,5 +18,5 @@ __all__ = [
     'shape_check_pre_hook', 'find_resumable_checkpoint', 'AtomicFile',
     'atomic_save', 'atomic_write', 'CheckpointWriteError', 'DirLock',
     'DirLockError', 'MissingMMCVOpError', 'install_mmcv_ext_stub',
-    'mmcv_ext_available'
+    'mmcv_ext_available', 'gan_iters_key', 'gan_iters_of', 'set_gan_iters'
 ]

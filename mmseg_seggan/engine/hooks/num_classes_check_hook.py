@@ -2,27 +2,23 @@
 from typing import List, Tuple
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from ...datasets.validation import NumClassesMismatchError
-
-
-def _unwrap(module):
-    return module.module if is_model_wrapper(module) else module
+from ...models.utils import unwrap
 
 
 def model_num_classes(model) -> List[Tuple[str, int]]:
     """``(config key, num_classes)`` of each head of a segmentor."""
-    model = _unwrap(model)
+    model = unwrap(model)
     found = []
     head = getattr(model, 'decode_head', None)
-    if head is not None and hasattr(_unwrap(head), 'num_classes'):
+    if head is not None and hasattr(unwrap(head), 'num_classes'):
         found.append(
-            ('model.decode_head.num_classes', _unwrap(head).num_classes))
+            ('model.decode_head.num_classes', unwrap(head).num_classes))
     aux = getattr(model, 'auxiliary_head', None)
     if aux is not None:
-        aux = _unwrap(aux)
+        aux = unwrap(aux)
         heads = list(aux) if hasattr(aux, '__iter__') else [aux]
         for i, h in enumerate(heads):
             key = ('model.auxiliary_head.num_classes' if len(heads) == 1 else

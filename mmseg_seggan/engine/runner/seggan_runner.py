@@ -14,12 +14,12 @@ from typing import Callable, Dict, Optional, Union
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from mmseg.registry import RUNNERS
 
+from ...models.utils import unwrap
 from ...utils.atomic_checkpoint import atomic_save
 from ...utils.checkpoint import (load_checkpoint_file, plain_message_hub,
                                  restore_message_hub)
@@ -196,8 +196,7 @@ class SegGANRunner(Runner):
             checkpoint['message_hub'] = restore_message_hub(
                 checkpoint['message_hub'])
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
+        model = unwrap(self.model)
         state_dict = checkpoint.get('state_dict', checkpoint)
         for pattern, repl in revise_keys:
             state_dict = {re.sub(pattern, repl, k): v
