@@ -103,3 +103,22 @@ def test_mmengine_plain_path_stays_mmengine_and_weights_only(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match='Weights only load'):
         _load_checkpoint(path, map_location='cpu')
     assert not osp.exists(sentinel)
+
+
+def test_seggan_runner_checkpoints_load_with_torch_defaults(tmp_path):
+    """Bug: without the plain message hub, a checkpoint of a run holds
+    pickled HistoryBuffers, which torch's weights-only default (mmseg's
+    init_model, MMSegInferencer, mmseg's test.py) refuses."""
+    from seggan_testing import toy_runner
+    runner = toy_runner(str(tmp_path))
+    runner.message_hub.update_scalar('train/loss', 0.5)
+    runner.message_hub.update_info('eta', np.float64(2.0))
+    runner.save_checkpoint(str(tmp_path), 'iter_1.pth', by_epoch=False)
+    ckpt = torch.load(str(tmp_path / 'iter_1.pth'), weights_only=True)
+    assert ckpt['message_hub']['log_scalars']['train/loss'][
+        'log_history'] == [0.5]
+    runner.release_work_dir()
+    resumed = toy_runner(str(tmp_path))
+    resumed.resume(str(tmp_path / 'iter_1.pth'))
+    assert resumed.message_hub.get_scalar('train/loss').current() == 0.5
+    resumed.release_work_dir()
