@@ -27,7 +27,7 @@ import os
 import os.path as osp
 import re
 import secrets
-from typing import IO, Any, Callable, Union
+from typing import IO, Any, Callable, List, Union
 
 CHECKPOINT_SUFFIXES = ('.pth', '.pt')
 LAST_CHECKPOINT = 'last_checkpoint'
@@ -54,6 +54,44 @@ def temp_target(name: str) -> Union[str, None]:
     """The final name a temporary file of :class:`AtomicFile` was for."""
     m = _TEMP_NAME.match(name)
     return m.group('target') if m else None
+
+
+_WRITER = re.compile(r'\.(\d+)-[0-9a-f]+\.tmp$')
+
+
+def remove_stale_temps(path: str) -> List[str]:
+    """Remove temporary files for ``path`` left by writers that are gone.
+
+    A temporary file names its writer's process id; one whose process is no
+    longer running (a killed save) is removed, one of a live writer never.
+
+    Returns:
+        list[str]: The files removed.
+    """
+    directory, name = osp.split(osp.abspath(path))
+    removed = []
+    for entry in os.listdir(directory):
+        if temp_target(entry) != name:
+            continue
+        m = _WRITER.search(entry)
+        if m is not None and _running(int(m.group(1))):
+            continue
+        try:
+            os.remove(osp.join(directory, entry))
+        except FileNotFoundError:
+            continue
+        removed.append(osp.join(directory, entry))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def is_temp_checkpoint(name: str) -> bool:

@@ -271,9 +271,9 @@ def restore_message_hub(state: dict) -> dict:
     state = dict(state)
     state['log_scalars'] = type(scalars)(
         (key,
-         HistoryBuffer(buf['log_history'], buf['count_history'],
-                       buf['max_length'])
-         if isinstance(buf, dict) and buf.get(_BUFFER_TAG) else buf)
+         HistoryBuffer(
+             buf['log_history'], buf['count_history'], buf['max_length']
+         ) if isinstance(buf, dict) and buf.get(_BUFFER_TAG) else buf)
         for key, buf in scalars.items())
     return state
 

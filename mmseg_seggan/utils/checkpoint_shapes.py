@@ -13,9 +13,9 @@ the package loads: :class:`~mmseg_seggan.engine.runner.SegGANRunner` calls
 it with the file name before every load, and ``SegGAN`` registers
 :func:`shape_check_pre_hook` on itself, its generator and discriminator
 (torch's ``load_state_dict`` pre-hook), which covers mmseg's
-``init_model`` and ``init_cfg=dict(type='Pretrained')`` too. Missing and unexpected keys keep mmengine's
-behaviour (a warning): loading a plain DeepLabV3 checkpoint into SegGAN,
-whose G and D start fresh, stays allowed.
+``init_model`` and ``init_cfg=dict(type='Pretrained')`` too. Missing and
+unexpected keys keep mmengine's behaviour (a warning): loading a plain
+DeepLabV3 checkpoint into SegGAN, whose G and D start fresh, stays allowed.
 """
 from typing import List, Mapping, Optional, Tuple
 
@@ -107,8 +107,8 @@ def check_state_dict_shapes(module: nn.Module,
         'checkpoint\'s state_dict before loading.')
 
 
-def shape_check_pre_hook(module: nn.Module, state_dict: Mapping,
-                         prefix: str, *args) -> None:
+def shape_check_pre_hook(module: nn.Module, state_dict: Mapping, prefix: str,
+                         *args) -> None:
     """torch ``load_state_dict`` pre-hook running the shape check.
 
     Register with ``module.register_load_state_dict_pre_hook(

@@ -297,7 +297,8 @@ def test_plain_deeplabv3_into_seggan_is_allowed(tmp_path, monkeypatch,
     seg = {
         k: v
         for k, v in cfg.model.items()
-        if k not in ('generator', 'discriminator', 'gan_content_weight',
+        if k not in ('generator', 'discriminator', 'gan_iters',
+                     'gan_content_weight',
                      'gan_adv_weight', 'content_weight', 'adv_weight')
     }
     seg['type'] = 'EncoderDecoder'

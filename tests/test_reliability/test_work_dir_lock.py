@@ -39,7 +39,11 @@ def test_second_run_is_refused_naming_the_first_then_takes_a_stale_lock(
     Run = _kill_resume_module().Run
     # run 1 holds the work dir, paused at its phase switch (mid-training)
     first = Run(
-        str(tmp_path), 'first', work, toy_root, resume=False,
+        str(tmp_path),
+        'first',
+        work,
+        toy_root,
+        resume=False,
         killpoint='phase_switch')
     first.wait_for(lambda: osp.exists(first.marker), 'run 1 mid-training')
     holder = json.load(open(osp.join(work, WORK_DIR_LOCK)))

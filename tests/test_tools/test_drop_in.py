@@ -208,9 +208,11 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     assert 'phase: 2 (seggan_finetune)' in out
     # atomic: each checkpoint was a temp file of this writer, then renamed
     lines = open(replaces).read().split('\n')
-    assert [ln.split()[1] for ln in lines if ln] == ['iter_2.pth', 'iter_4.pth']
-    assert all(ln.startswith('.iter_') and ln.split()[0].endswith('.tmp')
-               for ln in lines if ln)
+    saved = [ln.split()[1] for ln in lines if ln]
+    assert saved == ['iter_2.pth', 'iter_4.pth']
+    assert all(
+        ln.startswith('.iter_') and ln.split()[0].endswith('.tmp')
+        for ln in lines if ln)
     # safe: torch's own weights-only load reads it; the phase record
     ckpt = torch.load(osp.join(work, 'iter_4.pth'), weights_only=True)
     assert ckpt['meta']['seggan'] == dict(gan_iters=2)
@@ -218,14 +220,18 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     # resume (mmengine's own resume fails here on torch >= 2.6)
     res = run_tool(
         args[:-3] + ['train_cfg.max_iters=6', 'model.gan_iters=2', '--resume'],
-        timeout=300, cwd=str(tmp_path), env=env)
+        timeout=300,
+        cwd=str(tmp_path),
+        env=env)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert 'resumed epoch: 0, iter: 4' in res.stdout + res.stderr
     # one run per work dir: a live holder refuses this one
     with open(osp.join(work, WORK_DIR_LOCK), 'w') as f:
         json.dump(
-            dict(pid=os.getpid(), host=__import__('socket').gethostname(),
-                 cmd='the other run'), f)
+            dict(
+                pid=os.getpid(),
+                host=__import__('socket').gethostname(),
+                cmd='the other run'), f)
     res = run_tool(args, timeout=300, cwd=str(tmp_path), env=env)
     assert res.returncode != 0
     assert f'is in use by process {os.getpid()}' in res.stderr

@@ -72,8 +72,9 @@ class SegGANRunner(Runner):
     """
 
     def __init__(self, model, work_dir: str, *args, **kwargs):
-        trains = (kwargs.get('train_dataloader') is not None
-                  or (args and args[0] is not None))
+        trains = (
+            kwargs.get('train_dataloader') is not None
+            or (args and args[0] is not None))
         self._work_dir_lock = None
         if trains and int(os.environ.get('RANK', '0')) == 0:
             lock = DirLock(
@@ -199,8 +200,10 @@ class SegGANRunner(Runner):
         model = unwrap(self.model)
         state_dict = checkpoint.get('state_dict', checkpoint)
         for pattern, repl in revise_keys:
-            state_dict = {re.sub(pattern, repl, k): v
-                          for k, v in state_dict.items()}
+            state_dict = {
+                re.sub(pattern, repl, k): v
+                for k, v in state_dict.items()
+            }
         check_state_dict_shapes(model, state_dict, source=filename)
         checkpoint = _load_checkpoint_to_model(
             model, checkpoint, strict, revise_keys=revise_keys)

@@ -1,4 +1,4 @@
-"""Self-training on unlabeled images (Lee 2013): the baseline arm of SegGAN-semi.
+"""Self-training on unlabeled images (Lee 2013): SegGAN-semi's baseline arm.
 
 The target of a pixel is the segmentor's own current argmax, detached,
 where its softmax probability reaches a threshold (and the pixel is inside

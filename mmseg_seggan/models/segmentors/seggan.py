@@ -301,7 +301,7 @@ class SegGAN(EncoderDecoder):
         if not labeled:
             return {}, logits
         losses = unwrap(head).loss_by_feat(logits[labeled],
-                                            [data_samples[i] for i in labeled])
+                                           [data_samples[i] for i in labeled])
         return losses, logits
 
     @property
@@ -322,7 +322,7 @@ class SegGAN(EncoderDecoder):
         """EncoderDecoder's, but DDP-wrapper aware (for separate DDP)."""
         x = self.extract_feat(inputs)
         return unwrap(self.decode_head).predict(x, batch_img_metas,
-                                                 self.test_cfg)
+                                                self.test_cfg)
 
     # ------------------------------------------------------------ train steps
     def train_step(self, data: Union[dict, tuple, list],
