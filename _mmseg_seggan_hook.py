@@ -1,28 +1,32 @@
 """Start-up hook of mmseg-seggan: two narrow import-time services.
 
-Installed with the package as ``mmseg_seggan-hook.pth`` (one line: ``import
-_mmseg_seggan_hook; _mmseg_seggan_hook.install()``), so it runs at every
-interpreter start of the environment. It imports nothing but the standard
-library and acts only on two module names:
+Installed with the package as ``mmseg_seggan-hook.pth`` (one line that runs
+``install()``), so it runs at every interpreter start of the environment.
+It imports nothing but the standard library, changes no module that is
+already imported, and acts once each on two imports:
 
-1. ``mmcv._ext`` when it is imported and **no other finder has it** (only
-   ``mmcv-lite`` is installed): a stand-in module whose ops raise
-   :class:`MissingMMCVOpError` naming the op and how to install full mmcv.
-   mmseg imports ``mmcv.ops`` at package import, so on mmcv-lite every
-   mmseg tool that imports ``mmseg.models`` at its top (``print_config.py``,
-   ``get_flops.py``, ``benchmark.py``, ``demo/image_demo.py``) failed
-   before it could read a config. With full mmcv installed the real module
-   is found first and this finder is never asked.
-2. ``mmengine.config.utils`` right after it is imported: the config scope
+1. ``mmcv.ops``, on **mmcv-lite only** (no real ``mmcv._ext`` exists): just
+   before ``mmcv.ops`` is imported, a stand-in ``mmcv._ext`` is put in
+   ``sys.modules``, whose ops raise :class:`MissingMMCVOpError` naming the
+   op and how to install full mmcv. mmseg imports ``mmcv.ops`` at package
+   import, so on mmcv-lite every mmseg tool that imports ``mmseg.models``
+   at its top (``print_config.py``, ``benchmark.py``, ``demo/image_demo.py``)
+   failed before it could read a config. The stand-in answers mmcv's two
+   info functions (``get_compiler_version`` and
+   ``get_compiling_cuda_version``: ``'n/a'``), so ``mmcv.utils.
+   collect_env()`` works, and it has no loader, so mmengine's
+   ``mmcv_full_available()`` stays False. With full mmcv nothing happens.
+2. ``mmengine.config.utils``, right after it is imported: the config scope
    ``mmseg_seggan`` is added to mmengine's ``MODULE2PACKAGE`` table, so a
    config anywhere can inherit the package's configs with
    ``_base_ = ['mmseg_seggan::_base_/seggan_defaults.py']`` (mmengine
    resolves ``<scope>::`` only for the scopes in that table, and before the
-   config's ``custom_imports`` could add one).
+   config's ``custom_imports`` could add one). An mmengine without that
+   table is left alone.
 
 Set ``MMSEG_SEGGAN_NO_HOOK=1`` to turn both off; ``import mmseg_seggan``
-then still installs the stand-in and the scope (as before this hook
-existed), only later.
+then still does both, when it is imported (too late for ``mmseg_seggan::``
+bases and for tools that import ``mmseg.models`` first).
 """
 import importlib.machinery
 import os
@@ -67,6 +71,14 @@ class ExtStub(types.ModuleType):
 
     is_seggan_stub = True
 
+    @staticmethod
+    def get_compiler_version() -> str:
+        return 'n/a'  # what mmcv's collect_env says without compiled ops
+
+    @staticmethod
+    def get_compiling_cuda_version() -> str:
+        return 'n/a'
+
     def __getattr__(self, name: str):
         if name.startswith('__') and name.endswith('__'):
             raise AttributeError(name)
@@ -76,31 +88,36 @@ class ExtStub(types.ModuleType):
 
 
 def new_stub() -> ExtStub:
-    """A fresh stand-in module with a real ``__spec__``."""
+    """A fresh stand-in module with a real ``__spec__``.
+
+    The spec has no loader: ``pkgutil.find_loader('mmcv._ext')`` (how
+    mmengine's ``mmcv_full_available()`` asks) then answers None.
+    """
     stub = ExtStub(EXT_NAME, 'mmseg_seggan stand-in for mmcv._ext')
     stub.__spec__ = importlib.machinery.ModuleSpec(
-        EXT_NAME, _ExtFinder, origin='mmseg_seggan stand-in')
+        EXT_NAME, None, origin='mmseg_seggan stand-in')
     stub.__file__ = None
     return stub
 
 
-class _ExtFinder:
-    """Supplies ``mmcv._ext`` when nothing else does (last on meta_path)."""
+class _OpsFinder:
+    """Puts the stand-in in place just before ``mmcv.ops`` loads (once).
+
+    It finds nothing itself: the real ``mmcv.ops`` is then found as usual.
+    """
 
     @classmethod
     def find_spec(cls, fullname, path=None, target=None):
-        if fullname != EXT_NAME:
+        if fullname != 'mmcv.ops':
             return None
-        return importlib.machinery.ModuleSpec(
-            EXT_NAME, cls, origin='mmseg_seggan stand-in')
-
-    @staticmethod
-    def create_module(spec):
-        return new_stub()
-
-    @staticmethod
-    def exec_module(module):
-        pass
+        if cls in sys.meta_path:
+            sys.meta_path.remove(cls)  # one shot
+        try:
+            if EXT_NAME not in sys.modules and real_ext_spec() is None:
+                sys.modules[EXT_NAME] = new_stub()
+        except Exception:  # never break an import of someone else's
+            pass
+        return None
 
 
 def real_ext_spec():
@@ -113,7 +130,8 @@ def real_ext_spec():
     except ImportError:
         return None
     for finder in sys.meta_path:
-        if finder is _ExtFinder or not hasattr(finder, 'find_spec'):
+        if finder in (_OpsFinder, _ScopeFinder) or \
+                not hasattr(finder, 'find_spec'):
             continue
         try:
             spec = finder.find_spec(EXT_NAME, mmcv.__path__)
@@ -124,9 +142,15 @@ def real_ext_spec():
     return None
 
 
-def add_scope(module2package: dict) -> None:
-    """Let mmengine resolve ``mmseg_seggan::`` config paths."""
-    module2package.setdefault(SCOPE, SCOPE)
+def add_scope(module2package) -> None:
+    """Let mmengine resolve ``mmseg_seggan::`` config paths.
+
+    Args:
+        module2package: mmengine's ``MODULE2PACKAGE`` (anything that is not
+            a dict, e.g. None for an mmengine without it, is left alone).
+    """
+    if isinstance(module2package, dict):
+        module2package.setdefault(SCOPE, SCOPE)
 
 
 class _ScopeFinder:
@@ -153,7 +177,7 @@ class _ScopeFinder:
 
         def exec_and_add_scope(module):
             exec_module(module)
-            add_scope(module.MODULE2PACKAGE)
+            add_scope(getattr(module, 'MODULE2PACKAGE', None))
 
         # This loader object belongs to this spec alone (a path finder makes
         # one per module), so mmengine's other modules load untouched.
@@ -165,10 +189,10 @@ def install() -> None:
     """Install both services (idempotent; no-op with MMSEG_SEGGAN_NO_HOOK)."""
     if os.environ.get('MMSEG_SEGGAN_NO_HOOK'):
         return
-    if _ExtFinder not in sys.meta_path:
-        sys.meta_path.append(_ExtFinder)
+    if 'mmcv.ops' not in sys.modules and _OpsFinder not in sys.meta_path:
+        sys.meta_path.insert(0, _OpsFinder)
     utils = sys.modules.get('mmengine.config.utils')
     if utils is not None:
-        add_scope(utils.MODULE2PACKAGE)
+        add_scope(getattr(utils, 'MODULE2PACKAGE', None))
     elif _ScopeFinder not in sys.meta_path:
         sys.meta_path.insert(0, _ScopeFinder)

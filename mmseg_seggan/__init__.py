@@ -1,36 +1,30 @@
 """mmseg-seggan: SegGAN (Zhang et al., BigMM 2018) as an MMSegmentation plugin.
 
 Importing this package (directly or through
-``custom_imports=dict(imports=['mmseg_seggan'])``) first makes mmseg
-importable on mmcv-lite and the ``mmseg_seggan::`` config scope known to
-mmengine (both also done at interpreter start by the installed
-``_mmseg_seggan_hook``), then installs safe checkpoint loading and
-crash-safe checkpoint saving, then registers the SegGAN models, hooks,
-optimizer constructor and datasets into mmseg's registries, and gives
-every Runner the check that its heads fit the dataset's classes.
+``custom_imports=dict(imports=['mmseg_seggan'])``) registers its classes
+into mmseg's registries (models, hooks, the ``SegGANRunner``, datasets,
+transforms) and the ``seggan://`` checkpoint scheme, and changes nothing
+else of mmengine, mmseg or torch. Two things make that possible at all,
+and are also done at interpreter start by the installed
+``_mmseg_seggan_hook``: on mmcv-lite, a stand-in ``mmcv._ext`` so that
+mmseg imports; the ``mmseg_seggan::`` config scope in mmengine's
+``MODULE2PACKAGE`` table.
+
+Every SegGAN behaviour of a run (atomic checkpoints, safe loading and
+resume, the work-dir lock, the class-count check, the phase record) is
+switched on by names in its config: ``runner_type='SegGANRunner'`` and the
+hooks (see ``configs/_base_/default_runtime.py``).
 """
 # isort: off
-import _mmseg_seggan_hook
+from .utils.mmcv_ext_stub import install_mmcv_ext_stub
 
-_mmseg_seggan_hook.install()  # a no-op when the .pth file has run it
-from .utils.mmcv_ext_stub import install_mmcv_ext_stub  # noqa: E402
+install_mmcv_ext_stub()  # mmcv-lite only; must run before mmseg imports
+from mmengine.config import utils as _config_utils  # noqa: E402
+from _mmseg_seggan_hook import add_scope as _add_scope  # noqa: E402
 
-install_mmcv_ext_stub()  # must run before mmseg imports mmcv.ops
-from mmengine.config.utils import MODULE2PACKAGE  # noqa: E402
-
-_mmseg_seggan_hook.add_scope(MODULE2PACKAGE)  # mmseg_seggan::<config path>
-
-from .utils.atomic_checkpoint import (  # noqa: E402
-    install_atomic_checkpoint_saving)
-from .utils.safe_loading import (  # noqa: E402
-    register_safe_checkpoint_loading)
-
-register_safe_checkpoint_loading()  # weights-only, shape check, resume
-install_atomic_checkpoint_saving()  # no half-written checkpoint, ever
+_add_scope(getattr(_config_utils, 'MODULE2PACKAGE', None))
 
 from . import datasets, engine, evaluation, models, registry  # noqa: E402,F401
-
-engine.install_num_classes_check()  # every Runner checks its heads' classes
 from .version import __version__  # noqa: E402
 # isort: on
 

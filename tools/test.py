@@ -13,11 +13,9 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmseg_seggan  # noqa: E402,F401  (mmcv-lite compat + registration)
 from mmengine.config import DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-from mmseg_seggan.utils.launch import load_config  # noqa: E402
-from mmseg_seggan.utils.launch import set_local_rank_env  # noqa: E402
-from mmseg_seggan.utils.launch import shutdown_distributed  # noqa: E402
+from mmseg_seggan.utils.launch import (  # noqa: E402
+    build_runner, load_config, set_local_rank_env, shutdown_distributed)
 
 
 def parse_args():
@@ -90,7 +88,7 @@ def main():
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg, training=False)
     runner.test()
     shutdown_distributed()
 

@@ -12,11 +12,10 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 import mmseg_seggan  # noqa: E402,F401  (mmcv-lite compat + registration)
 from mmengine.config import DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmseg.registry import RUNNERS  # noqa: E402
 
 from mmseg_seggan.utils.launch import (  # noqa: E402
-    enable_amp, load_config, set_local_rank_env, shutdown_distributed)
+    build_runner, enable_amp, load_config, set_local_rank_env,
+    shutdown_distributed)
 
 
 def parse_args():
@@ -57,8 +56,7 @@ def main():
     if args.amp:
         enable_amp(cfg)
     cfg.resume = args.resume
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
-        RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     runner.train()
     shutdown_distributed()
 

@@ -1,10 +1,17 @@
 # SegGAN's building blocks, as named variables. An experiment config inherits
 # a plain mmseg EncoderDecoder config plus this file and writes:
-#   model = {{_base_.seggan_model}}               (merged into the base model)
+#   runner_type = 'SegGANRunner'   (the package's configs inherit it from
+#                                   ./default_runtime.py; it is what gives a
+#                                   run its lock, atomic checkpoints, safe
+#                                   loading and resume, the class-count check)
+#   model = dict(_base_.seggan_model, gan_iters=N)   (merged into the base
+#                                   model; N iterations of phase 1)
 #   optim_wrapper = {{_base_.seggan_optim_wrapper}}
 #   log_processor = {{_base_.seggan_log_processor}}
 #   model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
-# (mmengine forbids the same key in two bases, hence the seggan_* names.)
+#   custom_hooks = [dict(type='SegGANPhaseHook')]   (reads model.gan_iters)
+# (mmengine forbids the same key in two bases, hence the seggan_* names and
+# runner_type not set here: the package's own bases already set it.)
 seggan_model = dict(
     type='SegGAN',
     generator=dict(

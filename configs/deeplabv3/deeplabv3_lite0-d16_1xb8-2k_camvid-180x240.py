@@ -8,7 +8,7 @@
 # frozen, as on Stanford Background.
 _base_ = [
     '../_base_/models/deeplabv3_lite0-d16.py',
-    '../_base_/datasets/camvid.py', 'mmseg::_base_/default_runtime.py',
+    '../_base_/datasets/camvid.py', '../_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_20k.py'
 ]
 custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)

@@ -2,7 +2,7 @@
 _base_ = [
     '../_base_/models/deeplabv3_r18-d16.py',
     '../_base_/datasets/toy_scenes.py',
-    'mmseg::_base_/default_runtime.py',
+    '../_base_/default_runtime.py',
     'mmseg::_base_/schedules/schedule_20k.py'
 ]
 custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)

@@ -7,6 +7,8 @@
 # offline, set model.pretrained to a local file (or None).
 _base_ = ['mmseg::deeplabv3/deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py']
 custom_imports = dict(imports=['mmseg_seggan'], allow_failed_imports=False)
+# the package's runner (configs/_base_/default_runtime.py says what it does)
+runner_type = 'SegGANRunner'
 dataset_type = 'CheckedPascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (512, 512)

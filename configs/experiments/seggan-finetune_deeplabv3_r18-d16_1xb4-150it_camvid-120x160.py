@@ -4,6 +4,6 @@
 # --cfg-options load_from=<gan-pretrain>.pth randomness.seed=S
 _base_ = ['./seggan-gan-pretrain_deeplabv3_r18-d16_1xb4-300it_camvid-120x160.py']  # noqa: E501
 finetune_iters = 150
-model = dict(phase=2)
+model = dict(gan_iters=0)  # phase 2 only
 train_cfg = dict(max_iters=finetune_iters, val_interval=finetune_iters + 1)
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

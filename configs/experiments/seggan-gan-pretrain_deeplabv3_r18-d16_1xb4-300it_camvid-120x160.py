@@ -7,10 +7,10 @@ _base_ = [
     '../_base_/seggan_defaults.py'
 ]
 gan_iters = 300
-model = {{_base_.seggan_model}}
+model = dict(_base_.seggan_model, gan_iters=gan_iters)
 optim_wrapper = {{_base_.seggan_optim_wrapper}}
 log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters, val_interval=gan_iters + 1)
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

@@ -4,7 +4,7 @@
 #   --cfg-options load_from=<gan-pretrain>/iter_2000.pth randomness.seed=S
 _base_ = ['./seggan-gan-pretrain_deeplabv3_lite0-d16_1xb8-2000it_stanford-bg-240x320.py']  # noqa: E501
 finetune_iters = 300
-model = dict(phase=2)
+model = dict(gan_iters=0)  # phase 2 only
 train_cfg = dict(max_iters=finetune_iters, val_interval=finetune_iters + 1)
 default_hooks = dict(checkpoint=dict(interval=100, max_keep_ckpts=1))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

@@ -5,6 +5,6 @@
 # model.adv_weight=0 (see the -control variant next to it).
 _base_ = ['./seggan_deeplabv3_r18-d16_1xb8-300+300it_toy-96x128.py']
 finetune_iters = 300
-model = dict(phase=2)
+model = dict(gan_iters=0)  # phase 2 only
 train_cfg = dict(max_iters=finetune_iters, val_interval=150)
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

@@ -5,7 +5,7 @@
 # -control variant next to it).
 _base_ = ['./seggan_deeplabv3_r18w16-d8_1xb8-150+100it_toy-96x128.py']
 finetune_iters = 100
-model = dict(phase=2)
+model = dict(gan_iters=0)  # phase 2 only
 train_cfg = dict(max_iters=finetune_iters, val_interval=finetune_iters)
 default_hooks = dict(checkpoint=dict(interval=finetune_iters))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

@@ -9,7 +9,7 @@ _base_ = [
     '../_base_/seggan_defaults.py'
 ]
 gan_iters = 2000
-model = {{_base_.seggan_model}}
+model = dict(_base_.seggan_model, gan_iters=gan_iters)
 optim_wrapper = {{_base_.seggan_optim_wrapper}}
 log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
@@ -22,4 +22,4 @@ val_cfg = None
 val_dataloader = None
 val_evaluator = None
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=1))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

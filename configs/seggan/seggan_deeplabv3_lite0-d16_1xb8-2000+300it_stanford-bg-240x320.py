@@ -9,11 +9,11 @@ _base_ = [
 ]
 gan_iters = 2000
 finetune_iters = 300
-model = {{_base_.seggan_model}}
+model = dict(_base_.seggan_model, gan_iters=gan_iters)
 optim_wrapper = {{_base_.seggan_optim_wrapper}}
 log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters + finetune_iters, val_interval=gan_iters)
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=1))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

@@ -11,6 +11,7 @@ _base_ = [
 gan_iters = 150
 finetune_iters = 100
 model = _base_.seggan_model
+model.gan_iters = gan_iters  # GAN pre-training iterations (phase 1)
 model.generator.base_channels = 16  # G and D at half the default width
 model.discriminator.base_channels = 16
 optim_wrapper = {{_base_.seggan_optim_wrapper}}
@@ -19,4 +20,4 @@ model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters + finetune_iters, val_interval=gan_iters)
 default_hooks = dict(checkpoint=dict(interval=gan_iters))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

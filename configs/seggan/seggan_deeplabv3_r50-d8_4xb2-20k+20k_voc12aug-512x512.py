@@ -11,14 +11,14 @@ _base_ = [
 gan_iters = 20000
 finetune_iters = 20000
 # load_from replaces every segmentor weight: no ImageNet backbone download.
-model = dict(_base_.seggan_model, pretrained=None)
+model = dict(_base_.seggan_model, pretrained=None, gan_iters=gan_iters)
 optim_wrapper = {{_base_.seggan_optim_wrapper}}
 log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters + finetune_iters, val_interval=4000)
 default_hooks = dict(checkpoint=dict(interval=4000))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
 load_from = ('https://download.openmmlab.com/mmsegmentation/v0.5/deeplabv3/'
              'deeplabv3_r50-d8_512x512_20k_voc12aug/'
              'deeplabv3_r50-d8_512x512_20k_voc12aug_20200617_010906-596905ef'

@@ -7,8 +7,8 @@ _base_ = [
     './seggan-gan-pretrain_deeplabv3_lite0-d16_1xb8-1000it_camvid-180x240_labeled-1-8.py'
 ]  # noqa: E501
 finetune_iters = 300
-model = dict(phase=2)
+model = dict(gan_iters=0)  # phase 2 only
 train_dataloader = dict(batch_size=4)
 train_cfg = dict(max_iters=finetune_iters, val_interval=finetune_iters + 1)
 default_hooks = dict(checkpoint=dict(interval=100, max_keep_ckpts=1))
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters

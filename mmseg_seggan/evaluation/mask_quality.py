@@ -29,10 +29,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.model import is_model_wrapper
 from mmseg.models.utils import resize
 from scipy import stats as sp_stats
 from torch import Tensor
+
+from ..models.utils import unwrap
 
 _EPS = 1e-6
 
@@ -43,7 +44,7 @@ def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
     Raises:
         TypeError: The model has no ``generator`` (not a SegGAN).
     """
-    model = model.module if is_model_wrapper(model) else model
+    model = unwrap(model)
     if not hasattr(model, 'generator') or not hasattr(model, 'discriminator'):
         raise TypeError(
             f'{type(model).__name__} has no generator/discriminator: mask '

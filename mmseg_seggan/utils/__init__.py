@@ -1,19 +1,22 @@
-from .atomic_checkpoint import (AtomicFile, CheckpointWriteError, atomic_write,
-                                install_atomic_checkpoint_saving)
+from .atomic_checkpoint import (AtomicFile, CheckpointWriteError, atomic_save,
+                                atomic_write)
 from .checkpoint import (CheckpointError, CorruptCheckpointError,
-                         UnsafeCheckpointError, load_checkpoint_file)
+                         UnsafeCheckpointError, load_checkpoint_file,
+                         plain_message_hub, restore_message_hub)
 from .checkpoint_shapes import (CheckpointShapeError, check_state_dict_shapes,
-                                find_shape_mismatches)
+                                find_shape_mismatches, shape_check_pre_hook)
+from .dir_lock import DirLock, DirLockError
 from .mmcv_ext_stub import (MissingMMCVOpError, install_mmcv_ext_stub,
                             mmcv_ext_available)
 from .resume import find_resumable_checkpoint
-from .safe_loading import register_safe_checkpoint_loading
+from .seggan_config import gan_iters_key, gan_iters_of, set_gan_iters
 
 __all__ = [
     'CheckpointError', 'CorruptCheckpointError', 'UnsafeCheckpointError',
-    'CheckpointShapeError', 'load_checkpoint_file',
-    'register_safe_checkpoint_loading', 'check_state_dict_shapes',
-    'find_shape_mismatches', 'find_resumable_checkpoint', 'AtomicFile',
-    'atomic_write', 'install_atomic_checkpoint_saving', 'CheckpointWriteError',
-    'MissingMMCVOpError', 'install_mmcv_ext_stub', 'mmcv_ext_available'
+    'CheckpointShapeError', 'load_checkpoint_file', 'plain_message_hub',
+    'restore_message_hub', 'check_state_dict_shapes', 'find_shape_mismatches',
+    'shape_check_pre_hook', 'find_resumable_checkpoint', 'AtomicFile',
+    'atomic_save', 'atomic_write', 'CheckpointWriteError', 'DirLock',
+    'DirLockError', 'MissingMMCVOpError', 'install_mmcv_ext_stub',
+    'mmcv_ext_available', 'gan_iters_key', 'gan_iters_of', 'set_gan_iters'
 ]

@@ -1,39 +1,33 @@
 """Crash-safe checkpoint writes: a final name never holds a half-written file.
 
 mmengine writes a checkpoint by opening ``iter_N.pth`` and streaming the
-bytes into it, then rewrites ``<work_dir>/last_checkpoint`` the same way. A
-run killed in between (``kill -9``, out of memory, a pre-empted node) leaves
-a truncated ``iter_N.pth`` or an empty ``last_checkpoint``, and ``--resume``
-then fails on it. Here both are written the way databases do it::
+bytes into it. A run killed meanwhile (``kill -9``, out of memory, a
+pre-empted node) leaves a truncated ``iter_N.pth``, and ``--resume`` then
+fails on it. :class:`AtomicFile` writes the way databases do it::
 
-    write  .<name>.tmp  (same directory)  ->  flush + fsync
-    os.replace(.<name>.tmp, <name>)       ->  atomic on POSIX and Windows
-    fsync(directory)                      ->  the rename survives power loss
+    create .<name>.<pid>-<random>.tmp  (same directory, O_EXCL)
+    write, flush + fsync
+    os.replace(temp, <name>)           ->  atomic on POSIX and Windows
+    fsync(directory)                   ->  the rename survives power loss
 
-so a reader sees either the old complete file or the new complete one. A
-temporary file left by a killed run is harmless: nothing looks for it, the
-next save of the same name overwrites it, and ``--resume`` removes it. A
-write that fails (a full disk, most often) removes its temporary file and
-raises :class:`CheckpointWriteError`, which names the file, says that
-nothing was lost and what to do.
+so a reader sees either the old complete file or the new complete one.
+The temporary name is unique to its writer (created with ``O_EXCL``): two
+processes saving the same name never write into one file. A temporary
+file left by a killed run is harmless: nothing looks for it, and
+``--resume`` removes it. A write that fails (a full disk, most often)
+removes its temporary file and raises :class:`CheckpointWriteError`, which
+names the file, says that nothing was lost and what to do.
 
-Two places are changed, both only while :mod:`mmseg_seggan` is imported:
-
-* :meth:`mmengine.fileio.LocalBackend.put` for checkpoint files (``.pth``,
-  ``.pt``): ``Runner.save_checkpoint`` -> ``save_checkpoint`` -> ``put``.
-  Other files (logs, results, images) are written as before.
-* the ``open`` that :class:`~mmengine.hooks.CheckpointHook` uses to write
-  ``last_checkpoint`` (a module-level name of ``mmengine.hooks.
-  checkpoint_hook``; every other file that module opens, and ``open``
-  everywhere else, is the builtin one).
+Nothing in mmengine is changed: :class:`~mmseg_seggan.engine.runner.
+SegGANRunner` saves through :func:`atomic_save`, the export converter
+through :func:`atomic_write`.
 """
-import builtins
 import errno
 import os
 import os.path as osp
-from typing import IO, Any, Union
-
-from mmengine.fileio.backends.local_backend import LocalBackend
+import re
+import secrets
+from typing import IO, Any, Callable, List, Union
 
 CHECKPOINT_SUFFIXES = ('.pth', '.pt')
 LAST_CHECKPOINT = 'last_checkpoint'
@@ -41,18 +35,68 @@ TMP_SUFFIX = '.tmp'
 
 
 def temp_path_for(path: str) -> str:
-    """The temporary file that :class:`AtomicFile` writes before ``path``.
+    """A new, unique name for the temporary file written before ``path``.
 
     Hidden (leading dot) and with another suffix, so that mmengine's and
-    our own searches for ``iter_*.pth`` never see it.
+    our own searches for ``iter_*.pth`` never see it; the process id and
+    a random token make it unique to its writer.
     """
     directory, name = osp.split(osp.abspath(path))
-    return osp.join(directory, f'.{name}{TMP_SUFFIX}')
+    token = f'{os.getpid()}-{secrets.token_hex(4)}'
+    return osp.join(directory, f'.{name}.{token}{TMP_SUFFIX}')
+
+
+# ``.<name>.<pid>-<hex>.tmp``, and ``.<name>.tmp`` of earlier versions.
+_TEMP_NAME = re.compile(r'^\.(?P<target>.+?)(?:\.\d+-[0-9a-f]+)?\.tmp$')
+
+
+def temp_target(name: str) -> Union[str, None]:
+    """The final name a temporary file of :class:`AtomicFile` was for."""
+    m = _TEMP_NAME.match(name)
+    return m.group('target') if m else None
+
+
+_WRITER = re.compile(r'\.(\d+)-[0-9a-f]+\.tmp$')
+
+
+def remove_stale_temps(path: str) -> List[str]:
+    """Remove temporary files for ``path`` left by writers that are gone.
+
+    A temporary file names its writer's process id; one whose process is no
+    longer running (a killed save) is removed, one of a live writer never.
+
+    Returns:
+        list[str]: The files removed.
+    """
+    directory, name = osp.split(osp.abspath(path))
+    removed = []
+    for entry in os.listdir(directory):
+        if temp_target(entry) != name:
+            continue
+        m = _WRITER.search(entry)
+        if m is not None and _running(int(m.group(1))):
+            continue
+        try:
+            os.remove(osp.join(directory, entry))
+        except FileNotFoundError:
+            continue
+        removed.append(osp.join(directory, entry))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def is_temp_checkpoint(name: str) -> bool:
     """Whether a file name is a temporary file of :class:`AtomicFile`."""
-    return name.startswith('.') and name.endswith(TMP_SUFFIX)
+    return temp_target(name) is not None
 
 
 class CheckpointWriteError(OSError):
@@ -122,11 +166,15 @@ class AtomicFile:
         self.path = osp.abspath(os.fspath(path))
         self.tmp_path = temp_path_for(self.path)
         os.makedirs(osp.dirname(self.path), exist_ok=True)
+        try:
+            fd = os.open(self.tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY,
+                         0o644)
+        except OSError as e:
+            raise _write_error(self.path, e) from e
         if 'b' in mode:
-            self._file: IO = builtins.open(self.tmp_path, mode)
+            self._file: IO = os.fdopen(fd, 'wb')
         else:
-            self._file = builtins.open(
-                self.tmp_path, mode, encoding=encoding or 'utf-8')
+            self._file = os.fdopen(fd, 'w', encoding=encoding or 'utf-8')
 
     def write(self, data: Any) -> int:
         try:
@@ -199,40 +247,34 @@ def is_checkpoint_path(path: Union[str, os.PathLike]) -> bool:
     return os.fspath(path).endswith(CHECKPOINT_SUFFIXES)
 
 
-# The unpatched method, also when this module is imported again.
-_original_put = getattr(LocalBackend.put, '__wrapped__', LocalBackend.put)
+def atomic_save(path: str, write: Callable[[str], Any]) -> None:
+    """Let ``write(temp_path)`` write a file, then commit it as ``path``.
 
+    For writers that take a file name (mmengine's ``save_checkpoint``):
+    the temporary file is created first (``O_EXCL``, unique name), then
+    ``write`` fills it, then it is synced and renamed over ``path``.
 
-def _atomic_put(self: LocalBackend, obj: bytes,
-                filepath: Union[str, os.PathLike]) -> None:
-    """``LocalBackend.put``, atomic for checkpoint files."""
-    if is_checkpoint_path(filepath):
-        atomic_write(filepath, obj)
-    else:
-        _original_put(self, obj, filepath)
+    Args:
+        path (str): The final file name.
+        write (callable): Writes the whole file to the name it is given.
 
-
-_atomic_put.__wrapped__ = _original_put  # type: ignore[attr-defined]
-
-
-def _checkpoint_hook_open(file, mode: str = 'r', *args, **kwargs):
-    """``open`` for ``mmengine.hooks.checkpoint_hook``.
-
-    Writing ``last_checkpoint`` goes through :class:`AtomicFile`; anything
-    else is the builtin ``open``.
+    Raises:
+        CheckpointWriteError: The write, the sync or the rename failed;
+            the temporary file is removed and ``path`` is as it was.
     """
-    if (isinstance(file, (str, os.PathLike))
-            and osp.basename(os.fspath(file)) == LAST_CHECKPOINT
-            and mode in ('w', 'wt', 'wb') and not args):
-        return AtomicFile(file, mode, encoding=kwargs.get('encoding'))
-    return builtins.open(file, mode, *args, **kwargs)
-
-
-def install_atomic_checkpoint_saving() -> None:
-    """Make mmengine's checkpoint and ``last_checkpoint`` writes atomic.
-
-    Idempotent; called when :mod:`mmseg_seggan` is imported.
-    """
-    from mmengine.hooks import checkpoint_hook
-    LocalBackend.put = _atomic_put
-    checkpoint_hook.open = _checkpoint_hook_open
+    f = AtomicFile(path, 'wb')
+    f._file.close()  # ``write`` opens the name itself
+    try:
+        write(f.tmp_path)
+        fd = os.open(f.tmp_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(f.tmp_path, f.path)
+    except BaseException as e:
+        f.discard()
+        if isinstance(e, OSError) and not isinstance(e, CheckpointWriteError):
+            raise _write_error(f.path, e) from e
+        raise
+    _fsync_dir(osp.dirname(f.path))

@@ -1,24 +1,24 @@
 """Safe checkpoint loading on torch >= 2.6 (``weights_only=True`` kept).
 
-Two problems are solved here, both without ever unpickling arbitrary objects:
+Nothing here changes mmengine or torch; the package's runner
+(:class:`~mmseg_seggan.engine.runner.SegGANRunner`), its tools and the
+``seggan://`` checkpoint scheme call these functions by name:
 
+* :func:`load_checkpoint_file` always loads weights-only and turns failures
+  into errors that name the file: :class:`UnsafeCheckpointError` for files
+  carrying pickled code, :class:`CorruptCheckpointError` for truncated or
+  damaged ones.
 * mmengine's message hub stores :class:`~mmengine.logging.HistoryBuffer`
   objects whose default pickle form needs numpy internals and the builtin
-  ``getattr``. We give ``HistoryBuffer`` a plain pickle form (its constructor
-  called with lists of numbers) and allow-list only that class, so resume
-  works with the weights-only unpickler. ``getattr`` is never allow-listed.
-* mmengine's local checkpoint loader calls ``torch.load`` and lets its errors
-  through bare. We replace it (``CheckpointLoader`` scheme ``''``) with one
-  that always loads weights-only and turns failures into errors that name
-  the file: :class:`UnsafeCheckpointError` for files carrying pickled code,
-  :class:`CorruptCheckpointError` for truncated or damaged ones.
+  ``getattr``. :func:`plain_message_hub` writes them as plain lists and
+  numbers (what any weights-only loader reads, torch's default included),
+  :func:`restore_message_hub` rebuilds them. Checkpoints written before
+  that (a ``HistoryBuffer`` pickled by class) load with ``HistoryBuffer``
+  and numpy's data-only reconstructors allowed for that one
+  ``torch.load`` call; ``getattr`` is never allowed.
 
-Every path that reads a local checkpoint through mmengine (``load_from``,
-``--resume``, ``tools/test.py``, ``init_cfg=dict(type='Pretrained')``,
-mmseg's ``init_model``) goes through :func:`load_from_local_safely` once
-``mmseg_seggan`` is imported. This module imports none of its siblings:
-:mod:`.checkpoint_shapes` and :mod:`.resume` build on it, and
-:mod:`.safe_loading` installs all three.
+This module imports none of its siblings: :mod:`.checkpoint_shapes` and
+:mod:`.resume` build on it.
 """
 import os.path as osp
 import pickle
@@ -44,12 +44,6 @@ class CorruptCheckpointError(CheckpointError):
     """The file is truncated, damaged or not a torch checkpoint at all."""
 
 
-def _history_buffer_reduce(self: HistoryBuffer):
-    # Plain numbers only: loadable by torch's weights-only unpickler.
-    return (HistoryBuffer, (self._log_history.tolist(),
-                            self._count_history.tolist(), self.max_length))
-
-
 def _numpy_data_types() -> list:
     """numpy's data-only reconstructors (scalars and arrays of numbers).
 
@@ -68,11 +62,6 @@ def _numpy_data_types() -> list:
                   np.float64)
     ]
     return [scalar, _reconstruct, np.ndarray, np.dtype] + dtypes
-
-
-def _register_safe_types() -> None:
-    HistoryBuffer.__reduce__ = _history_buffer_reduce
-    torch.serialization.add_safe_globals([HistoryBuffer] + _numpy_data_types())
 
 
 # The file most recently read by the safe loader, named in errors raised
@@ -108,8 +97,7 @@ def load_checkpoint_file(filename: str,
             'to `load_from`, `--resume`, the test checkpoint or '
             '`init_cfg.checkpoint`.')
     try:
-        checkpoint = torch.load(
-            filename, map_location=map_location, weights_only=True)
+        checkpoint = _torch_load_weights_only(filename, map_location)
     except pickle.UnpicklingError as e:
         msg = str(e)
         detail = _first_reason(msg)
@@ -205,19 +193,110 @@ def _first_reason(msg: str) -> str:
     return msg.splitlines()[0] if msg else 'unreadable pickle'
 
 
-def load_from_local_safely(filename: str, map_location=None) -> Any:
-    """mmengine ``CheckpointLoader`` backend for local paths."""
-    return load_checkpoint_file(filename, map_location)
+def _torch_load_weights_only(filename: str, map_location: Any) -> Any:
+    """``torch.load(weights_only=True)``; older files of this package too.
 
-
-def install_weights_only_loader() -> None:
-    """Load every local checkpoint read through mmengine weights-only.
-
-    Installs the plain pickle form of ``HistoryBuffer`` with the numpy
-    allow-list, and :func:`load_from_local_safely` as mmengine's loader for
-    local paths. Idempotent. :func:`~.safe_loading.
-    register_safe_checkpoint_loading` calls it with the other checks.
+    Checkpoints written before :func:`plain_message_hub` pickled each
+    ``HistoryBuffer`` by class (with plain lists as arguments) and numpy
+    scalars in the runtime info. Those types, and only for this call, are
+    allowed when the plain load names one of them.
     """
-    _register_safe_types()
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local_safely, force=True)
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        legacy = _legacy_safe_types()
+        names = {f'{t.__module__}.{t.__qualname__}' for t in legacy}
+        asked = str(e)
+        if not hasattr(torch.serialization, 'safe_globals') or not any(
+                f'GLOBAL {n}' in asked or f'global: {n}' in asked
+                or f'{n} was not an allowed global' in asked for n in names):
+            raise
+    with torch.serialization.safe_globals(legacy):
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
+
+
+def _legacy_safe_types() -> list:
+    return [HistoryBuffer] + _numpy_data_types()
+
+
+# How :func:`plain_message_hub` marks a HistoryBuffer written as plain data.
+_BUFFER_TAG = '__history_buffer__'
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as Python numbers and lists (exact)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return type(value)((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def plain_message_hub(state: dict) -> dict:
+    """A message hub ``state_dict`` that weights-only loading reads.
+
+    Args:
+        state (dict): ``MessageHub.state_dict()`` (``log_scalars`` of
+            ``HistoryBuffer``, ``runtime_info``, ``resumed_keys``).
+
+    Returns:
+        dict: The same content as plain containers and numbers.
+    """
+    state = dict(state)
+    scalars = state.get('log_scalars') or {}
+    state['log_scalars'] = type(scalars)(
+        (key, {
+            _BUFFER_TAG: 1,
+            'log_history': buf._log_history.tolist(),
+            'count_history': buf._count_history.tolist(),
+            'max_length': buf.max_length
+        } if isinstance(buf, HistoryBuffer) else _plain(buf))
+        for key, buf in scalars.items())
+    if 'runtime_info' in state:
+        state['runtime_info'] = _plain(state['runtime_info'])
+    return state
+
+
+def restore_message_hub(state: dict) -> dict:
+    """The inverse of :func:`plain_message_hub` (other input unchanged)."""
+    scalars = state.get('log_scalars')
+    if not scalars:
+        return state
+    state = dict(state)
+    state['log_scalars'] = type(scalars)(
+        (key,
+         HistoryBuffer(
+             buf['log_history'], buf['count_history'], buf['max_length']
+         ) if isinstance(buf, dict) and buf.get(_BUFFER_TAG) else buf)
+        for key, buf in scalars.items())
+    return state
+
+
+SCHEME = 'seggan://'
+
+
+def load_seggan_scheme(filename: str, map_location=None) -> Any:
+    """mmengine ``CheckpointLoader`` for ``seggan://<local path>``.
+
+    For loaders that take a checkpoint name but no loader (mmseg's
+    ``init_model``, ``MMSegInferencer``, ``init_cfg=dict(type=
+    'Pretrained')``): ``seggan://work_dirs/x/iter_4.pth`` reads that file
+    with :func:`load_checkpoint_file`.
+    """
+    return load_checkpoint_file(filename[len(SCHEME):], map_location)
+
+
+def register_seggan_scheme() -> None:
+    """Register ``seggan://`` (a new prefix; no other scheme is touched)."""
+    if SCHEME not in CheckpointLoader._schemes:
+        CheckpointLoader.register_scheme(
+            prefixes=SCHEME, loader=load_seggan_scheme)
+
+
+register_seggan_scheme()

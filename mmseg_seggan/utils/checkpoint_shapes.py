@@ -7,19 +7,23 @@ the layer keeps its random initial weights and training or testing goes on
 as if nothing happened. A checkpoint for another class count, or a G/D
 built with other widths, then silently gives a half-random model.
 
-:func:`check_state_dict_shapes` runs before every such load and raises
-:class:`CheckpointShapeError` naming each parameter and both shapes; the
-model is left untouched. Missing and unexpected keys keep mmengine's
-behaviour (a warning): loading a plain DeepLabV3 checkpoint into SegGAN,
-whose G and D start fresh, stays allowed.
+:func:`check_state_dict_shapes` raises :class:`CheckpointShapeError` naming
+each parameter and both shapes; the model is left untouched. It runs where
+the package loads: :class:`~mmseg_seggan.engine.runner.SegGANRunner` calls
+it with the file name before every load, and ``SegGAN`` registers
+:func:`shape_check_pre_hook` on itself, its generator and discriminator
+(torch's ``load_state_dict`` pre-hook), which covers mmseg's
+``init_model`` and ``init_cfg=dict(type='Pretrained')`` too. Missing and
+unexpected keys keep mmengine's behaviour (a warning): loading a plain
+DeepLabV3 checkpoint into SegGAN, whose G and D start fresh, stays allowed.
 """
-from typing import List, Mapping, Tuple
+from typing import List, Mapping, Optional, Tuple
 
 import torch.nn as nn
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from torch.nn.parameter import UninitializedParameter
 
-from .checkpoint import CheckpointError, last_loaded_checkpoint_file
+from .checkpoint import CheckpointError
 
 Mismatch = Tuple[str, tuple, tuple]
 _MAX_LINES = 12  # of mismatches listed in an error
@@ -72,8 +76,15 @@ def _hint(mismatches: List[Mismatch]) -> str:
             'with that run\'s config.')
 
 
-def check_state_dict_shapes(module: nn.Module, state_dict: Mapping) -> None:
+def check_state_dict_shapes(module: nn.Module,
+                            state_dict: Mapping,
+                            source: Optional[str] = None) -> None:
     """Raise if any tensor of ``state_dict`` does not fit ``module``.
+
+    Args:
+        module (nn.Module): The model (a wrapper is looked through).
+        state_dict (Mapping): Tensors keyed as in ``module.state_dict()``.
+        source (str, optional): The checkpoint file, named in the error.
 
     Raises:
         CheckpointShapeError: Names every mismatching parameter with its
@@ -86,8 +97,7 @@ def check_state_dict_shapes(module: nn.Module, state_dict: Mapping) -> None:
                       for key, c, m in mismatches[:_MAX_LINES])
     if len(mismatches) > _MAX_LINES:
         lines += f'\n  ... and {len(mismatches) - _MAX_LINES} more'
-    source = last_loaded_checkpoint_file()
-    source = f' (last checkpoint file read: {source})' if source else ''
+    source = f' ({source})' if source else ''
     raise CheckpointShapeError(
         f'The checkpoint does not fit the model{source}: '
         f'{len(mismatches)} tensor(s) have other shapes, and loading would '
@@ -97,28 +107,16 @@ def check_state_dict_shapes(module: nn.Module, state_dict: Mapping) -> None:
         'checkpoint\'s state_dict before loading.')
 
 
-_original_load_state_dict = None
+def shape_check_pre_hook(module: nn.Module, state_dict: Mapping, prefix: str,
+                         *args) -> None:
+    """torch ``load_state_dict`` pre-hook running the shape check.
 
-
-def _checked_load_state_dict(module, state_dict, strict=False, logger=None):
-    """mmengine's ``load_state_dict``, refusing shape mismatches first."""
-    check_state_dict_shapes(module, state_dict)
-    return _original_load_state_dict(module, state_dict, strict, logger)
-
-
-def install_strict_shape_check() -> None:
-    """Route mmengine's ``load_state_dict`` through the shape check.
-
-    The name is replaced in ``mmengine.runner.checkpoint`` (where
-    ``load_checkpoint``, ``Runner.load_checkpoint``/``resume`` and
-    ``PretrainedInit`` look it up) and in ``mmengine.runner``. Idempotent.
+    Register with ``module.register_load_state_dict_pre_hook(
+    shape_check_pre_hook)``; it checks the entries under
+    ``prefix`` (the module's own) before any of them is copied.
     """
-    global _original_load_state_dict
-    import mmengine.runner
-    from mmengine.runner import checkpoint
-    current = checkpoint.load_state_dict
-    if current is _checked_load_state_dict:
-        return
-    _original_load_state_dict = current
-    checkpoint.load_state_dict = _checked_load_state_dict
-    mmengine.runner.load_state_dict = _checked_load_state_dict
+    own = {
+        key[len(prefix):]: value
+        for key, value in state_dict.items() if key.startswith(prefix)
+    }
+    check_state_dict_shapes(module, own)

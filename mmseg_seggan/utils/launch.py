@@ -45,9 +45,9 @@ def load_config(config: str,
 
 
 # Top-level variables of this package's configs that are written into other
-# keys (``custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]``,
-# ``max_iters=gan_iters + finetune_iters``) when the file is read; by the
-# time --cfg-options is merged, changing them changes nothing.
+# keys (``model = dict(..., gan_iters=gan_iters)``, ``max_iters=gan_iters +
+# finetune_iters``) when the file is read; by the time --cfg-options is
+# merged, changing them changes nothing.
 SUBSTITUTED_VARIABLES = ('gan_iters', 'finetune_iters')
 
 
@@ -58,6 +58,7 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
         ValueError: An option sets ``gan_iters`` or ``finetune_iters``; the
             message gives the keys that set what was meant.
     """
+    from .seggan_config import gan_iters_key, gan_iters_of
     wanted = {
         k: cfg_options[k]
         for k in SUBSTITUTED_VARIABLES if k in cfg_options
@@ -65,22 +66,19 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
     if not wanted:
         return
     given = ' '.join(f'{k}={v}' for k, v in wanted.items())
-    hooks = cfg.get('custom_hooks') or []
-    index = next(
-        (i for i, h in enumerate(hooks) if h.get('type') == 'SegGANPhaseHook'),
-        None)
+    key = gan_iters_key(cfg)
     max_iters = cfg.get('train_cfg', {}).get('max_iters')
-    if index is None:
+    if key is None:
         raise ValueError(
             f'--cfg-options {given} would change nothing: {config} has no '
-            'SegGANPhaseHook in custom_hooks, so nothing reads '
+            'SegGAN phases (no model.gan_iters), so nothing reads '
             f'{" or ".join(wanted)}. The length of the run is '
             '`train_cfg.max_iters` (--cfg-options train_cfg.max_iters=N).')
-    gan_iters = hooks[index].get('gan_iters', 0)
+    gan_iters = gan_iters_of(cfg) or 0
     new_gan = wanted.get('gan_iters', gan_iters)
     fix = []
     if 'gan_iters' in wanted:
-        fix.append(f'custom_hooks.{index}.gan_iters={new_gan}')
+        fix.append(f'{key}={new_gan}')
     if isinstance(max_iters, int) and isinstance(new_gan, int):
         new_ft = wanted.get('finetune_iters', max_iters - gan_iters)
         if isinstance(new_ft, int):
@@ -89,11 +87,36 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
     raise ValueError(
         f'--cfg-options {given} would change nothing: {names} '
         f'{"is a variable" if len(wanted) == 1 else "are variables"} of '
-        f'{config}, already written into custom_hooks.{index} '
-        '(SegGANPhaseHook) and train_cfg.max_iters when the file was read. '
-        'Set the keys the run reads instead: --cfg-options ' + ' '.join(fix) +
-        ' (max_iters = GAN pre-training + fine-tuning '
-        'iterations).')
+        f'{config}, already written into {key} and train_cfg.max_iters '
+        'when the file was read. Set the keys the run reads instead: '
+        '--cfg-options ' + ' '.join(fix) + ' (max_iters = GAN pre-training '
+        '+ fine-tuning iterations).')
+
+
+def build_runner(cfg: Config, training: bool = True):
+    """The runner the config names (``runner_type``), as mmseg's tools do.
+
+    Args:
+        cfg (Config): The whole config.
+        training (bool): False for testing: the training parts of the config
+            are set to None (in ``cfg``), so a test does not take the work
+            dir's lock
+            (:class:`~mmseg_seggan.engine.runner.SegGANRunner` takes it
+            only for runs that train).
+
+    Returns:
+        Runner: ``RUNNERS.build(cfg)`` if ``runner_type`` is set, else
+        mmengine's ``Runner.from_cfg(cfg)``.
+    """
+    from mmengine.runner import Runner
+    from mmseg.registry import RUNNERS
+    if not training:
+        for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                    'param_scheduler'):
+            cfg[key] = None
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
 
 
 def setup_cpu_distributed(cfg: Config) -> None:

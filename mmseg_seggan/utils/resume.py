@@ -21,7 +21,7 @@ from typing import List, Optional, Tuple
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
-from .atomic_checkpoint import LAST_CHECKPOINT, is_temp_checkpoint
+from .atomic_checkpoint import LAST_CHECKPOINT, temp_target
 from .checkpoint import CorruptCheckpointError, load_checkpoint_file
 
 _CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
@@ -76,9 +76,8 @@ def _remove_unfinished_writes(work_dir: str) -> None:
     if not is_main_process() or not osp.isdir(work_dir):
         return
     for name in os.listdir(work_dir):
-        target = name[1:-len('.tmp')]
-        if is_temp_checkpoint(name) and (_CKPT_NAME.match(target)
-                                         or target == LAST_CHECKPOINT):
+        target = temp_target(name)
+        if target and (_CKPT_NAME.match(target) or target == LAST_CHECKPOINT):
             path = osp.join(work_dir, name)
             try:
                 os.remove(path)
@@ -94,8 +93,10 @@ def _remove_unfinished_writes(work_dir: str) -> None:
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint ``--resume`` should load from ``work_dir``.
 
-    Drop-in replacement of mmengine's ``find_latest_checkpoint`` (same
-    argument and result) used by ``Runner.load_or_resume``.
+    What :meth:`SegGANRunner.load_or_resume` uses where mmengine's
+    ``Runner`` calls ``find_latest_checkpoint`` (same argument and result).
+    Temporary files of unfinished saves are removed from ``work_dir``: the
+    runner holds the work dir's lock, so no other run is writing there.
 
     Args:
         work_dir (str): The run's work directory.
@@ -159,14 +160,4 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         '`--cfg-options load_from=PATH`.')
 
 
-def install_resume_fallback() -> None:
-    """Make ``Runner.load_or_resume`` use :func:`find_resumable_checkpoint`.
-
-    Only the name the runner module looks up is replaced; mmengine's own
-    ``find_latest_checkpoint`` stays as it is. Idempotent.
-    """
-    from mmengine.runner import runner
-    runner.find_latest_checkpoint = find_resumable_checkpoint
-
-
-__all__ = ['find_resumable_checkpoint', 'install_resume_fallback']
+__all__ = ['find_resumable_checkpoint']

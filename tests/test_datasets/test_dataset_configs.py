@@ -12,6 +12,7 @@ from mmseg.registry import DATASETS
 from mmseg_seggan.datasets import (CheckedDatasetMixin, LoadCheckedAnnotations,
                                    LoadCheckedImageFromFile,
                                    convert_stanford_background)
+from mmseg_seggan.utils import gan_iters_of
 
 CAMVID = [
     'configs/deeplabv3/deeplabv3_r18-d16_1xb4-2k_camvid-176x240.py',
@@ -62,8 +63,8 @@ def test_heads_match_dataset_classes_and_check_is_on(path):
         assert issubclass(DATASETS.get(ds.type), CheckedDatasetMixin)
     assert cfg.default_hooks.num_classes_check.type == 'NumClassesCheckHook'
     if cfg.model.type == 'SegGAN':
-        hook = [h for h in cfg.custom_hooks if h.type == 'SegGANPhaseHook']
-        assert hook[0].gan_iters == cfg.gan_iters
+        assert [h.type for h in cfg.custom_hooks] == ['SegGANPhaseHook']
+        assert gan_iters_of(cfg) == cfg.model.gan_iters == cfg.gan_iters
         assert cfg.train_cfg.max_iters == cfg.gan_iters + cfg.finetune_iters
         assert cfg.param_scheduler == []
         assert cfg.optim_wrapper.segmentor.optimizer.lr == 1e-4

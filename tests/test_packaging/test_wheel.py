@@ -212,7 +212,7 @@ def test_readme_drop_in_trains_with_mmseg_wheel_train_tool(env):
     cmd = [
         env['python'], mmseg_train, 'my_seggan.py', '--work-dir', 'work',
         '--cfg-options', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4',
-        'custom_hooks.0.gan_iters=2'
+        'model.gan_iters=2'
     ]
     out = _check(_run(cmd, cwd=env['user']))
     assert 'phase: 1 (gan_pretrain)' in out

@@ -18,7 +18,7 @@ Kill points (``SEGGAN_KILLPOINT``):
     ``save:NAME``           half of checkpoint NAME written to its temporary
                             file (the checkpoint save in progress).
     ``last_checkpoint:NAME``  NAME is complete under its final name, and
-                            ``last_checkpoint`` is being rewritten to it.
+                            ``last_checkpoint`` is about to be rewritten.
     ``phase_switch``        the first phase-2 iteration, right after the
                             phase hook switched (before its train step).
     (unset)                 no pause: the test kills at a random moment.
@@ -57,26 +57,39 @@ def _install(spec: str) -> None:
             return result
 
         OptimWrapper.update_params = update_params
-    elif kind in ('save', 'last_checkpoint'):
-        from mmseg_seggan.utils.atomic_checkpoint import AtomicFile
-        original_write = AtomicFile.write
+    elif kind == 'save':
+        # SegGANRunner lets mmengine write the checkpoint into its
+        # temporary file (LocalBackend.put), then renames it.
+        from mmengine.fileio.backends.local_backend import LocalBackend
 
-        def write(self, data):
-            name = osp.basename(self.path)
-            if kind == 'save' and name == arg:
-                half = len(data) // 2
-                original_write(self, data[:half])
-                self.flush()
-                os.fsync(self._file.fileno())
-                _freeze(f'save:{arg} ({half} of {len(data)} bytes)')
-            result = original_write(self, data)
-            if (kind == 'last_checkpoint' and name == 'last_checkpoint'
-                    and str(data).endswith(arg)):
-                self.flush()
+        from mmseg_seggan.utils.atomic_checkpoint import temp_target
+        original_put = LocalBackend.put
+
+        def put(self, obj, filepath):
+            if temp_target(osp.basename(str(filepath))) == arg:
+                half = len(obj) // 2
+                with open(filepath, 'wb') as f:
+                    f.write(obj[:half])
+                    f.flush()
+                    os.fsync(f.fileno())
+                _freeze(f'save:{arg} ({half} of {len(obj)} bytes)')
+            return original_put(self, obj, filepath)
+
+        LocalBackend.put = put
+    elif kind == 'last_checkpoint':
+        # mmengine's CheckpointHook rewrites last_checkpoint with the
+        # ``open`` of its module, right after the checkpoint is complete.
+        import builtins
+
+        from mmengine.hooks import checkpoint_hook
+
+        def open_(file, mode='r', *args, **kwargs):
+            if (osp.basename(str(file)) == 'last_checkpoint' and 'w' in mode
+                    and osp.isfile(osp.join(osp.dirname(str(file)), arg))):
                 _freeze(f'last_checkpoint:{arg}')
-            return result
+            return builtins.open(file, mode, *args, **kwargs)
 
-        AtomicFile.write = write
+        checkpoint_hook.open = open_
     elif kind == 'phase_switch':
         from mmseg_seggan.engine.hooks.seggan_phase_hook import \
             SegGANPhaseHook

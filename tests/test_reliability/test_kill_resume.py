@@ -139,6 +139,12 @@ def assert_work_dir_consistent(work_dir: str) -> int:
     return checkpoint_iter(named)
 
 
+def _temp_files(work):
+    """What the unfinished saves in ``work`` were for."""
+    from mmseg_seggan.utils.atomic_checkpoint import temp_target
+    return sorted(filter(None, map(temp_target, os.listdir(work))))
+
+
 def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
     tmp = str(tmp_path)
     work = osp.join(tmp, 'work')
@@ -154,7 +160,7 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
     assert run.kill_at_marker().startswith('save:iter_4.pth')
     assert run.resumed_iter() == 2
     assert 'SegGAN phase 1 (gan_pretrain) from iteration 3' in run.text()
-    assert osp.exists(osp.join(work, '.iter_4.pth.tmp'))
+    assert _temp_files(work) == ['iter_4.pth']
     assert not osp.exists(osp.join(work, 'iter_4.pth'))
     assert assert_work_dir_consistent(work) == 2
 
@@ -164,7 +170,7 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
     assert run.kill_at_marker() == 'phase_switch at iteration 5'
     assert run.resumed_iter() == 2
     assert 'unfinished checkpoint write' in run.text()
-    assert not osp.exists(osp.join(work, '.iter_4.pth.tmp'))
+    assert _temp_files(work) == []
     assert 'SegGAN phase 2 (seggan_finetune) from iteration 5' in run.text()
     assert assert_work_dir_consistent(work) == 4
 

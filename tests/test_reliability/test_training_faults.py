@@ -19,12 +19,12 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 from mmseg.registry import HOOKS
 from seggan_testing import REPO, data_root_options
 
 from mmseg_seggan.models.segmentors.seggan import NonFiniteLossError
-from mmseg_seggan.utils import load_checkpoint_file
+from mmseg_seggan.utils import load_checkpoint_file, restore_message_hub
+from mmseg_seggan.utils.launch import build_runner
 
 CONFIG = osp.join(REPO, 'tests', 'data', 'configs', 'reliability_seggan.py')
 
@@ -67,7 +67,7 @@ def _runner(root, work, name, **options):
     cfg.merge_from_dict(options)
     cfg.work_dir = work
     cfg.experiment_name = name  # one log file per runner in this process
-    return Runner.from_cfg(cfg)
+    return build_runner(cfg)
 
 
 def _log(runner):
@@ -123,7 +123,8 @@ def _skip_run(root, work, name, iters):
                for s in opt['state'].values()}
         for name, opt in final['optimizer'].items()
     }
-    skipped = final['message_hub']['log_scalars']['train/skipped_steps']
+    skipped = restore_message_hub(
+        final['message_hub'])['log_scalars']['train/skipped_steps']
     return runner, final, steps, skipped.current()
 
 
@@ -151,7 +152,7 @@ def test_resume_falls_back_from_corrupt_latest_checkpoint(toy_root, tmp_path):
     work = str(tmp_path / 'work')
     _runner(toy_root, work, 'first', **{
         'train_cfg.max_iters': 4,
-        'custom_hooks.0.gan_iters': 2,
+        'model.gan_iters': 2,
     }).train()
     latest = osp.join(work, 'iter_4.pth')
     with open(latest, 'r+b') as f:
@@ -163,7 +164,7 @@ def test_resume_falls_back_from_corrupt_latest_checkpoint(toy_root, tmp_path):
         resume=True,
         **{
             'train_cfg.max_iters': 6,
-            'custom_hooks.0.gan_iters': 2,
+            'model.gan_iters': 2,
         })
     runner.train()
     log = _log(runner)

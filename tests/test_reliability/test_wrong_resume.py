@@ -8,15 +8,16 @@ start SegGAN from those weights instead.
 import os.path as osp
 
 import pytest
-from mmengine.runner import Runner
 from seggan_testing import TINY_DEEPLAB, TINY_SEGGAN, load_tiny_cfg
+
+from mmseg_seggan.utils.launch import build_runner
 
 
 def _runner(config, root, work, name, resume=False, **options):
     cfg = load_tiny_cfg(config, root, work, **options)
     cfg.experiment_name = name  # one log file per runner in this process
     cfg.resume = resume  # what tools/train.py --resume sets
-    return Runner.from_cfg(cfg)
+    return build_runner(cfg)
 
 
 def test_seggan_resume_in_a_deeplabv3_work_dir(tmp_path, toy_root):

@@ -41,3 +41,207 @@ def test_mmseg_own_train_tool_plain_deeplabv3(tmp_path, toy_root):
                    cwd=str(tmp_path))
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
+
+
+# A plain mmseg config: mmseg's bases and classes only, no plugin named.
+PLAIN_MMSEG = """\
+_base_ = [
+    'mmseg::_base_/models/deeplabv3_r50-d8.py',
+    'mmseg::_base_/default_runtime.py'
+]
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    pretrained=None,
+    data_preprocessor=dict(size=(32, 48)),
+    backbone=dict(
+        depth=18, stem_channels=8, base_channels=8, norm_cfg=norm_cfg),
+    decode_head=dict(
+        in_channels=64, channels=8, num_classes=6, norm_cfg=norm_cfg),
+    auxiliary_head=dict(
+        in_channels=32, channels=8, num_classes=6, norm_cfg=norm_cfg))
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=0,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='BaseSegDataset',
+        data_root='{root}',
+        img_suffix='.png',
+        seg_map_suffix='.png',
+        metainfo=dict(classes=('sky', 'tree', 'road', 'grass', 'building',
+                               'car')),
+        data_prefix=dict(
+            img_path='img_dir/train', seg_map_path='ann_dir/train'),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ]))
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam'))
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=1),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1))
+randomness = dict(seed=0)
+"""
+
+PLAIN_RUN = r'''
+import json, os, sys
+if sys.argv[1] == 'plugin':
+    import mmseg_seggan  # noqa: F401
+import torch
+from mmengine.config import Config
+from mmengine.runner import CheckpointLoader, Runner
+cfg = Config.fromfile(sys.argv[2])
+cfg.work_dir = sys.argv[3]
+runner = Runner.from_cfg(cfg)
+runner.train()
+loader = CheckpointLoader._schemes['']
+ckpt = torch.load(os.path.join(cfg.work_dir, 'iter_2.pth'),
+                  weights_only=False)  # the test's own file
+out = dict(
+    runner=type(runner).__name__,
+    hooks=[type(h).__name__ for h in runner.hooks],
+    loader=f'{loader.__module__}.{loader.__name__}',
+    keys=sorted(ckpt), meta=sorted(ckpt['meta']),
+    hub=sorted({type(v).__name__
+                for v in ckpt['message_hub']['log_scalars'].values()}),
+    files=sorted(f for f in os.listdir(cfg.work_dir) if not f[:8].isdigit()),
+    weights=float(sum(v.float().sum() for v in ckpt['state_dict'].values())))
+cfg.resume = True
+cfg.train_cfg.max_iters = 3
+try:
+    Runner.from_cfg(cfg).train()
+    out['resume'] = 'ok'
+except Exception as e:
+    out['resume'] = type(e).__name__
+print(json.dumps(out))
+'''
+
+
+def test_plain_mmseg_config_behaves_as_without_the_plugin(tmp_path, toy_root):
+    """Bug (issue 19): importing the plugin changed how every Runner of the
+    process saved (atomic, plain message hub), loaded (its own '' scheme),
+    resumed (its fallback) and which default hooks it had."""
+    import json
+    import sys
+    config = tmp_path / 'plain.py'
+    config.write_text(PLAIN_MMSEG.format(root=toy_root))
+    results = {}
+    for mode in ('plain', 'plugin'):
+        res = run_tool(
+            ['-c', PLAIN_RUN, mode,
+             str(config),
+             str(tmp_path / mode)],
+            timeout=300,
+            cwd=str(tmp_path))
+        assert res.returncode == 0, res.stderr[-3000:]
+        results[mode] = json.loads(res.stdout.strip().splitlines()[-1])
+    assert results['plugin'] == results['plain']
+    assert results['plain']['runner'] == 'Runner'
+    assert 'NumClassesCheckHook' not in results['plain']['hooks']
+    assert results['plain']['loader'] == \
+        'mmengine.runner.checkpoint.load_from_local'
+    assert results['plain']['hub'] == ['HistoryBuffer']
+    assert sys.executable  # both ran in this environment's interpreter
+
+
+# Records every os.replace of a checkpoint in the process it is loaded in.
+RECORD_REPLACES = r'''
+import os
+_real = os.replace
+def _replace(src, dst, *a, **k):
+    if str(dst).endswith('.pth'):
+        with open(os.environ['REPLACES_LOG'], 'a') as f:
+            f.write(f'{os.path.basename(src)} {os.path.basename(dst)}\n')
+    return _real(src, dst, *a, **k)
+os.replace = _replace
+'''
+
+
+def _drop_in_config(tmp_path, root):
+    """The README's drop-in recipe on a plain mmseg config of one's own."""
+    import re
+
+    from seggan_testing import REPO
+    (tmp_path / 'my_deeplabv3_config.py').write_text(
+        PLAIN_MMSEG.format(root=root))
+    text = open(osp.join(REPO, 'README.md')).read()
+    after = text[text.index('**Drop-in for your own mmseg config.**'):]
+    recipe = re.search(r'```python\n(.*?)```', after, re.S).group(1)
+    # a clone has no installed .mim folder for the scope: the path instead
+    recipe = recipe.replace(
+        'mmseg_seggan::_base_/seggan_defaults.py',
+        osp.join(REPO, 'configs', '_base_', 'seggan_defaults.py'))
+    assert "runner_type = 'SegGANRunner'" in recipe
+    (tmp_path / 'my_seggan.py').write_text(recipe)
+    return str(tmp_path / 'my_seggan.py')
+
+
+def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
+    """The README's recipe trained with mmseg's own tools/train.py gets what
+    the package's tools give (issue 19: after the global patches went, a
+    config must name them, and mmseg's tool must honour the names)."""
+    import json
+    import os
+
+    import torch
+
+    from mmseg_seggan.engine.runner.seggan_runner import WORK_DIR_LOCK
+    config = _drop_in_config(tmp_path, toy_root)
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(RECORD_REPLACES)
+    replaces = str(tmp_path / 'replaces.txt')
+    env = dict(PYTHONPATH=str(site), REPLACES_LOG=replaces)
+    work = str(tmp_path / 'work')
+    args = [
+        MMSEG_TRAIN, config, '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=4', 'model.gan_iters=2',
+        'default_hooks.checkpoint.interval=2'
+    ]
+    res = run_tool(args, timeout=300, cwd=str(tmp_path), env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert 'CPU capability:' in out  # SegGANRunner's log header
+    assert 'NumClassesCheckHook' in out  # its default hook
+    assert 'phase: 2 (seggan_finetune)' in out
+    # atomic: each checkpoint was a temp file of this writer, then renamed
+    lines = open(replaces).read().split('\n')
+    saved = [ln.split()[1] for ln in lines if ln]
+    assert saved == ['iter_2.pth', 'iter_4.pth']
+    assert all(
+        ln.startswith('.iter_') and ln.split()[0].endswith('.tmp')
+        for ln in lines if ln)
+    # safe: torch's own weights-only load reads it; the phase record
+    ckpt = torch.load(osp.join(work, 'iter_4.pth'), weights_only=True)
+    assert ckpt['meta']['seggan'] == dict(gan_iters=2)
+    assert not osp.exists(osp.join(work, WORK_DIR_LOCK))  # released
+    # resume (mmengine's own resume fails here on torch >= 2.6)
+    res = run_tool(
+        args[:-3] + ['train_cfg.max_iters=6', 'model.gan_iters=2', '--resume'],
+        timeout=300,
+        cwd=str(tmp_path),
+        env=env)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    assert 'resumed epoch: 0, iter: 4' in res.stdout + res.stderr
+    # one run per work dir: a live holder refuses this one
+    with open(osp.join(work, WORK_DIR_LOCK), 'w') as f:
+        json.dump(
+            dict(
+                pid=os.getpid(),
+                host=__import__('socket').gethostname(),
+                cmd='the other run'), f)
+    res = run_tool(args, timeout=300, cwd=str(tmp_path), env=env)
+    assert res.returncode != 0
+    assert f'is in use by process {os.getpid()}' in res.stderr
+    os.remove(osp.join(work, WORK_DIR_LOCK))
+    # the class-count check
+    res = run_tool(
+        args + ['model.decode_head.num_classes=5'],
+        timeout=300,
+        cwd=str(tmp_path),
+        env=env)
+    assert res.returncode != 0
+    assert 'NumClassesMismatchError' in res.stderr
+    assert 'model.decode_head.num_classes=5' in res.stderr

@@ -167,7 +167,9 @@ def test_killed_export_leaves_only_a_temp_named_after_dst(
                    timeout=120)
     assert res.returncode == -signal.SIGKILL, res.stderr
     # DST never appears half-written; the leftover says whose it is.
-    assert os.listdir(out) == ['.plain.pth.tmp']
+    from mmseg_seggan.utils.atomic_checkpoint import temp_target
+    left = os.listdir(out)
+    assert len(left) == 1 and temp_target(left[0]) == 'plain.pth', left
     _convert()(seggan_ckpt, dst)  # the next export replaces it
     assert os.listdir(out) == ['plain.pth']
     assert load_checkpoint_file(dst)['state_dict']

@@ -1,18 +1,26 @@
-"""Checkpoint writes are atomic: a final name never holds a partial file."""
+"""Checkpoint writes are atomic: a final name never holds a partial file.
+
+``SegGANRunner.save_checkpoint`` writes through :func:`atomic_save`; the
+export converter through :func:`atomic_write`. mmengine's own writers are
+not changed (``test_import_changes_nothing.py``).
+"""
 import builtins
 import errno
 import os
 import os.path as osp
+import re
 import stat
 
 import pytest
 import torch
-from mmengine.fileio import get_file_backend
-from mmengine.hooks import checkpoint_hook
 from mmengine.runner.checkpoint import save_checkpoint
+from seggan_testing import toy_runner
 
-from mmseg_seggan.utils import AtomicFile, atomic_write, load_checkpoint_file
-from mmseg_seggan.utils.atomic_checkpoint import temp_path_for
+from mmseg_seggan.utils import (AtomicFile, atomic_save, atomic_write,
+                                load_checkpoint_file)
+from mmseg_seggan.utils.atomic_checkpoint import temp_path_for, temp_target
+
+TEMP = re.compile(r'^\.iter_4\.pth\.\d+-[0-9a-f]{8}\.tmp$')
 
 
 @pytest.fixture
@@ -29,6 +37,13 @@ def replaces(monkeypatch):
     return calls
 
 
+def _save(path, value=1.0):
+    """What SegGANRunner does: mmengine's writer into a temp, then commit."""
+    atomic_save(
+        path, lambda tmp: save_checkpoint(
+            dict(state_dict={'w': torch.full((2, ), value)}), tmp))
+
+
 def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path):
     path = str(tmp_path / 'iter_2.pth')
     atomic_write(path, b'old complete checkpoint')
@@ -41,34 +56,56 @@ def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path):
     assert os.listdir(tmp_path) == ['iter_2.pth']
 
 
-def test_mmengine_checkpoint_save_is_temp_then_rename(tmp_path, replaces):
-    path = str(tmp_path / 'sub' / 'iter_4.pth')
-    save_checkpoint(
-        dict(state_dict={'w': torch.ones(3)}, meta=dict(iter=4)), path)
-    assert replaces == [('.iter_4.pth.tmp', 'iter_4.pth')]
-    assert load_checkpoint_file(path)['meta']['iter'] == 4
-    assert not osp.exists(temp_path_for(path))
+def test_runner_checkpoint_save_is_temp_then_rename(tmp_path, replaces):
+    """Bug: SegGANRunner (or mmengine) streaming into ``iter_4.pth``."""
+    runner = toy_runner(str(tmp_path))
+    runner.save_checkpoint(str(tmp_path), 'iter_4.pth', by_epoch=False)
+    assert len(replaces) == 1 and replaces[0][1] == 'iter_4.pth'
+    assert TEMP.match(replaces[0][0]), replaces
+    ckpt = load_checkpoint_file(str(tmp_path / 'iter_4.pth'))
+    assert ckpt['meta']['iter'] == 1
+    assert not [n for n in os.listdir(tmp_path) if n.endswith('.tmp')]
 
 
-def test_other_files_are_written_as_before(tmp_path, replaces):
-    backend = get_file_backend(str(tmp_path))
-    backend.put(b'{}', str(tmp_path / 'results.json'))
+def test_plain_runner_writes_as_before(tmp_path, replaces):
+    """Only the runner a config names writes atomically: mmengine's own
+    Runner in the same process streams into the name, as without the
+    plugin."""
+    runner = toy_runner(str(tmp_path), runner_type=None)
+    runner.save_checkpoint(str(tmp_path), 'iter_4.pth', by_epoch=False)
     assert replaces == []
-    assert (tmp_path / 'results.json').read_bytes() == b'{}'
 
 
-def test_last_checkpoint_is_written_atomically(tmp_path, replaces):
-    # CheckpointHook writes last_checkpoint with the `open` of its module.
-    path = str(tmp_path / 'last_checkpoint')
-    with checkpoint_hook.open(path, 'w') as f:
-        assert isinstance(f, AtomicFile)
-        f.write(str(tmp_path / 'iter_6.pth'))
-        assert not osp.exists(path)  # nothing visible before the commit
-    assert replaces == [('.last_checkpoint.tmp', 'last_checkpoint')]
-    assert open(path).read() == str(tmp_path / 'iter_6.pth')
-    # Any other file that module opens is the builtin open.
-    with checkpoint_hook.open(str(tmp_path / 'other.txt'), 'w') as f:
-        assert not isinstance(f, AtomicFile)
+def test_temp_files_are_unique_per_writer(tmp_path):
+    """Bug (issue 20): two runs saving ``iter_1.pth`` in one folder wrote
+    into one fixed ``.iter_1.pth.tmp``; the file mixed both runs' bytes and
+    one run failed. Each writer now has its own file (O_EXCL)."""
+    path = str(tmp_path / 'iter_1.pth')
+    first, second = AtomicFile(path), AtomicFile(path)
+    assert first.tmp_path != second.tmp_path
+    first.write(b'run 1')
+    second.write(b'run 2 ' * 100)
+    first.commit()
+    assert open(path, 'rb').read() == b'run 1'
+    second.commit()
+    assert open(path, 'rb').read() == b'run 2 ' * 100
+    assert os.listdir(tmp_path) == ['iter_1.pth']
+    assert temp_target(osp.basename(temp_path_for(path))) == 'iter_1.pth'
+    assert temp_target('.iter_1.pth.tmp') == 'iter_1.pth'  # older runs
+
+
+def test_an_existing_temp_name_is_never_shared(tmp_path, monkeypatch):
+    """O_EXCL: if the name exists (another writer's), the write fails
+    instead of truncating that writer's file."""
+    path = str(tmp_path / 'iter_1.pth')
+    taken = str(tmp_path / '.iter_1.pth.taken.tmp')
+    with open(taken, 'wb') as f:
+        f.write(b'another writer')
+    from mmseg_seggan.utils import atomic_checkpoint
+    monkeypatch.setattr(atomic_checkpoint, 'temp_path_for', lambda p: taken)
+    with pytest.raises(OSError, match='Could not write'):
+        AtomicFile(path)
+    assert open(taken, 'rb').read() == b'another writer'
 
 
 def test_data_and_rename_are_fsynced(tmp_path, monkeypatch):
@@ -85,7 +122,7 @@ def test_data_and_rename_are_fsynced(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'fsync', fsync)
     path = str(tmp_path / 'iter_2.pth')
-    save_checkpoint(dict(state_dict={'w': torch.ones(2)}), path)
+    _save(path)
     # The rename keeps the inode: the file synced is the final file.
     assert synced == [(False, os.stat(path).st_ino),
                       (True, os.stat(tmp_path).st_ino)]
@@ -102,7 +139,7 @@ def test_disk_full_names_the_file_and_says_nothing_was_lost(
     device``, naming neither the file nor what to do."""
     work = tmp_path / 'work_dir'
     path = str(work / 'iter_4.pth')
-    save_checkpoint(dict(state_dict={'w': torch.ones(2)}), path)
+    _save(path)
     before = open(path, 'rb').read()
     if where == 'fsync':
         monkeypatch.setattr(os, 'fsync', _disk_full)
@@ -113,6 +150,12 @@ def test_disk_full_names_the_file_and_says_nothing_was_lost(
 
             def __init__(self, f):
                 self._f = f
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self._f.close()
 
             def __getattr__(self, name):
                 return getattr(self._f, name)
@@ -126,7 +169,7 @@ def test_disk_full_names_the_file_and_says_nothing_was_lost(
 
         monkeypatch.setattr(builtins, 'open', open_on_full_disk)
     with pytest.raises(OSError) as e:
-        save_checkpoint(dict(state_dict={'w': torch.zeros(2)}), path)
+        _save(path, 0.0)
     monkeypatch.undo()
     msg = str(e.value)
     assert e.value.errno == errno.ENOSPC  # still an OSError 28 for callers
@@ -137,14 +180,11 @@ def test_disk_full_names_the_file_and_says_nothing_was_lost(
     assert os.listdir(work) == ['iter_4.pth']  # no partial temp file
 
 
-def test_disk_full_while_writing_last_checkpoint(tmp_path, monkeypatch):
-    path = str(tmp_path / 'last_checkpoint')
-    atomic_write(path, 'iter_2.pth')
+def test_disk_full_through_the_runner(tmp_path, monkeypatch):
+    runner = toy_runner(str(tmp_path))
     monkeypatch.setattr(os, 'fsync', _disk_full)
     with pytest.raises(OSError, match='Nothing was lost') as e:
-        with checkpoint_hook.open(path, 'w') as f:
-            f.write('iter_4.pth')
+        runner.save_checkpoint(str(tmp_path), 'iter_4.pth', by_epoch=False)
     monkeypatch.undo()
-    assert path in str(e.value)
-    assert open(path).read() == 'iter_2.pth'
-    assert os.listdir(tmp_path) == ['last_checkpoint']
+    assert str(tmp_path / 'iter_4.pth') in str(e.value)
+    assert not [n for n in os.listdir(tmp_path) if 'iter_4' in n]

@@ -1,7 +1,9 @@
 """Checkpoints load with weights-only semantics, and say why they don't."""
 import os
 import os.path as osp
+import pickle
 
+import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
@@ -9,24 +11,58 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from seggan_testing import Payload
 
 from mmseg_seggan.utils import (CorruptCheckpointError, UnsafeCheckpointError,
-                                load_checkpoint_file)
+                                load_checkpoint_file, plain_message_hub,
+                                restore_message_hub)
 
 
 def test_message_hub_round_trips_weights_only(tmp_path):
+    """The plain form needs no allow-list: torch's own weights-only load
+    (mmseg's init_model, MMSegInferencer, mmseg's test.py) reads it."""
     hub = MessageHub('ckpt_test')
     for v in (1.0, 2.0, 3.5):
         hub.update_scalar('train/loss', v)
-    hub.update_info('eta', __import__('numpy').float64(12.5))
+    hub.update_info('eta', np.float64(12.5))
     path = str(tmp_path / 'hub.pth')
-    torch.save(dict(message_hub=hub.state_dict()), path)
-    loaded = load_checkpoint_file(path)['message_hub']
+    torch.save(dict(message_hub=plain_message_hub(hub.state_dict())), path)
+    plain = torch.load(path, weights_only=True)['message_hub']
+    loaded = restore_message_hub(plain)
     buf = loaded['log_scalars']['train/loss']
     assert isinstance(buf, HistoryBuffer)
     assert buf.mean() == pytest.approx(6.5 / 3) and buf.current() == 3.5
     assert loaded['runtime_info']['eta'] == 12.5
+    restored = MessageHub('ckpt_test_2')
+    restored.load_state_dict(loaded)
+    assert restored.get_scalar('train/loss').data[0].tolist() == [1., 2., 3.5]
 
 
-@pytest.mark.parametrize('loader', ['direct', 'mmengine'])
+class _LegacyBuffer:
+    """How checkpoints of earlier versions pickled a HistoryBuffer."""
+
+    def __reduce__(self):
+        return (HistoryBuffer, ([1.0, 2.5], [1, 1], 20))
+
+
+def test_checkpoints_of_earlier_versions_still_load(tmp_path):
+    """Bug: the work dirs of runs started before the plain form (a
+    HistoryBuffer and numpy scalars pickled by class) could no longer be
+    resumed or used as ``load_from``."""
+    path = str(tmp_path / 'old.pth')
+    torch.save(
+        dict(
+            message_hub=dict(
+                log_scalars={'train/loss': _LegacyBuffer()},
+                runtime_info={'eta': np.float64(3.0)})), path)
+    with pytest.raises(Exception, match='HistoryBuffer'):
+        torch.load(path, weights_only=True)  # what needs the allow-list
+    hub = load_checkpoint_file(path)['message_hub']
+    assert hub['log_scalars']['train/loss'].current() == 2.5
+    assert hub['runtime_info']['eta'] == 3.0
+    # the allow-list was for that one load only
+    with pytest.raises(Exception, match='HistoryBuffer'):
+        torch.load(path, weights_only=True)
+
+
+@pytest.mark.parametrize('loader', ['direct', 'seggan_scheme'])
 def test_pickle_payload_refused_and_never_runs(tmp_path, loader):
     sentinel = str(tmp_path / 'PWNED')
     path = str(tmp_path / 'evil.pth')
@@ -34,7 +70,7 @@ def test_pickle_payload_refused_and_never_runs(tmp_path, loader):
     assert not osp.exists(sentinel)
     load = (
         load_checkpoint_file if loader == 'direct' else
-        lambda p: _load_checkpoint(p, map_location='cpu'))
+        lambda p: _load_checkpoint('seggan://' + p, map_location='cpu'))
     with pytest.raises(
             UnsafeCheckpointError, match='is not a plain checkpoint') as e:
         load(path)
@@ -55,3 +91,34 @@ def test_truncated_checkpoint_names_file(tmp_path):
 def test_missing_checkpoint_names_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         load_checkpoint_file(str(tmp_path / 'nope.pth'))
+
+
+def test_mmengine_plain_path_stays_mmengine_and_weights_only(tmp_path):
+    """Without the scheme, mmengine's own loader reads the file (nothing of
+    it is replaced), and torch's weights-only default still refuses the
+    payload."""
+    sentinel = str(tmp_path / 'PWNED')
+    path = str(tmp_path / 'evil.pth')
+    torch.save(dict(state_dict={}, meta=Payload(sentinel)), path)
+    with pytest.raises(pickle.UnpicklingError, match='Weights only load'):
+        _load_checkpoint(path, map_location='cpu')
+    assert not osp.exists(sentinel)
+
+
+def test_seggan_runner_checkpoints_load_with_torch_defaults(tmp_path):
+    """Bug: without the plain message hub, a checkpoint of a run holds
+    pickled HistoryBuffers, which torch's weights-only default (mmseg's
+    init_model, MMSegInferencer, mmseg's test.py) refuses."""
+    from seggan_testing import toy_runner
+    runner = toy_runner(str(tmp_path))
+    runner.message_hub.update_scalar('train/loss', 0.5)
+    runner.message_hub.update_info('eta', np.float64(2.0))
+    runner.save_checkpoint(str(tmp_path), 'iter_1.pth', by_epoch=False)
+    ckpt = torch.load(str(tmp_path / 'iter_1.pth'), weights_only=True)
+    assert ckpt['message_hub']['log_scalars']['train/loss'][
+        'log_history'] == [0.5]
+    runner.release_work_dir()
+    resumed = toy_runner(str(tmp_path))
+    resumed.resume(str(tmp_path / 'iter_1.pth'))
+    assert resumed.message_hub.get_scalar('train/loss').current() == 0.5
+    resumed.release_work_dir()

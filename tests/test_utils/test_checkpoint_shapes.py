@@ -5,7 +5,8 @@ import torch.nn as nn
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import load_checkpoint, load_state_dict
 
-from mmseg_seggan.utils import CheckpointShapeError, find_shape_mismatches
+from mmseg_seggan.utils import (CheckpointShapeError, find_shape_mismatches,
+                                check_state_dict_shapes, shape_check_pre_hook)
 
 
 class Head(nn.Module):
@@ -17,16 +18,26 @@ class Head(nn.Module):
 
 
 class Net(nn.Module):
+    """Checked where loads start, as SegGAN registers it."""
 
-    def __init__(self, num_classes=6, gen_width=4):
+    def __init__(self, num_classes=6, gen_width=4, checked=True):
         super().__init__()
         self.decode_head = Head(num_classes)
         self.generator = nn.Conv2d(num_classes, gen_width, 3)
+        if checked:
+            for module in (self, self.generator):
+                module.register_load_state_dict_pre_hook(shape_check_pre_hook)
 
 
-def test_mmengine_load_state_dict_is_checked():
+def test_models_without_the_pre_hook_load_as_in_mmengine(tmp_path):
+    """Nothing global: mmengine's load_state_dict is mmengine's, and a model
+    that does not register the check keeps mmengine's warning."""
     assert mmengine_checkpoint.load_state_dict is load_state_dict
-    assert load_state_dict.__name__ == '_checked_load_state_dict'
+    assert load_state_dict.__module__ == 'mmengine.runner.checkpoint'
+    path = str(tmp_path / 'voc.pth')
+    torch.save(dict(state_dict=Net(num_classes=21).state_dict()), path)
+    model = Net(num_classes=6, checked=False)
+    load_checkpoint(model, path, map_location='cpu')  # warns, loads the rest
 
 
 def test_class_count_mismatch_names_parameters_shapes_and_cause(tmp_path):
@@ -42,7 +53,7 @@ def test_class_count_mismatch_names_parameters_shapes_and_cause(tmp_path):
     assert 'decode_head.conv_seg.bias: checkpoint [21] vs model [6]' in msg
     assert 'generator.weight: checkpoint [4, 21, 3, 3]' in msg
     assert 'trained for 21 classes' in msg and 'num_classes' in msg
-    assert path in msg and 'Nothing was loaded' in msg
+    assert 'Nothing was loaded' in msg
     # Nothing was copied, not even the tensors that did fit.
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
@@ -92,3 +103,11 @@ def test_find_shape_mismatches_looks_through_wrappers():
     wrapped = MODEL_WRAPPERS.get(name)(Net(num_classes=3))
     found = find_shape_mismatches(wrapped, Net(num_classes=4).state_dict())
     assert ('decode_head.conv_seg.bias', (4, ), (3, )) in found
+
+
+def test_the_file_is_named_when_known():
+    with pytest.raises(CheckpointShapeError, match=r'\(work/iter_4.pth\)'):
+        check_state_dict_shapes(
+            Net(num_classes=6),
+            Net(num_classes=3).state_dict(),
+            source='work/iter_4.pth')

@@ -6,6 +6,7 @@ import torch
 from mmengine.config import Config
 from seggan_testing import CONFIGS, TINY_DEEPLAB, TINY_SEGGAN, run_tool
 
+from mmseg_seggan.utils import gan_iters_of
 from mmseg_seggan.utils.launch import enable_amp, load_config
 
 
@@ -41,7 +42,7 @@ RELIABILITY = osp.join(CONFIGS, 'reliability_seggan.py')  # gan_iters 4 + 4
 
 
 @pytest.mark.parametrize('option,fix', [
-    (dict(gan_iters=6), 'custom_hooks.0.gan_iters=6 train_cfg.max_iters=10'),
+    (dict(gan_iters=6), 'model.gan_iters=6 train_cfg.max_iters=10'),
     (dict(finetune_iters=3), 'train_cfg.max_iters=7'),
 ])
 def test_substituted_config_variable_is_refused_with_the_key_to_use(
@@ -57,10 +58,10 @@ def test_substituted_config_variable_is_refused_with_the_key_to_use(
     assert RELIABILITY in str(e.value)
     # The keys it names do what was asked.
     cfg = load_config(RELIABILITY, {
-        'custom_hooks.0.gan_iters': 6,
+        'model.gan_iters': 6,
         'train_cfg.max_iters': 10
     })
-    assert cfg.custom_hooks[0].gan_iters == 6 and cfg.train_cfg.max_iters == 10
+    assert gan_iters_of(cfg) == 6 and cfg.train_cfg.max_iters == 10
 
 
 def test_substituted_variable_refused_by_the_train_and_test_tools(tmp_path):
@@ -74,5 +75,5 @@ def test_substituted_variable_refused_by_the_train_and_test_tools(tmp_path):
         ],
                        timeout=120)
         assert res.returncode != 0
-        assert 'custom_hooks.0.gan_iters=6' in res.stderr, res.stderr[-2000:]
+        assert 'model.gan_iters=6' in res.stderr, res.stderr[-2000:]
     assert not osp.exists(tmp_path / 'work')

@@ -62,3 +62,55 @@ def test_expected_mmcv_flavour():
             nms(torch.zeros(1, 4), torch.ones(1), 0.5)
     else:
         assert expect is None, f'SEGGAN_EXPECT_MMCV={expect!r}: full or lite'
+
+
+HARMLESS = r'''
+import json, sys
+import mmcv.utils
+import mmengine.utils.dl_utils as dl
+env = mmcv.utils.collect_env()
+before = dl.mmcv_full_available()
+import mmseg.models  # the hook's stand-in lets this import on mmcv-lite
+print(json.dumps(dict(compiler=env.get('MMCV Compiler'), before=before,
+                      after=dl.mmcv_full_available(),
+                      plugin='mmseg_seggan' in sys.modules)))
+'''
+
+
+def test_start_up_hook_is_harmless_to_unrelated_code(tmp_path):
+    """Bug (issue 19): with the start-up hook on mmcv-lite, code that never
+    imports the plugin saw ``mmcv.utils.collect_env()`` crash
+    (``MissingMMCVOpError ... get_compiler_version``),
+    ``mmcv_full_available()`` return True, and an mmengine whose
+    ``config/utils.py`` has no ``MODULE2PACKAGE`` fail to import."""
+    import json
+    import subprocess
+    import sys
+    res = subprocess.run([sys.executable, '-c', HARMLESS],
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert not out['plugin']  # only the start-up hook ran
+    real = mmcv_ext_available()
+    assert out['before'] is real and out['after'] is real
+    if not real:
+        assert out['compiler'] == 'n/a'
+    # an mmengine without the scope table: imports, table left alone
+    fake = tmp_path / 'mmengine' / 'config'
+    fake.mkdir(parents=True)
+    (tmp_path / 'mmengine' / '__init__.py').write_text('')
+    (fake / '__init__.py').write_text('')
+    (fake / 'utils.py').write_text('VALUE = 1\n')
+    res = subprocess.run(
+        [
+            sys.executable, '-c', 'import mmengine.config.utils as u; '
+            "print(u.VALUE, hasattr(u, 'MODULE2PACKAGE'))"
+        ],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.split() == ['1', 'False']

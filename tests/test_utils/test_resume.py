@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.runner import runner as runner_module
-from seggan_testing import Payload
+from seggan_testing import Payload, toy_runner
 
 from mmseg_seggan.utils import (CorruptCheckpointError, UnsafeCheckpointError,
                                 find_resumable_checkpoint)
@@ -35,8 +35,24 @@ def _truncate(path):
         f.truncate(size // 3)
 
 
-def test_runner_uses_it():
-    assert runner_module.find_latest_checkpoint is find_resumable_checkpoint
+def test_seggan_runner_resumes_through_it(tmp_path):
+    """Bug: ``--resume`` with a truncated latest checkpoint failed instead of
+    falling back. SegGANRunner.load_or_resume looks up the file with
+    find_resumable_checkpoint; mmengine's own name is left as it is."""
+    work = str(tmp_path)
+    runner = toy_runner(work)
+    runner.save_checkpoint(work, 'iter_1.pth', by_epoch=False)
+    runner.train_loop._iter = 1
+    runner.save_checkpoint(work, 'iter_2.pth', by_epoch=False)
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'iter_2.pth'))
+    _truncate(osp.join(work, 'iter_2.pth'))
+    runner.release_work_dir()  # what the end of train() does
+    resumed = toy_runner(work, resume=True)
+    resumed.load_or_resume()
+    assert resumed.iter == 1
+    assert runner_module.find_latest_checkpoint is not \
+        find_resumable_checkpoint
 
 
 def test_good_latest_is_used_quietly(tmp_path, logs):
@@ -89,6 +105,18 @@ def test_no_or_empty_last_checkpoint_uses_newest(tmp_path, logs, content):
     assert 'missing or empty' in logs[0]
 
 
+def test_half_written_last_checkpoint_uses_newest(tmp_path, logs):
+    """mmengine's CheckpointHook rewrites ``last_checkpoint`` in place; a
+    kill in the middle leaves part of a path: the newest complete
+    checkpoint is resumed from."""
+    work = str(tmp_path)
+    _ckpt(work, 2, last=False)
+    newest = _ckpt(work, 4)
+    open(osp.join(work, 'last_checkpoint'), 'w').write(newest[:-6])
+    assert find_resumable_checkpoint(work) == newest
+    assert 'Falling back' in logs[0]
+
+
 def test_nothing_to_resume_is_none(tmp_path, logs):
     assert find_resumable_checkpoint(str(tmp_path)) is None
 
@@ -124,13 +152,14 @@ def test_payload_is_refused_never_skipped(tmp_path, logs, where):
 def test_unfinished_writes_are_removed(tmp_path, logs):
     work = str(tmp_path)
     latest = _ckpt(work, 2)
-    for name in ('.iter_4.pth.tmp', '.last_checkpoint.tmp'):
+    for name in ('.iter_4.pth.tmp', '.last_checkpoint.tmp',
+                 '.iter_6.pth.1234-89abcdef.tmp'):
         open(osp.join(work, name), 'wb').write(b'half')
     open(osp.join(work, '.mine.tmp'), 'w').write('not ours')
     assert find_resumable_checkpoint(work) == latest
     assert sorted(
         os.listdir(work)) == ['.mine.tmp', 'iter_2.pth', 'last_checkpoint']
-    assert len(logs) == 2 and 'unfinished checkpoint write' in logs[0]
+    assert len(logs) == 3 and 'unfinished checkpoint write' in logs[0]
 
 
 def test_temp_files_of_another_run_are_never_touched(tmp_path, logs):

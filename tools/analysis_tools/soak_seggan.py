@@ -1,7 +1,7 @@
 """Soak test: train both SegGAN phases and watch resident memory.
 
 Runs a SegGAN config (default: the embedded ToyScenes one) for a few
-hundred iterations through mmengine's Runner, exactly as ``tools/train.py``
+hundred iterations through the config's runner, exactly as ``tools/train.py``
 would, and prints the resident set size (RSS) every ``--interval``
 iterations: of the main process and of all its dataloader workers. At the
 end it reports, per phase, the growth from the end of that phase's warm-up
@@ -27,7 +27,9 @@ warnings.filterwarnings('ignore')
 import mmseg_seggan  # noqa: E402,F401
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+
+from mmseg_seggan.utils import set_gan_iters  # noqa: E402
+from mmseg_seggan.utils.launch import build_runner  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -168,10 +170,7 @@ def main():
         cfg[f'{split}_dataloader'].dataset.data_root = root
     cfg.train_cfg.max_iters = args.iters
     cfg.train_cfg.val_interval = max(args.iters, 1)  # validate at the end
-    cfg.custom_hooks = [
-        h for h in cfg.get('custom_hooks', [])
-        if h.get('type') != 'SegGANPhaseHook'
-    ] + [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+    set_gan_iters(cfg, gan_iters)
     cfg.default_hooks.checkpoint.interval = max(args.iters // 3, 1)
     cfg.default_hooks.logger.interval = args.interval
     if args.cfg_options:
@@ -182,7 +181,7 @@ def main():
     print(f'[soak] {args.config}: {args.iters} iterations ({gan_iters} '
           f'phase 1), RSS every {args.interval}, warm-up {args.warmup} per '
           f'phase, data {root}, work dir {cfg.work_dir}')
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.register_hook(monitor)
     runner.train()
     ok = judge(monitor.samples, gan_iters, args.warmup, args.max_growth)

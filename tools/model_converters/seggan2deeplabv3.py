@@ -21,6 +21,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 import torch  # noqa: E402
 
 from mmseg_seggan.utils import AtomicFile  # noqa: E402
+from mmseg_seggan.utils.atomic_checkpoint import \
+    remove_stale_temps  # noqa: E402
 from mmseg_seggan.utils import CheckpointError  # noqa: E402
 from mmseg_seggan.utils import load_checkpoint_file  # noqa: E402
 
@@ -81,11 +83,11 @@ def check_destination(src: str, dst: str, force: bool = False) -> None:
 def convert(src: str, dst: str, force: bool = False) -> dict:
     """Write the segmentor part of ``src`` to ``dst`` (atomically).
 
-    ``dst`` is written as ``.<dst name>.tmp`` beside it and renamed when
-    complete (:class:`~mmseg_seggan.utils.AtomicFile`), with the mode that
-    the umask gives new files (0644 usually): a killed export leaves no
-    half ``dst``, only that temporary file, which names its ``dst`` and is
-    replaced by the next export.
+    ``dst`` is written as ``.<dst name>.<pid>-<hex>.tmp`` beside it and
+    renamed when complete (:class:`~mmseg_seggan.utils.AtomicFile`), with
+    the mode that the umask gives new files (0644 usually): a killed export
+    leaves no half ``dst``, only that temporary file, which names its
+    ``dst`` and is removed by the next export.
 
     Args:
         src (str): The SegGAN checkpoint.
@@ -117,6 +119,7 @@ def convert(src: str, dst: str, force: bool = False) -> dict:
     meta['converted_from'] = osp.basename(src)
     with AtomicFile(dst, 'wb') as f:
         torch.save(dict(state_dict=kept, meta=meta), f)
+    remove_stale_temps(dst)  # of a killed earlier export
     return dict(kept=len(kept), dropped=dropped)
 
 

@@ -1,9 +1,7 @@
-from .num_classes_check_hook import (NumClassesCheckHook,
-                                     install_num_classes_check)
+from .num_classes_check_hook import NumClassesCheckHook
 from .reconstruction_visualization_hook import SegGANReconstructionVisHook
 from .seggan_phase_hook import SegGANPhaseHook
 
 __all__ = [
-    'NumClassesCheckHook', 'SegGANPhaseHook', 'SegGANReconstructionVisHook',
-    'install_num_classes_check'
+    'NumClassesCheckHook', 'SegGANPhaseHook', 'SegGANReconstructionVisHook'
 ]

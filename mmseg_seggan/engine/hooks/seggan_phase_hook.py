@@ -1,14 +1,14 @@
 """Switch SegGAN from GAN pre-training (phase 1) to fine-tuning (phase 2)."""
 from typing import Optional
 
-import torch
-from mmengine.dist import broadcast, get_world_size
+from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
 from ...models.segmentors.seggan import PHASE_NAMES
+from ...models.utils import broadcast_module_state, unwrap
 from ...utils.checkpoint import last_loaded_checkpoint_file
+from ...utils.seggan_config import GAN_ITERS_KEY, gan_iters_key
 
 PHASE_INFO_KEY = 'seggan_phase'
 # ``checkpoint['meta'][META_KEY]``: what a resumed run must agree with.
@@ -35,12 +35,14 @@ class SegGANPhaseHook(Hook):
     the phase of their last iteration (message hub) is compared.
 
     Args:
-        gan_iters (int): Length of phase 1. 0 means phase 2 only.
+        gan_iters (int, optional): Length of phase 1 (0: phase 2 only).
+            Configs leave it out: the hook reads ``model.gan_iters``, the
+            one key of the switch (given both, they must agree).
     """
     priority = 'VERY_HIGH'
 
-    def __init__(self, gan_iters: int):
-        if gan_iters < 0:
+    def __init__(self, gan_iters: Optional[int] = None):
+        if gan_iters is not None and gan_iters < 0:
             raise ValueError(f'gan_iters must be >= 0, got {gan_iters}.')
         self.gan_iters = gan_iters
         self._phase: Optional[int] = None
@@ -49,15 +51,31 @@ class SegGANPhaseHook(Hook):
     def phase_at(self, iteration: int) -> int:
         return 1 if iteration < self.gan_iters else 2
 
+    def _resolve_gan_iters(self, model) -> None:
+        """Take ``model.gan_iters``; refuse a hook argument that differs."""
+        own = getattr(model, 'gan_iters', None)
+        if self.gan_iters is None:
+            if own is None:
+                raise ValueError(
+                    'SegGANPhaseHook needs the length of phase 1: set '
+                    'model.gan_iters (GAN pre-training iterations; 0 for '
+                    'fine-tuning only).')
+            self.gan_iters = own
+        elif own is not None and own != self.gan_iters:
+            raise ValueError(
+                f'SegGANPhaseHook(gan_iters={self.gan_iters}) contradicts '
+                f'model.gan_iters={own}: set only model.gan_iters (the hook '
+                'reads it).')
+
     def before_train(self, runner) -> None:
         max_iters = runner.max_iters
+        model = unwrap(runner.model)
+        self._resolve_gan_iters(model)
         if self.gan_iters > max_iters:
             raise ValueError(
                 f'SegGANPhaseHook(gan_iters={self.gan_iters}) exceeds '
                 f'train_cfg.max_iters={max_iters}: phase 2 would never run. '
                 'Set max_iters = gan_iters + fine-tuning iterations.')
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
         if not hasattr(model, 'set_phase'):
             raise TypeError('SegGANPhaseHook needs a SegGAN model; got '
                             f'{type(model).__name__}.')
@@ -130,25 +148,19 @@ class SegGANPhaseHook(Hook):
 
     @staticmethod
     def _config_key(runner) -> str:
-        """The --cfg-options key of this hook's ``gan_iters``."""
+        """The --cfg-options key of ``gan_iters``."""
         try:
-            hooks = list(runner.cfg.get('custom_hooks') or [])
+            key = gan_iters_key(runner.cfg)
         except Exception:  # no config (a hand-built runner)
-            hooks = []
-        for i, hook in enumerate(hooks):
-            if isinstance(hook,
-                          dict) and hook.get('type') in ('SegGANPhaseHook',
-                                                         SegGANPhaseHook):
-                return f'custom_hooks.{i}.gan_iters'
-        return 'custom_hooks.<index of SegGANPhaseHook>.gan_iters'
+            key = None
+        return key or GAN_ITERS_KEY
 
     def before_train_iter(self,
                           runner,
                           batch_idx: int,
                           data_batch=None) -> None:
         phase = self.phase_at(runner.iter)
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap(runner.model)
         if phase != self._phase:
             switching = self._phase is not None
             if phase == 2 and get_world_size() > 1:
@@ -167,10 +179,7 @@ class SegGANPhaseHook(Hook):
     def _sync_gan(model) -> None:
         """Make frozen G and D identical on every rank (BN buffers too)."""
         for net in (model.generator, model.discriminator):
-            net = net.module if is_model_wrapper(net) else net
-            for t in list(net.parameters()) + list(net.buffers()):
-                if torch.is_floating_point(t):
-                    broadcast(t.data, 0)
+            broadcast_module_state(net)
 
     @staticmethod
     def _drop_phase_scalars(runner) -> None:

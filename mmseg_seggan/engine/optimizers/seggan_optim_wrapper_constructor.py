@@ -2,10 +2,10 @@
 from typing import Optional
 
 import torch.nn as nn
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
+from ...models.utils import unwrap
 from ...utils.checkpoint import last_loaded_checkpoint_file
 
 NETWORKS = ('segmentor', 'generator', 'discriminator')
@@ -89,8 +89,7 @@ class SegGANOptimWrapperConstructor:
                 cfg, cfg.pop('paramwise_cfg', None))
 
     def __call__(self, model: nn.Module) -> SegGANOptimWrapperDict:
-        if is_model_wrapper(model):  # the runner passes the DDP wrapper
-            model = model.module
+        model = unwrap(model)  # the runner passes the DDP wrapper
         if not all(hasattr(model, n) for n in ('generator', 'discriminator')):
             raise TypeError('SegGANOptimWrapperConstructor needs a model with '
                             f'`generator` and `discriminator` (SegGAN); got '

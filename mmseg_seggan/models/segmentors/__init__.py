@@ -1,3 +1,4 @@
-from .seggan import NonFiniteLossError, SegGAN
+from ..utils import NonFiniteLossError
+from .seggan import SegGAN
 
 __all__ = ['NonFiniteLossError', 'SegGAN']

@@ -5,7 +5,6 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmseg.models.segmentors import EncoderDecoder
@@ -14,18 +13,27 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
-from ..losses import gan_loss, masked_mse_loss
+from ...utils.checkpoint_shapes import shape_check_pre_hook
+from ..losses import (check_pseudo_label_threshold, gan_loss, masked_mse_loss,
+                      pseudo_label_loss)
+from ..utils import NonFiniteLossError  # noqa: F401 (its home before)
+from ..utils import NonFiniteLossPolicy, unwrap
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
 
 
-def _unwrap(module: nn.Module) -> nn.Module:
-    """The plain module inside a (separate) DDP wrapper, if any."""
-    return module.module if is_model_wrapper(module) else module
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss term became NaN or Inf; training stops before the update."""
+def _starting_phase(gan_iters: Optional[int], phase: Optional[int]) -> int:
+    """The phase a model starts in: ``phase``, else from ``gan_iters``."""
+    if gan_iters is not None and (isinstance(gan_iters, bool)
+                                  or not isinstance(gan_iters, int)
+                                  or gan_iters < 0):
+        raise ValueError(
+            f'model.gan_iters={gan_iters!r}: the number of GAN pre-training '
+            'iterations must be an int >= 0 (0: fine-tuning only). Fix '
+            '`model.gan_iters` in the config or in --cfg-options.')
+    if phase is not None:
+        return phase
+    return 2 if gan_iters == 0 else 1
 
 
 def _set_requires_grad(module: nn.Module, flag: bool) -> None:
@@ -78,8 +86,16 @@ class SegGAN(EncoderDecoder):
             semi-supervised baseline SegGAN-semi is compared with.
         pseudo_label_threshold (float): Pixels whose top softmax
             probability is below it get no pseudo-label. Defaults to 0.9.
-        phase (int): Phase used when no ``SegGANPhaseHook`` sets it:
-            1 for a GAN-only run, 2 for fine-tuning with a pre-trained G/D.
+        gan_iters (int, optional): Length of phase 1 (GAN pre-training) in
+            iterations; the rest of the run is phase 2. The one config key
+            of the switch: ``SegGANPhaseHook`` reads it, and the model starts
+            in phase 2 when it is 0 (fine-tuning with a pre-trained G and
+            D; frozen before any wrapper is built). ``mmseg_seggan.utils.
+            gan_iters_of(cfg)`` reads it for scripts.
+        phase (int, optional): The starting phase, for a model built to
+            run one phase by hand (tests, benchmarks); by default 2 when
+            ``gan_iters`` is 0, else 1. ``SegGANPhaseHook`` sets the phase
+            of every training iteration from ``gan_iters`` anyway.
         nonfinite (str): What to do when a loss term is NaN or Inf:
             ``'raise'`` (default) stops with an error naming the term, the
             iteration and the phase, before any weight is touched, so the
@@ -106,7 +122,8 @@ class SegGAN(EncoderDecoder):
                  adv_weight: float = 0.1,
                  pseudo_label_weight: float = 0.0,
                  pseudo_label_threshold: float = 0.9,
-                 phase: int = 1,
+                 gan_iters: Optional[int] = None,
+                 phase: Optional[int] = None,
                  nonfinite: str = 'raise',
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
@@ -161,19 +178,17 @@ class SegGAN(EncoderDecoder):
         self.gan_adv_weight = gan_adv_weight
         self.content_weight = content_weight
         self.adv_weight = adv_weight
-        if not 0 < pseudo_label_threshold <= 1:
-            raise ValueError(
-                f'model.pseudo_label_threshold={pseudo_label_threshold!r}: '
-                'a probability in (0, 1] is needed (0.9 is usual).')
         self.pseudo_label_weight = pseudo_label_weight
-        self.pseudo_label_threshold = pseudo_label_threshold
-        if nonfinite not in ('raise', 'skip'):
-            raise ValueError("SegGAN(nonfinite=...) must be 'raise' or "
-                             f"'skip', got {nonfinite!r}.")
-        self.nonfinite = nonfinite
-        self.skipped_steps = 0
+        self.pseudo_label_threshold = check_pseudo_label_threshold(
+            pseudo_label_threshold)
+        self._nonfinite = NonFiniteLossPolicy(nonfinite)
+        self.gan_iters = gan_iters
         self.phase = 0
-        self.set_phase(phase)
+        self.set_phase(_starting_phase(gan_iters, phase))
+        # Loads start here (the runner, init_model) or at G/D (their
+        # init_cfg Pretrained): a size mismatch is refused, not skipped.
+        for module in (self, self.generator, self.discriminator):
+            module.register_load_state_dict_pre_hook(shape_check_pre_hook)
 
     # ------------------------------------------------------------------ phase
     def set_phase(self, phase: int) -> None:
@@ -282,56 +297,32 @@ class SegGAN(EncoderDecoder):
         # then the loss on the plain module.
         logits = head(x)
         if labeled is None or len(labeled) == len(data_samples):
-            return _unwrap(head).loss_by_feat(logits, data_samples), logits
+            return unwrap(head).loss_by_feat(logits, data_samples), logits
         if not labeled:
             return {}, logits
-        losses = _unwrap(head).loss_by_feat(logits[labeled],
-                                            [data_samples[i] for i in labeled])
+        losses = unwrap(head).loss_by_feat(logits[labeled],
+                                           [data_samples[i] for i in labeled])
         return losses, logits
+
+    @property
+    def nonfinite(self) -> str:
+        return self._nonfinite.mode
+
+    @property
+    def skipped_steps(self) -> int:
+        return self._nonfinite.skipped_steps
 
     def _finite_or_skip(self, losses: Dict[str, Tensor]) -> bool:
         """True if every loss term is finite; otherwise raise or skip."""
-        bad = {
-            k: v.detach().float().sum().item()
-            for k, v in losses.items()
-            if 'loss' in k and not torch.isfinite(v.detach()).all()
-        }
-        if not bad:
-            return True
-        hub = MessageHub.get_current_instance()
-        it = hub.get_info('iter')
-        where = (f'iteration {it + 1}' if isinstance(it, int) else
-                 'this iteration') + f', phase {self.phase} ' \
-            f'({PHASE_NAMES[self.phase]})'
-        if self.nonfinite == 'skip':
-            self.skipped_steps += 1
-            return False
-        terms = ', '.join(f'{k}={v}' for k, v in bad.items())
-        raise NonFiniteLossError(
-            f'Non-finite loss at {where}: {terms}. No parameter was updated; '
-            'the last saved checkpoint is intact. Lower the learning rate '
-            'or the loss weights, check the data, or set '
-            "`model.nonfinite='skip'` to skip such steps.")
-
-    def _buffers_if_skipping(self, *modules: nn.Module) -> Optional[list]:
-        """Copies of the BN statistics a skipped step must not keep."""
-        if self.nonfinite != 'skip':
-            return None
-        return [(b, b.detach().clone()) for m in modules for b in m.buffers()]
-
-    @staticmethod
-    def _restore_buffers(saved: Optional[list]) -> None:
-        if saved:
-            with torch.no_grad():
-                for buf, value in saved:
-                    buf.copy_(value)
+        return self._nonfinite.check(losses, self.phase,
+                                     PHASE_NAMES[self.phase])
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
         """EncoderDecoder's, but DDP-wrapper aware (for separate DDP)."""
         x = self.extract_feat(inputs)
-        return _unwrap(self.decode_head).predict(x, batch_img_metas,
-                                                 self.test_cfg)
+        return unwrap(self.decode_head).predict(x, batch_img_metas,
+                                                self.test_cfg)
 
     # ------------------------------------------------------------ train steps
     def train_step(self, data: Union[dict, tuple, list],
@@ -374,9 +365,9 @@ class SegGAN(EncoderDecoder):
         onehot = self._one_hot(gt)
         valid = self._valid(gt)
         real = self._real_image(inputs)
-        d_cond = _unwrap(self.discriminator).conditional
+        d_cond = unwrap(self.discriminator).conditional
         skipped_before = self.skipped_steps
-        saved = self._buffers_if_skipping(self.generator, self.discriminator)
+        saved = self._nonfinite.snapshot(self.generator, self.discriminator)
 
         with g_wrapper.optim_context(self.generator):
             fake = self.generator(onehot)
@@ -394,7 +385,7 @@ class SegGAN(EncoderDecoder):
             d_wrapper.update_params(parsed_d)
 
         # G step: D is held fixed (no grads), called unwrapped.
-        disc = _unwrap(self.discriminator)
+        disc = unwrap(self.discriminator)
         _set_requires_grad(disc, False)
         try:
             with g_wrapper.optim_context(self.generator):
@@ -412,9 +403,8 @@ class SegGAN(EncoderDecoder):
         log_vars['loss_d'] = log_d['loss_d']
         log_vars['recon_mse'] = mse.detach()
         if self.skipped_steps > skipped_before:
-            self._restore_buffers(saved)  # no NaN in G/D running stats
-        if self.nonfinite == 'skip':
-            log_vars['skipped_steps'] = torch.tensor(float(self.skipped_steps))
+            self._nonfinite.restore(saved)  # no NaN in G/D running stats
+        log_vars.update(self._nonfinite.log_vars())
         return log_vars
 
     def _train_segmentor(self, inputs: Tensor, data_samples: SampleList,
@@ -430,7 +420,7 @@ class SegGAN(EncoderDecoder):
                 'uses unlabeled images (content_weight, adv_weight and '
                 'pseudo_label_weight are 0): nothing to train. Check the '
                 "sampler's source_ratio.")
-        saved = self._buffers_if_skipping(*self.segmentor_modules.values())
+        saved = self._nonfinite.snapshot(*self.segmentor_modules.values())
         with s_wrapper.optim_context(self):
             x = self.extract_feat(inputs)
             losses = {}
@@ -467,9 +457,8 @@ class SegGAN(EncoderDecoder):
         if self._finite_or_skip(losses):
             s_wrapper.update_params(parsed)
         else:
-            self._restore_buffers(saved)  # no NaN in BN running stats
-        if self.nonfinite == 'skip':
-            log_vars['skipped_steps'] = torch.tensor(float(self.skipped_steps))
+            self._nonfinite.restore(saved)  # no NaN in BN running stats
+        log_vars.update(self._nonfinite.log_vars())
         return log_vars
 
     def _gan_terms(self, inputs: Tensor, data_samples: SampleList,
@@ -479,7 +468,7 @@ class SegGAN(EncoderDecoder):
         Gradients flow through G and D (their parameters need none) into the
         segmentor's logits.
         """
-        gen, disc = _unwrap(self.generator), _unwrap(self.discriminator)
+        gen, disc = unwrap(self.generator), unwrap(self.discriminator)
         logits = resize(
             logits,
             size=inputs.shape[2:],
@@ -527,16 +516,9 @@ class SegGAN(EncoderDecoder):
             size=inputs.shape[2:],
             mode='bilinear',
             align_corners=self.align_corners).float()
-        with torch.no_grad():
-            conf, target = up.softmax(dim=1).max(dim=1)
-            area = torch.cat(
-                [self._image_area(inputs, data_samples[i]) for i in unlabeled])
-            keep = (conf >= self.pseudo_label_threshold) & area
-            target[~keep] = self.ignore_index
-            ratio = keep.sum().float() / area.sum().clamp(min=1)
-        if keep.any():
-            loss = F.cross_entropy(up, target, ignore_index=self.ignore_index)
-        else:  # no confident pixel: a zero that keeps the graph
-            loss = up.sum() * 0.
+        area = torch.cat(
+            [self._image_area(inputs, data_samples[i]) for i in unlabeled])
+        loss, ratio = pseudo_label_loss(up, area, self.pseudo_label_threshold,
+                                        self.ignore_index)
         return dict(
             loss_pseudo=self.pseudo_label_weight * loss, pseudo_ratio=ratio)

@@ -8,7 +8,9 @@ _base_ = [
     '../../../configs/_base_/seggan_defaults.py'
 ]
 norm_cfg = dict(type='BN', requires_grad=True)
+gan_iters = 4
 model = dict(
+    gan_iters=gan_iters,
     type='SegGAN',
     generator=dict(
         type='SegGANGenerator',
@@ -34,13 +36,12 @@ model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = val_dataloader
-gan_iters = 4
 # One linear warm-up for every optimizer: its state must survive a resume.
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=8)
 ]
 train_cfg = dict(max_iters=8, val_interval=1000)
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=gan_iters)]
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
 default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=2, max_keep_ckpts=-1, save_last=True),

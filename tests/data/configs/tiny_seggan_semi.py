@@ -3,8 +3,8 @@
 # (UnlabeledImageDataset, split unlabeled.txt; no mask is ever listed). The
 # tests write both split files into the data root.
 _base_ = ['./tiny_seggan.py']
-model = dict(phase=2)
-custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+model = dict(gan_iters=0)  # phase 2 only
+custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
 train_dataloader = dict(
     batch_size=4,
     sampler=dict(

@@ -89,7 +89,7 @@ def test_dataset_without_classes_or_unbuilt_loader_is_skipped():
     NumClassesCheckHook().before_val(runner)
 
 
-# ------------------------------------------------ every Runner gets the check
+# ------------------------------------- every config of the package gets it
 TOY_CONFIGS = [
     'configs/seggan_toy.py',
     'configs/deeplabv3/deeplabv3_r18-d16_1xb8-600it_toy-96x128.py',
@@ -102,10 +102,12 @@ TOY_CONFIGS = [
 ]
 
 
-def _toy_runner(path, root, work, **options):
+def _toy_runner(path, root, work, plain_runner=False, **options):
     from mmengine.config import Config
     from mmengine.runner import Runner
     from seggan_testing import REPO
+
+    from mmseg_seggan.utils.launch import build_runner
     cfg = Config.fromfile(osp.join(REPO, path))
     for split in ('train', 'val', 'test'):
         if cfg.get(f'{split}_dataloader'):  # phase-1-only runs: no val
@@ -118,7 +120,10 @@ def _toy_runner(path, root, work, **options):
     })
     cfg.work_dir = work
     cfg.experiment_name = osp.basename(work)
-    return Runner.from_cfg(cfg)
+    if plain_runner:
+        cfg.pop('runner_type')
+        return Runner.from_cfg(cfg)
+    return build_runner(cfg)
 
 
 @pytest.mark.parametrize('path', TOY_CONFIGS)
@@ -151,3 +156,11 @@ def test_check_can_be_switched_off_on_purpose(tmp_path, toy_root):
     assert not any(isinstance(h, NumClassesCheckHook) for h in runner.hooks)
     runner = _toy_runner(TOY_CONFIGS[1], toy_root, str(tmp_path / 'w2'))
     assert sum(isinstance(h, NumClassesCheckHook) for h in runner.hooks) == 1
+
+
+def test_a_runner_the_config_does_not_name_gets_no_check(tmp_path, toy_root):
+    """Nothing global: mmengine's Runner in the same process has mmengine's
+    default hooks only (the check comes with runner_type='SegGANRunner')."""
+    runner = _toy_runner(
+        TOY_CONFIGS[1], toy_root, str(tmp_path / 'w'), plain_runner=True)
+    assert not any(isinstance(h, NumClassesCheckHook) for h in runner.hooks)

@@ -6,11 +6,11 @@ from unittest.mock import MagicMock
 
 import pytest
 import torch
-from mmengine.runner import Runner
 from seggan_testing import TINY_SEGGAN, load_tiny_cfg
 
 from mmseg_seggan.engine import SegGANPhaseHook
-from mmseg_seggan.utils import load_checkpoint_file
+from mmseg_seggan.utils import load_checkpoint_file, restore_message_hub
+from mmseg_seggan.utils.launch import build_runner
 
 
 def mock_runner(iteration, max_iters=10):
@@ -54,7 +54,7 @@ def test_gan_iters_beyond_max_iters_is_rejected():
 
 
 def _train(cfg):
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     return runner
 
@@ -81,7 +81,7 @@ def test_resume_exactly_at_phase_switch(tmp_path, toy_root):
                         **{'train_cfg.val_interval': 100})
     cfg.resume = True
     cfg.load_from = osp.join(work, 'iter_2.pth')
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.load_or_resume()
     assert runner.iter == 2
     saved = ckpt2['optimizer']
@@ -98,7 +98,9 @@ def test_resume_exactly_at_phase_switch(tmp_path, toy_root):
     torch.testing.assert_close(
         torch.tensor(hub.log_scalars['train/loss_d'].data[0]),
         torch.tensor(
-            ckpt2['message_hub']['log_scalars']['train/loss_d'].data[0]))
+            restore_message_hub(ckpt2['message_hub'])['log_scalars']
+            ['train/loss_d'].data[0]))
+    runner.release_work_dir()  # it only looked: no run of its own
     # A fresh runner does what `tools/train.py --resume` does.
     cfg = load_tiny_cfg(TINY_SEGGAN, toy_root, work,
                         **{'train_cfg.val_interval': 100})
@@ -169,7 +171,7 @@ def test_resume_refuses_a_changed_phase_history(saved_gan_iters, saved_phase,
     msg = str(e.value)
     assert f'iteration {it}' in msg and f'gan_iters={new_gan_iters}' in msg
     if saved_gan_iters is not None:
-        assert f'custom_hooks.0.gan_iters={saved_gan_iters}' in msg
+        assert f'model.gan_iters={saved_gan_iters}' in msg
 
 
 def test_load_from_is_not_a_resume():
@@ -194,10 +196,29 @@ def test_checkpoint_records_gan_iters_and_resume_checks_it(tmp_path, toy_root):
         TINY_SEGGAN, toy_root, work, **{
             'train_cfg.val_interval': 100,
             'train_cfg.max_iters': 8,
-            'custom_hooks.0.gan_iters': 6
+            'model.gan_iters': 6
         })
     cfg.resume = True
     with pytest.raises(ValueError, match='back into phase 1') as e:
         _train(cfg)
     assert osp.join(work, 'iter_4.pth') in str(e.value)
     assert not osp.exists(osp.join(work, 'iter_6.pth'))
+
+
+def test_the_hook_reads_model_gan_iters():
+    """One key: configs set ``model.gan_iters``; the hook reads it, and a
+    hook argument that says otherwise is refused, naming both."""
+    runner, model = mock_runner(0)
+    model = MagicMock(spec=['set_phase', 'train', 'gan_iters'])
+    model.gan_iters = 3
+    runner.model = model
+    hook = SegGANPhaseHook()
+    hook.before_train(runner)
+    assert hook.gan_iters == 3 and hook.phase_at(2) == 1 and \
+        hook.phase_at(3) == 2
+    with pytest.raises(ValueError, match=r'gan_iters=5\) contradicts '
+                       r'model.gan_iters=3'):
+        SegGANPhaseHook(gan_iters=5).before_train(runner)
+    runner.model = MagicMock(spec=['set_phase', 'train'])
+    with pytest.raises(ValueError, match='set model.gan_iters'):
+        SegGANPhaseHook().before_train(runner)

@@ -165,7 +165,8 @@ def test_predict_and_tensor_modes_match_encoder_decoder():
     plain_cfg = {
         k: v
         for k, v in cfg.items()
-        if k not in ('generator', 'discriminator', 'gan_content_weight',
+        if k not in ('generator', 'discriminator', 'gan_iters',
+                     'gan_content_weight',
                      'gan_adv_weight', 'content_weight', 'adv_weight', 'phase')
     }
     plain_cfg['type'] = 'EncoderDecoder'
@@ -428,3 +429,29 @@ def test_negative_or_nonfinite_loss_weight_is_rejected_with_its_key(
     with pytest.raises(ValueError, match=rf'model\.{key}={value}.*>= 0'):
         build_model(**{key: value})
     build_model(**{key: 0.0})  # 0 switches a term off: the control
+
+
+@pytest.mark.parametrize('value', ['0.9', None, 0, 1.5, float('nan')])
+def test_bad_pseudo_label_threshold_names_the_key(value):
+    """Bug (issue 20): ``pseudo_label_threshold='0.9'`` (a string from a
+    config or --cfg-options) failed with a bare ``TypeError: '<' not
+    supported between instances of 'int' and 'str'``."""
+    with pytest.raises(ValueError, match='model.pseudo_label_threshold='):
+        build_model(pseudo_label_threshold=value)
+    build_model(pseudo_label_threshold=0.9)
+
+
+@pytest.mark.parametrize('gan_iters,phase', [(0, 2), (5, 1), (None, 1)])
+def test_model_gan_iters_sets_the_starting_phase(gan_iters, phase):
+    """``model.gan_iters=0`` is a fine-tuning run: G and D are frozen when
+    the model is built (before DDP wraps it), with no second key."""
+    model = build_model(gan_iters=gan_iters)
+    assert model.phase == phase
+    assert all(p.requires_grad == (phase == 1)
+               for p in model.generator.parameters())
+
+
+@pytest.mark.parametrize('value', [-1, 1.5, '300', True])
+def test_bad_gan_iters_names_the_key(value):
+    with pytest.raises(ValueError, match='model.gan_iters='):
+        build_model(gan_iters=value)

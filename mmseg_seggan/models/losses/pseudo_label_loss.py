@@ -1,0 +1,61 @@
+"""Self-training on unlabeled images (Lee 2013): SegGAN-semi's baseline arm.
+
+The target of a pixel is the segmentor's own current argmax, detached,
+where its softmax probability reaches a threshold (and the pixel is inside
+the image); every other pixel is ignored.
+"""
+import math
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def check_pseudo_label_threshold(threshold) -> float:
+    """``model.pseudo_label_threshold``, or an error naming the key.
+
+    Raises:
+        ValueError: Not a number in (0, 1] (e.g. the string ``'0.9'``).
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise ValueError(
+            f'model.pseudo_label_threshold={threshold!r} '
+            f'({type(threshold).__name__}): a probability in (0, 1] is '
+            'needed, as a number (e.g. 0.9, not the string "0.9"). Fix '
+            '`model.pseudo_label_threshold` in the config or --cfg-options.')
+    if not (math.isfinite(threshold) and 0 < threshold <= 1):
+        raise ValueError(
+            f'model.pseudo_label_threshold={threshold!r}: a probability in '
+            '(0, 1] is needed (0.9 is usual).')
+    return threshold
+
+
+def pseudo_label_loss(logits: Tensor, area: Tensor, threshold: float,
+                      ignore_index: int) -> Tuple[Tensor, Tensor]:
+    """Cross-entropy on confident pseudo-labels of unlabeled samples.
+
+    Args:
+        logits (Tensor): (N, C, H, W) logits at image size, float.
+        area (Tensor): (N, H, W) bool, the image area (no padding).
+        threshold (float): Minimum top probability for a pseudo-label.
+        ignore_index (int): The label of ignored pixels.
+
+    Returns:
+        tuple[Tensor, Tensor]: The loss (unweighted; a zero that keeps the
+        graph when no pixel is confident) and the fraction of image pixels
+        that got a pseudo-label.
+    """
+    with torch.no_grad():
+        conf, target = logits.softmax(dim=1).max(dim=1)
+        keep = (conf >= threshold) & area
+        target[~keep] = ignore_index
+        ratio = keep.sum().float() / area.sum().clamp(min=1)
+    if keep.any():
+        loss = F.cross_entropy(logits, target, ignore_index=ignore_index)
+    else:  # no confident pixel: a zero that keeps the graph
+        loss = logits.sum() * 0.
+    return loss, ratio
+
+
+__all__ = ['check_pseudo_label_threshold', 'pseudo_label_loss']
