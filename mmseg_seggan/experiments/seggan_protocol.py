@@ -191,14 +191,18 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _iters(key: str, n: Optional[int], gan: bool = False) -> List[str]:
+def _iters(key: str, n: Optional[int], gan_config: str = '') -> List[str]:
+    """Options that set a stage's length (phase 1: ``gan_iters`` too)."""
     if n is None:
         return []
     out = [f'train_cfg.max_iters={n}']
     if key == 'baseline':
         out.append(f'param_scheduler.0.end={n}')
-    if gan:
-        out.append(f'custom_hooks.0.gan_iters={n}')
+    if gan_config:
+        from mmengine.config import Config
+
+        from mmseg_seggan.utils import gan_iters_key
+        out.append(f'{gan_iters_key(Config.fromfile(gan_config))}={n}')
     return out
 
 
@@ -234,7 +238,8 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
                 f'{stage}_gan{g}',
                 'train',
                 a.gan_pretrain,
-                common + _iters('gan', a.gan_iters, gan=True) +
+                common +
+                _iters('gan', a.gan_iters, osp.join(p.repo, a.gan_pretrain)) +
                 gan_variants.get(variant, []) + [f'randomness.seed={g}'],
                 seed=g,
                 flags=flags,

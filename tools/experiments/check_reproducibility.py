@@ -50,11 +50,12 @@ def _phase_hook_options(args: argparse.Namespace) -> List[str]:
     longer than the run); the short run stays all phase 1.
     """
     from mmengine.config import Config
+
+    from mmseg_seggan.utils import gan_iters_key, gan_iters_of
     cfg = Config.fromfile(osp.join(REPO, args.config))
-    for i, hook in enumerate(cfg.get('custom_hooks', [])):
-        if hook.get('type') == 'SegGANPhaseHook' and \
-                hook.get('gan_iters', 0) > args.iters:
-            return [f'custom_hooks.{i}.gan_iters={args.iters}']
+    gan_iters = gan_iters_of(cfg)
+    if gan_iters is not None and gan_iters > args.iters:
+        return [f'{gan_iters_key(cfg)}={args.iters}']
     return []
 
 
