@@ -27,9 +27,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 # Only the readers: no mmseg import needed to write a list.
-from mmseg_seggan.datasets.validation import check_split_entries  # noqa
-from mmseg_seggan.datasets.validation import (list_files, read_split_entries,
-                                              split_suffix)
+from mmseg_seggan.datasets.validation import (list_files, read_split_file,
+                                              strip_suffix)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -55,16 +54,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def training_ids(args: argparse.Namespace) -> List[str]:
     """The ids to split, in a stable (sorted) order."""
     if args.split:
-        entries = read_split_entries(args.split)
-        check_split_entries(entries, args.split, 'make_semi_splits',
-                            lambda name: False)
-        ids = [name for _, name in entries]
+        ids = read_split_file(args.split, 'make_semi_splits')
     else:
         if not osp.isdir(args.img_dir):
             raise FileNotFoundError(f'--img-dir {args.img_dir} is not a '
                                     'folder.')
         ids = [
-            split_suffix(f, args.suffix)
+            strip_suffix(f, args.suffix)
             for f in list_files(args.img_dir, args.suffix)
         ]
     if not ids:

@@ -31,6 +31,7 @@ train_dataloader = dict(
                 metainfo_from='ToyScenesDataset',
                 pipeline=[
                     dict(type='LoadImageFromFile'),
+                    dict(type='CheckSegSample'),
                     dict(type='RandomFlip', prob=0.5),
                     dict(type='PackSegInputs')
                 ])
