@@ -2,8 +2,9 @@ from .num_classes_check_hook import (NumClassesCheckHook,
                                      install_num_classes_check)
 from .reconstruction_visualization_hook import SegGANReconstructionVisHook
 from .seggan_phase_hook import SegGANPhaseHook
+from .semi_supervised_data_check_hook import SemiSupervisedDataCheckHook
 
 __all__ = [
     'NumClassesCheckHook', 'SegGANPhaseHook', 'SegGANReconstructionVisHook',
-    'install_num_classes_check'
+    'SemiSupervisedDataCheckHook', 'install_num_classes_check'
 ]

@@ -5,6 +5,7 @@
 _base_ = ['./tiny_seggan.py']
 model = dict(phase=2)
 custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0)]
+default_hooks = dict(semi_data_check=dict(type='SemiSupervisedDataCheckHook'))
 train_dataloader = dict(
     batch_size=4,
     sampler=dict(
