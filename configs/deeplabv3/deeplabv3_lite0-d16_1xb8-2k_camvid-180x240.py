@@ -18,6 +18,7 @@ num_classes = 11
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(
         type='RandomResize',
         scale=scale,
@@ -32,6 +33,7 @@ test_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     # Masks are loaded after Resize: metrics use the original resolution.
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

@@ -21,6 +21,7 @@ num_classes = 8
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(
         type='RandomResize',
         scale=scale,
@@ -33,6 +34,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),  # native size, no resize
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

@@ -12,11 +12,13 @@ runner_type = 'SegGANRunner'
 dataset_type = 'CheckedPascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (512, 512)
-# mmseg's loaders by name, so that mmseg's inference APIs find them; the
-# dataset loads with their checked twins (files and labels named on error).
+# mmseg's loaders by name (mmseg's inference APIs find them by name), each
+# mask checked right after it is loaded (CheckSegSample: files and labels
+# named on error).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(
         type='RandomResize',
         scale=(2048, 512),
@@ -32,6 +34,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
@@ -48,7 +51,7 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ], [dict(type='LoadAnnotations')],
-            [dict(type='PackSegInputs')]
+            [dict(type='CheckSegSample')], [dict(type='PackSegInputs')]
         ])
 ]
 dataset_train = dict(

@@ -6,11 +6,13 @@
 _base_ = ['../deeplabv3/deeplabv3_r18-d16_1xb4-2k_stanford-bg-176x240.py']
 crop_size = (120, 160)  # (h, w)
 scale = (160, 120)  # (w, h)
-# mmseg's loaders by name, so that mmseg's inference APIs find them; the
-# dataset loads with their checked twins (files and labels named on error).
+# mmseg's loaders by name (mmseg's inference APIs find them by name), each
+# mask checked right after it is loaded (CheckSegSample: files and labels
+# named on error).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
@@ -20,6 +22,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadAnnotations'),  # metrics at the labels' full size
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

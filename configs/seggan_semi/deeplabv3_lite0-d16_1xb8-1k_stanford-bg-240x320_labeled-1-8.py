@@ -19,3 +19,7 @@ param_scheduler = [
         by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=250)
+# Before the first iteration of this and every semi-supervised config built
+# on it: no image both labeled and unlabeled, none of val/test in training,
+# no mask folder as unlabeled images, sampler and loader batch sizes equal.
+default_hooks = dict(semi_data_check=dict(type='SemiSupervisedDataCheckHook'))

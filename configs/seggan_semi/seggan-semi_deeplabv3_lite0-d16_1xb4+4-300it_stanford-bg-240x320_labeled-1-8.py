@@ -13,6 +13,7 @@ _base_ = [
 unlabeled_split = 'splits/semi/unlabeled_1-8.txt'
 unlabeled_pipeline = [
     dict(type='LoadImageFromFile'),  # no mask: nothing to load
+    dict(type='CheckSegSample'),  # the image file is complete
     dict(
         type='RandomResize',
         scale=(320, 240),

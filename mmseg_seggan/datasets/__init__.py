@@ -5,8 +5,7 @@ from .stanford_background import (StanfordBackgroundDataset,
                                   convert_stanford_background,
                                   read_regions_txt, stanford_split)
 from .toy_scenes import ToyScenesDataset, make_toy_scenes
-from .transforms import (CheckLabelRange, LoadCheckedAnnotations,
-                         LoadCheckedImageFromFile)
+from .transforms import CheckSegSample, LoadStanfordBackgroundAnnotations
 from .unlabeled_image_dataset import UnlabeledImageDataset
 from .validation import (CorruptImageError, DataRootNotFoundError,
                          DatasetError, EmptySplitError, LabelShapeError,
@@ -19,10 +18,10 @@ __all__ = [
     'ToyScenesDataset', 'make_toy_scenes', 'CamVidDataset',
     'StanfordBackgroundDataset', 'CheckedPascalVOCDataset',
     'convert_stanford_background', 'read_regions_txt', 'stanford_split',
-    'CheckLabelRange', 'LoadCheckedAnnotations', 'LoadCheckedImageFromFile',
-    'DatasetError', 'DataRootNotFoundError', 'UnpairedSamplesError',
-    'EmptySplitError', 'CorruptImageError', 'LabelValueError',
-    'LabelShapeError', 'RegionsFormatError', 'NumClassesMismatchError',
-    'SampleLoadError', 'SplitFileError', 'SymlinkLoopError',
-    'CheckedDatasetMixin', 'UnlabeledImageDataset', 'MultiSourceSampler'
+    'CheckSegSample', 'LoadStanfordBackgroundAnnotations', 'DatasetError',
+    'DataRootNotFoundError', 'UnpairedSamplesError', 'EmptySplitError',
+    'CorruptImageError', 'LabelValueError', 'LabelShapeError',
+    'RegionsFormatError', 'NumClassesMismatchError', 'SampleLoadError',
+    'SplitFileError', 'SymlinkLoopError', 'CheckedDatasetMixin',
+    'UnlabeledImageDataset', 'MultiSourceSampler'
 ]

@@ -39,7 +39,7 @@ class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
             Default 11.
         img_suffix (str): Default ``'.png'``.
         seg_map_suffix (str): Default ``'.png'``.
-        **kwargs: As ``BaseSegDataset`` (and ``check_labels``).
+        **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=CAMVID_CLASSES, palette=CAMVID_PALETTE)
     LAYOUT = CAMVID_LAYOUT
@@ -58,7 +58,8 @@ class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """The checked listing, each sample mapping void to the ignore."""
+        """The checked listing, each sample mapping void to the ignore
+        (mmseg's ``LoadAnnotations`` applies the sample's ``label_map``)."""
         data_list = super().load_data_list()
         label_map = dict(self.label_map or {})
         label_map[self.void_label] = self.ignore_index

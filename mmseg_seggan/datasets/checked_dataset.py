@@ -1,127 +1,37 @@
-"""``CheckedDatasetMixin``: the data checks for any ``BaseSegDataset``.
-
-It sits above the checks (``validation.py``) and the checked loaders
-(``transforms/``), and below the datasets that use it (``CamVidDataset``,
-``CheckedPascalVOCDataset``, ``StanfordBackgroundDataset``):
-
-.. code-block:: none
-
-    __init__ ─> BaseSegDataset.__init__ ─> full_init ─> load_data_list
-                                                         ├─ check_data_root
-                                                         ├─ check_dir
-                                                         ├─ check_split_file
-                                                         ├─ list_files
-                                                         ├─ check_split_entries
-                                                         ├─ check_not_empty
-                                                         └─ check_pairs
-             └─> _arm_pipeline: mmseg's loaders -> the checked loaders
-    __getitem__ ─> prepare_data ─> pipeline (errors re-raised with the files)
-
-Why the pipeline is armed here and not in the configs: mmseg's inference
-APIs (``inference_model``, ``MMSegInferencer``, ``demo/image_demo.py``) find
-the loaders of a config's test pipeline by their type names
-(``LoadImageFromFile``, ``LoadAnnotations``) to drop the annotation loader
-and swap the image loader. So the package's configs name mmseg's loaders,
-and its datasets replace them by the checked ones when they are built:
-training and evaluation keep every check, inference works unchanged.
-"""
+"""``CheckedDatasetMixin``: mmseg's sample listing, checked, for any
+``BaseSegDataset``; pipeline errors re-raised with the sample's files."""
 import os.path as osp
 from typing import Dict, List
 
-from mmcv.transforms import LoadImageFromFile
-from mmengine.logging import print_log
-from mmseg.datasets.transforms import LoadAnnotations
+import cv2
+import numpy as np
 
-from .transforms import (CheckLabelRange, LoadCheckedAnnotations,
-                         LoadCheckedImageFromFile)
-from .validation import (DatasetError, SampleLoadError, check_data_root,
-                         check_dir, check_not_empty, check_pairs,
-                         check_split_entries, check_split_file, list_files,
-                         read_split_entries, split_suffix)
-
-# mmseg's loaders (exactly these classes, not subclasses) and their checked
-# replacements, which take the same arguments.
-_CHECKED_LOADERS = {
-    LoadImageFromFile: LoadCheckedImageFromFile,
-    LoadAnnotations: LoadCheckedAnnotations,
-}
-
-
-def _checked(transform):
-    """The checked twin of an mmseg loader, with the same settings.
-
-    The twin subclasses the loader and adds only attributes that default to
-    None, so copying the loader's state gives exactly the configured
-    behaviour plus the checks.
-    """
-    twin_cls = _CHECKED_LOADERS[type(transform)]
-    twin = twin_cls.__new__(twin_cls)
-    twin.__dict__.update(transform.__dict__)
-    if twin_cls is LoadCheckedAnnotations:
-        twin.num_classes = twin.ignore_index = None  # from each sample
-    return twin
-
-
-def arm_transforms(transforms: list) -> int:
-    """Replace mmseg's loaders in a list of transforms, in place.
-
-    Descends into wrappers that hold their own pipelines (``TestTimeAug``'s
-    ``subroutines``, any ``transforms`` list), so the TTA pipeline is
-    checked too.
-
-    Args:
-        transforms: The ``transforms`` list of a ``Compose``.
-
-    Returns:
-        int: How many loaders were replaced.
-    """
-    replaced = 0
-    for i, t in enumerate(transforms):
-        if type(t) in _CHECKED_LOADERS:
-            transforms[i] = _checked(t)
-            replaced += 1
-            continue
-        for sub in getattr(t, 'subroutines', None) or []:
-            replaced += arm_transforms(sub.transforms)
-        inner = getattr(t, 'transforms', None)
-        if isinstance(inner, list):
-            replaced += arm_transforms(inner)
-    return replaced
+from .regions import is_regions_file
+from .transforms.check_seg_sample import check_file_complete
+from .validation import (CorruptImageError, DatasetError, SampleLoadError,
+                         UnpairedSamplesError, check_folder, check_pairs,
+                         list_files, read_split_file, strip_suffix)
 
 
 class CheckedDatasetMixin:
-    """Construction-time and load-time checks for a ``BaseSegDataset``.
+    """Construction checks and load errors that name files.
 
     Put it first in the bases (``class X(CheckedDatasetMixin,
-    BaseSegDataset)``). A subclass may set ``LAYOUT`` (the expected folder
-    tree, shown when the data root is missing).
+    BaseSegDataset)``); a subclass may set ``LAYOUT``, the folder tree
+    shown when a folder is missing.
 
-    The sample list is mmseg's (same paths, same order, ``ann_file`` with
-    one id per line and no suffix), with three differences that matter for
-    real data: suffixes match in any case (``.PNG`` pairs are not dropped),
-    a symlink loop is named instead of walked forever, and a split file
-    that lists a sample twice or is not one id per line is refused.
-
-    Besides the construction checks, two safety nets work with any
-    pipeline: mmseg's ``LoadImageFromFile`` and ``LoadAnnotations`` are
-    replaced by their checked twins (``check_labels=True``), another
-    ``LoadAnnotations`` subclass gets a ``CheckLabelRange`` after it, and an
-    unexpected exception in a sample's pipeline is re-raised as
-    :class:`SampleLoadError` naming the sample's image and mask files.
-
-    Args:
-        check_labels (bool): Arm the pipeline with the checked loaders.
-            False keeps the pipeline exactly as configured. Defaults to True.
+    ``load_data_list`` gives mmseg's sample list (same paths, order and
+    keys; ``ann_file`` one id per line, no suffix) after checking the data
+    root, the folders and the split file, and with three differences that
+    matter on real data: suffixes match in any case, ``#`` and blank lines
+    of a split file are skipped, and a symlink loop is named. Each sample
+    carries ``num_classes`` and ``ignore_index`` for ``CheckSegSample``
+    (named in the pipeline). An exception in a sample's pipeline is
+    re-raised naming the sample's files: missing, truncated or undecodable
+    files as such, anything else as :class:`SampleLoadError`.
     """
     LAYOUT: str = ''
 
-    def __init__(self, *args, check_labels: bool = True, **kwargs) -> None:
-        self.check_labels = check_labels
-        super().__init__(*args, **kwargs)
-        if check_labels:
-            self._arm_pipeline()
-
-    # -- construction ------------------------------------------------------
     def load_data_list(self) -> List[dict]:
         """The samples of the split, between the layout and pairing checks.
 
@@ -129,113 +39,103 @@ class CheckedDatasetMixin:
             list[dict]: As mmseg's ``BaseSegDataset.load_data_list``.
         """
         name = type(self).__name__
-        check_data_root(self.data_root, name, self.LAYOUT)
-        img_dir = self.data_prefix.get('img_path', None)
+        check_folder(self.data_root or None, name, 'data root', self.LAYOUT)
+        img_dir = self.data_prefix.get('img_path', '')
         ann_dir = self.data_prefix.get('seg_map_path', None)
-        check_dir(img_dir, name, 'image folder', self.LAYOUT)
+        check_folder(img_dir, name, 'image folder', self.LAYOUT)
         if ann_dir:
-            check_dir(ann_dir, name, 'mask folder', self.LAYOUT)
-        use_split = bool(self.ann_file) and not osp.isdir(self.ann_file)
-        if use_split:
-            check_split_file(self.ann_file, name)
-        images = self._by_stem(img_dir, self.img_suffix)
-        masks = self._by_stem(ann_dir, self.seg_map_suffix) if ann_dir \
-            else {}
-        if use_split:
-            entries = read_split_entries(self.ann_file)
-            check_split_entries(entries, self.ann_file, name,
-                                lambda stem: stem in images)
-            stems = [stem for _, stem in entries]
+            check_folder(ann_dir, name, 'mask folder', self.LAYOUT)
+        images = self._files_by_id(img_dir, self.img_suffix)
+        masks = self._mask_files(ann_dir) if ann_dir else {}
+        orphans: List[str] = []
+        if self.ann_file and not osp.isdir(self.ann_file):
+            ids = [
+                strip_suffix(i, self.img_suffix) for i in read_split_file(
+                    self.ann_file, name,
+                    lambda i: strip_suffix(i, self.img_suffix) in images)
+            ]
             source = f'split file {self.ann_file}'
         else:
-            stems = sorted(images, key=lambda s: images[s])
-            source = (f'{img_dir} (files ending with {self.img_suffix!r}, '
-                      'any case)')
+            every = sorted(images, key=images.get)
+            ids = self._select(every)
+            source = f'{img_dir} (files ending with {self.img_suffix!r})'
+            if ids == every:
+                orphans = [
+                    osp.join(ann_dir, f) for i, f in sorted(masks.items())
+                    if i not in images
+                ]
         data_list = []
-        for stem in stems:
+        for i in ids:
             info = dict(
-                img_path=osp.join(img_dir,
-                                  images.get(stem, stem + self.img_suffix)))
+                img_path=osp.join(img_dir, images.get(i, i + self.img_suffix)))
             if ann_dir is not None:
                 info['seg_map_path'] = osp.join(
-                    ann_dir, masks.get(stem, stem + self.seg_map_suffix))
-            info['label_map'] = self.label_map
-            info['reduce_zero_label'] = self.reduce_zero_label
-            info['seg_fields'] = []
+                    ann_dir, masks.get(i, i + self.seg_map_suffix))
+            info.update(
+                label_map=self.label_map,
+                reduce_zero_label=self.reduce_zero_label,
+                seg_fields=[])
             data_list.append(info)
-        check_not_empty(data_list, name, source)
-        orphans = []
-        if ann_dir and not use_split:
-            orphans = [
-                osp.join(ann_dir, f) for stem, f in sorted(masks.items())
-                if stem not in images
-            ]
-        check_pairs(data_list, name, orphans)
+        check_pairs(data_list, name, source, orphans)
         return data_list
 
     @staticmethod
-    def _by_stem(folder: str, suffix: str) -> Dict[str, str]:
-        """``{name without suffix: file name}`` of a folder, recursively.
-
-        When both cases exist (``a.png`` and ``a.PNG``) the one spelled as
-        the configured suffix wins, as mmseg would pick it.
-        """
+    def _files_by_id(folder: str, suffix: str) -> Dict[str, str]:
+        """``{id: file name}`` of a folder; the configured case wins."""
         found: Dict[str, str] = {}
         for f in list_files(folder, suffix):
-            stem = split_suffix(f, suffix)
-            if stem not in found or f.endswith(suffix):
-                found[stem] = f
+            i = strip_suffix(f, suffix)
+            if i not in found or f.endswith(suffix):
+                found[i] = f
         return found
 
+    def _mask_files(self, ann_dir: str) -> Dict[str, str]:
+        """``{id: mask file name}`` (a dataset may read other formats)."""
+        return self._files_by_id(ann_dir, self.seg_map_suffix)
+
+    def _select(self, ids: List[str]) -> List[str]:
+        """The ids of the split when no split file is given: all."""
+        return ids
+
     def get_data_info(self, idx: int) -> dict:
-        """Sample info plus what the label check needs (not serialized)."""
-        data_info = super().get_data_info(idx)
-        data_info.setdefault('num_classes', len(self.metainfo['classes']))
-        data_info.setdefault('ignore_index', self.ignore_index)
-        return data_info
+        """The sample, with what ``CheckSegSample`` needs."""
+        info = super().get_data_info(idx)
+        info.setdefault('num_classes', len(self.metainfo['classes']))
+        info.setdefault('ignore_index', self.ignore_index)
+        return info
 
-    def _arm_pipeline(self) -> None:
-        """Replace mmseg's loaders by the checked ones.
-
-        A ``LoadAnnotations`` subclass that is not mmseg's own (it may read
-        masks differently) is kept, with a ``CheckLabelRange`` after it,
-        unless the pipeline checks labels already.
-        """
-        transforms = self.pipeline.transforms
-        if arm_transforms(transforms):
-            print_log(
-                f'{type(self).__name__}: loading with the checked loaders '
-                '(LoadCheckedImageFromFile, LoadCheckedAnnotations) in place '
-                "of mmseg's; check_labels=False keeps mmseg's.",
-                logger='current',
-                level=10)  # DEBUG: every dataset of the package does it
-        if any(
-                isinstance(t, (CheckLabelRange, LoadCheckedAnnotations))
-                for t in transforms):
-            return
-        for i, t in enumerate(transforms):
-            if isinstance(t, LoadAnnotations):
-                transforms.insert(i + 1, CheckLabelRange())
-                print_log(
-                    f'{type(self).__name__}: added CheckLabelRange after '
-                    f'{type(t).__name__} (use LoadAnnotations or '
-                    'LoadCheckedAnnotations in the pipeline to choose where '
-                    'labels are checked).',
-                    logger='current')
-                return
-
-    # -- loading -----------------------------------------------------------
     def prepare_data(self, idx: int):
-        """Run the pipeline; unexpected errors name the sample's files."""
-        data_info = self.get_data_info(idx)
+        """Run the pipeline; an error names the sample's files."""
+        info = self.get_data_info(idx)
         try:
-            return self.pipeline(data_info)
+            return self.pipeline(info)
         except DatasetError:
             raise
         except Exception as e:
-            raise SampleLoadError(
-                f'{type(self).__name__}: sample {idx} failed in the pipeline '
-                f'(image {data_info.get("img_path")}, mask '
-                f'{data_info.get("seg_map_path")}): {type(e).__name__}: {e}. '
-                'Fix: check these files (open them, compare their sizes), '
-                'or remove the sample from the split.') from e
+            raise self._load_error(idx, info, e) from e
+
+    def _load_error(self, idx: int, info: dict, error: Exception):
+        """The data error behind a failed pipeline, found from the files."""
+        for path in (info.get('img_path'), info.get('seg_map_path')):
+            if not path or is_regions_file(path):
+                continue
+            if not osp.isfile(path):
+                return UnpairedSamplesError(
+                    f'{path} is missing (it existed when the dataset was '
+                    'built). Fix: restore it or remove the sample from the '
+                    'split.')
+            try:
+                check_file_complete(path)
+            except DatasetError as e:
+                return e
+            data = np.fromfile(path, np.uint8)
+            if cv2.imdecode(data, cv2.IMREAD_UNCHANGED) is None:
+                return CorruptImageError(
+                    f'{path} cannot be decoded as an image ({data.size} '
+                    'bytes). Fix: re-copy or re-encode it, or remove the '
+                    'sample from the split.')
+        return SampleLoadError(
+            f'{type(self).__name__}: sample {idx} failed in the pipeline '
+            f'(image {info.get("img_path")}, mask {info.get("seg_map_path")}'
+            f'): {type(error).__name__}: {error}. Fix: check these files, '
+            'or remove the sample from the split.')

@@ -1,7 +1,8 @@
 """Stanford Background's raw label format, ``<id>.regions.txt(.gz)``.
 
-A reader below the transforms and the dataset: ``LoadCheckedAnnotations``
-parses these files at load time, the converter once for all.
+A reader below the transforms and the dataset:
+``LoadStanfordBackgroundAnnotations`` parses these files at load time, the
+converter once for all.
 """
 import gzip
 import io

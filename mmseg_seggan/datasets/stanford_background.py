@@ -8,7 +8,7 @@ The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
   writes the paper's 600 train / 115 test random split, seeded;
 - raw, as distributed (slower, correct): ``labels/<id>.regions.txt`` or the
   gzipped ``<id>.regions.txt.gz``, parsed at every load by
-  ``LoadCheckedAnnotations``; nothing is cached or written to the data.
+  ``LoadStanfordBackgroundAnnotations``; nothing is cached or written.
 """
 import os
 import os.path as osp
@@ -17,17 +17,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
+from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS
 
 from .checked_dataset import CheckedDatasetMixin
 from .regions import REGIONS_SUFFIXES, is_regions_file, read_regions_txt
-from .validation import (CorruptImageError, RegionsFormatError,
-                         check_data_root, check_dir, check_image_bytes,
-                         check_mask_shape, check_not_empty, check_pairs,
-                         check_split_entries, check_split_file, list_files,
-                         read_split_entries, read_split_seed, split_suffix)
+from .transforms import LoadStanfordBackgroundAnnotations
+from .transforms.check_seg_sample import check_file_complete, check_mask_shape
+from .validation import (CorruptImageError, RegionsFormatError, check_folder,
+                         check_pairs)
 
 STANFORD_CLASSES = ('sky', 'tree', 'road', 'grass', 'water', 'building',
                     'mountain', 'foreground object')
@@ -41,7 +40,8 @@ STANFORD_LAYOUT = """\
     |-- images/<id>.jpg                 stanford_background.py RAW OUT)
     |-- labels/<id>.png               uint8, 0..7, 255 = unknown
     `-- splits/train.txt, test.txt    ids, '# seed=S' header
-  or the raw download (iccv09Data):
+  or the raw download (iccv09Data), read by
+  LoadStanfordBackgroundAnnotations:
     |-- images/<id>.jpg
     `-- labels/<id>.regions.txt       integer matrix, -1 = unknown
                                       (or <id>.regions.txt.gz)"""
@@ -113,8 +113,9 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
 
     Which samples (first match wins):
 
-    - ``ann_file``: a split file, one id per line, ``#`` lines skipped
-      (the converter writes ``splits/train.txt`` and ``splits/test.txt``);
+    - ``ann_file``: a split file, one id per line (a ``.jpg`` suffix is
+      tolerated, ``#`` lines skipped; the converter writes
+      ``splits/train.txt`` and ``splits/test.txt``);
     - ``split='train'`` or ``'test'``: the seeded random split
       (:func:`stanford_split`) of all images, computed in memory; the same
       as the converter's files for the same seed;
@@ -122,7 +123,8 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
 
     Which labels: ``label_format='auto'`` reads ``labels/<id>.png`` when the
     label folder holds PNGs (converted), else the raw
-    ``<id>.regions.txt(.gz)``; ``'png'`` or ``'regions'`` force one.
+    ``<id>.regions.txt(.gz)``, which ``LoadStanfordBackgroundAnnotations``
+    reads (the pipeline must name it); ``'png'`` or ``'regions'`` force one.
 
     Args:
         ann_file (str): Split file, relative to ``data_root``. Default ''.
@@ -133,7 +135,7 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         label_format (str): ``'auto'``, ``'png'`` or ``'regions'``.
         img_suffix (str): Default ``'.jpg'``.
         data_prefix (dict): Default ``images`` and ``labels``.
-        **kwargs: As ``BaseSegDataset`` (and ``check_labels``).
+        **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=STANFORD_CLASSES, palette=STANFORD_PALETTE)
     LAYOUT = STANFORD_LAYOUT
@@ -167,72 +169,40 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
             data_prefix=data_prefix,
             reduce_zero_label=reduce_zero_label,
             **kwargs)
+        loaders = [
+            t for t in self.pipeline.transforms
+            if isinstance(t, LoadAnnotations)
+        ]
+        if self.seg_map_suffix == '.regions.txt' and loaders and not any(
+                isinstance(t, LoadStanfordBackgroundAnnotations)
+                for t in loaders):
+            raise ValueError(
+                f'{type(self).__name__}: the labels in '
+                f'{self.data_prefix["seg_map_path"]} are the raw '
+                "regions.txt(.gz) files, which mmseg's LoadAnnotations "
+                'cannot read. Fix: name LoadStanfordBackgroundAnnotations '
+                'in its place (e.g. --cfg-options train_dataloader.dataset.'
+                'pipeline.1.type=LoadStanfordBackgroundAnnotations), or '
+                'convert the dataset once with tools/dataset_converters/'
+                'stanford_background.py (see docs/datasets.md).')
 
-    def load_data_list(self) -> List[dict]:
-        """List the samples of the split, after the layout checks."""
-        name = type(self).__name__
-        check_data_root(self.data_root, name, self.LAYOUT)
-        img_dir = self.data_prefix['img_path']
-        ann_dir = self.data_prefix['seg_map_path']
-        check_dir(img_dir, name, 'image folder', self.LAYOUT)
-        check_dir(ann_dir, name, 'label folder', self.LAYOUT)
-        sfx = self.img_suffix
-        # Any case of the suffix (.jpg, .JPG): id -> file name.
-        image_of = {
-            split_suffix(f, sfx): f
-            for f in list_files(img_dir, sfx, recursive=False)
-        }
-        image_ids = sorted(image_of)
+    def _mask_files(self, ann_dir: str) -> Dict[str, str]:
+        """The label files of the format in use (``label_format``)."""
         labels = _label_files(ann_dir)
         fmt = self.label_format
         if fmt == 'auto':
             fmt = 'png' if labels['png'] or not labels['regions'] \
                 else 'regions'
-        label_of = labels[fmt]
-        missing_suffix = '.png' if fmt == 'png' else '.regions.txt(.gz)'
+        if fmt == 'regions':  # named for a missing label
+            self.seg_map_suffix = '.regions.txt'
+        return labels[fmt]
 
-        orphans: List[str] = []
-        if self.ann_file:
-            check_split_file(self.ann_file, name)
-            entries = [(n, split_suffix(i, sfx))
-                       for n, i in read_split_entries(self.ann_file)]
-            check_split_entries(entries, self.ann_file, name,
-                                lambda i: i in image_of)
-            ids = [i for _, i in entries]
-            source = f'split file {self.ann_file}'
-            seed = read_split_seed(self.ann_file)
-            print_log(
-                f'{name}: {len(ids)} samples from {self.ann_file}' +
-                (f' (seed={seed})' if seed is not None else '') +
-                f', {fmt} labels',
-                logger='current')
-        elif self.split:
-            check_not_empty(image_ids, name, f'{img_dir} (*{sfx})')
-            train, test = stanford_split(image_ids, self.split_seed,
-                                         self.num_train)
-            ids = train if self.split == 'train' else test
-            source = f'the {self.split} split of {img_dir}'
-        else:
-            ids = image_ids
-            source = f'{img_dir} (files ending with {sfx!r})'
-            known = set(image_ids)
-            orphans = [
-                osp.join(ann_dir, f) for i, f in label_of.items()
-                if i not in known
-            ]
-        check_not_empty(ids, name, source)
-        data_list = []
-        for i in ids:
-            data_list.append(
-                dict(
-                    img_path=osp.join(img_dir, image_of.get(i, i + sfx)),
-                    seg_map_path=osp.join(ann_dir,
-                                          label_of.get(i, i + missing_suffix)),
-                    label_map=self.label_map,
-                    reduce_zero_label=self.reduce_zero_label,
-                    seg_fields=[]))
-        check_pairs(data_list, name, orphans)
-        return data_list
+    def _select(self, ids: List[str]) -> List[str]:
+        """The in-memory ``split`` of the images, if one is asked for."""
+        if not self.split or not ids:
+            return ids
+        train, test = stanford_split(ids, self.split_seed, self.num_train)
+        return train if self.split == 'train' else test
 
 
 # ------------------------------------------------------------ converter
@@ -269,11 +239,11 @@ def convert_stanford_background(raw_dir: str,
             f'OUT_DIR {out_dir} is RAW_DIR {raw_dir} or inside it; the '
             'converter never writes into the raw data. Fix: choose another '
             'OUT_DIR, e.g. data/stanford_bg.')
-    check_data_root(raw_dir, name, STANFORD_LAYOUT)
+    check_folder(raw_dir, name, 'data root', STANFORD_LAYOUT)
     img_dir, label_dir = osp.join(raw_dir,
                                   'images'), osp.join(raw_dir, 'labels')
-    check_dir(img_dir, name, 'image folder', STANFORD_LAYOUT)
-    check_dir(label_dir, name, 'label folder', STANFORD_LAYOUT)
+    check_folder(img_dir, name, 'image folder', STANFORD_LAYOUT)
+    check_folder(label_dir, name, 'label folder', STANFORD_LAYOUT)
     ids = sorted(f[:-4] for f in os.listdir(img_dir) if f.endswith('.jpg'))
     regions = _label_files(label_dir)['regions']
     samples = [
@@ -283,20 +253,17 @@ def convert_stanford_background(raw_dir: str,
                                   regions.get(i, i + '.regions.txt')))
         for i in ids
     ]
-    check_not_empty(samples, name, f'{img_dir} (*.jpg)')
     known = set(ids)
     check_pairs(
-        samples, name,
+        samples, name, f'{img_dir} (*.jpg)',
         [osp.join(label_dir, f) for i, f in regions.items() if i not in known])
     train, test = stanford_split(ids, seed, num_train)
 
     masks = {}
     ignored = 0
     for i, sample in zip(ids, samples):
-        with open(sample['img_path'], 'rb') as f:
-            data = f.read()
-        check_image_bytes(data, sample['img_path'])
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        check_file_complete(sample['img_path'])
+        img = cv2.imread(sample['img_path'], cv2.IMREAD_COLOR)
         if img is None:
             raise CorruptImageError(
                 f'{sample["img_path"]} cannot be decoded as an image. Fix: '

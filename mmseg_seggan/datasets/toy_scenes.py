@@ -15,6 +15,8 @@ import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .checked_dataset import CheckedDatasetMixin
+
 TOY_CLASSES = ('sky', 'tree', 'road', 'grass', 'building', 'car')
 TOY_PALETTE = [[70, 130, 180], [107, 142, 35], [128, 64, 128], [152, 251, 152],
                [70, 70, 70], [0, 0, 142]]
@@ -30,13 +32,19 @@ _CLASS_BGR = {
 
 
 @DATASETS.register_module()
-class ToyScenesDataset(BaseSegDataset):
+class ToyScenesDataset(CheckedDatasetMixin, BaseSegDataset):
     """The generated ToyScenes dataset (6 classes, PNG masks, 255 = ignore).
 
-    Layout written by ``tools/misc/make_toy_scenes.py``:
-    ``img_dir/{train,val}/*.png`` and ``ann_dir/{train,val}/*.png``.
+    Layout written by ``tools/misc/make_toy_scenes.py`` (see ``LAYOUT``);
+    split files (``ann_file``) as ``tools/dataset_converters/
+    make_semi_splits.py`` writes them, ``#`` header lines included.
     """
     METAINFO = dict(classes=TOY_CLASSES, palette=TOY_PALETTE)
+    LAYOUT = """\
+    <data_root>/                 e.g. data/toy_scenes (tools/misc/
+    |-- img_dir/train/*.png        make_toy_scenes.py writes it)
+    |-- ann_dir/train/*.png      masks, same names: 0..5 classes
+    `-- img_dir/val/, ann_dir/val/"""
 
     def __init__(self,
                  img_suffix='.png',

@@ -5,20 +5,16 @@ not see. Ignoring loaded masks would still read them (and a bug could let
 them leak into a loss); this dataset never lists a mask path, so nothing
 downstream can read one: its samples carry no ``gt_sem_seg`` at all.
 """
-import os.path as osp
-from typing import List, Optional
+from typing import Optional
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .validation import (UnpairedSamplesError, check_data_root, check_dir,
-                         check_not_empty, check_split_entries,
-                         check_split_file, format_names, list_files,
-                         read_split_entries, split_suffix)
+from .checked_dataset import CheckedDatasetMixin
 
 
 @DATASETS.register_module()
-class UnlabeledImageDataset(BaseSegDataset):
+class UnlabeledImageDataset(CheckedDatasetMixin, BaseSegDataset):
     """The images of a split (``ann_file`` ids, or a whole folder), no masks.
 
     Use it beside the labeled dataset of the same data, e.g. in a
@@ -72,40 +68,3 @@ class UnlabeledImageDataset(BaseSegDataset):
             metainfo=metainfo,
             pipeline=pipeline,
             **kwargs)
-
-    def load_data_list(self) -> List[dict]:
-        """Image paths only: no ``seg_map_path``, ever."""
-        name = type(self).__name__
-        check_data_root(self.data_root or None, name)
-        img_dir = self.data_prefix.get('img_path', '')
-        check_dir(img_dir, name, 'image folder (data_prefix.img_path)')
-        images = {
-            split_suffix(f, self.img_suffix): f
-            for f in list_files(img_dir, self.img_suffix)
-        }
-        if self.ann_file:
-            check_split_file(self.ann_file, name)
-            entries = read_split_entries(self.ann_file)
-            check_split_entries(entries, self.ann_file, name,
-                                lambda n: n in images)
-            ids = [n for _, n in entries]
-            missing = [i for i in ids if i not in images]
-            if missing:
-                raise UnpairedSamplesError(
-                    f'{name}: {len(missing)} id(s) of {self.ann_file} have '
-                    f'no image {self.img_suffix} in {img_dir}: '
-                    f'{format_names(missing)}. Fix the split file or '
-                    'data_prefix.img_path.')
-            source = f'split file {self.ann_file}'
-        else:
-            ids = sorted(images)
-            source = f'folder {img_dir}'
-        data_list = [
-            dict(
-                img_path=osp.join(img_dir, images[i]),
-                label_map=None,
-                reduce_zero_label=False,
-                seg_fields=[]) for i in ids
-        ]
-        check_not_empty(data_list, name, source)
-        return data_list

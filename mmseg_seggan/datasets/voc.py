@@ -22,7 +22,6 @@ VOC_LAYOUT = """\
 class CheckedPascalVOCDataset(CheckedDatasetMixin, PascalVOCDataset):
     """mmseg's ``PascalVOCDataset`` with the package's data checks.
 
-    Args: as ``PascalVOCDataset`` (``ann_file`` required), plus
-    ``check_labels``.
+    Args: as ``PascalVOCDataset`` (``ann_file`` required).
     """
     LAYOUT = VOC_LAYOUT

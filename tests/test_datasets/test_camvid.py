@@ -5,14 +5,13 @@ import numpy as np
 import pytest
 from datasets_testing import make_camvid, snapshot
 from mmcv.transforms import BaseTransform, LoadImageFromFile
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.datasets.transforms import LoadAnnotations
 from PIL import Image
 
 from mmseg_seggan.datasets import CamVidDataset
-from mmseg_seggan.datasets.transforms import (CheckLabelRange,
-                                              LoadCheckedAnnotations,
-                                              LoadCheckedImageFromFile)
+from mmseg_seggan.datasets.transforms import CheckSegSample
 from mmseg_seggan.datasets.validation import (CorruptImageError,
                                               DataRootNotFoundError,
                                               EmptySplitError, LabelShapeError,
@@ -24,7 +23,7 @@ TRAIN = dict(img_path='train', seg_map_path='trainannot')
 
 def _dataset(root, pipeline=None, data_prefix=TRAIN, **kwargs):
     if pipeline is None:
-        pipeline = [LoadCheckedImageFromFile(), LoadCheckedAnnotations()]
+        pipeline = [LoadImageFromFile(), LoadAnnotations(), CheckSegSample()]
     return CamVidDataset(
         data_root=str(root),
         data_prefix=data_prefix,
@@ -69,24 +68,23 @@ def test_label_outside_classes_names_file_and_value(camvid):
     assert str(bad) in msg and '12 (2 px)' in msg and 'ignore value 255' in msg
 
 
-def test_mmseg_loaders_are_replaced_by_the_checked_ones(camvid):
-    # The configs name mmseg's loaders (so that mmseg's inference APIs find
-    # them); the dataset must still load with every check, settings kept.
+def test_the_configured_loaders_run_and_the_check_names_the_file(camvid):
+    # mmseg's loaders, named in the pipeline as mmseg's inference APIs need
+    # them, run as configured (no substitute, settings kept); the check
+    # after them names the file of a bad label or a truncated image.
+    # Bug: without it a label of 40 reached the loss (IndexError: Target 40
+    # is out of bounds) and a truncated image failed without a reason.
     root, masks = camvid
     mask = masks['train/0001TP_000000.png'].copy()
     mask[0, 0] = 40
     _write_mask(root / 'trainannot' / '0001TP_000000.png', mask)
-    ds = _dataset(
-        root,
-        pipeline=[
-            LoadImageFromFile(),
-            LoadAnnotations(imdecode_backend='cv2')
-        ])
-    loaders = ds.pipeline.transforms
-    assert [type(t) for t in loaders
-            ] == [LoadCheckedImageFromFile, LoadCheckedAnnotations]
-    assert loaders[1].imdecode_backend == 'cv2'
-    assert loaders[1].num_classes is None  # taken from each sample
+    pipeline = [
+        LoadImageFromFile(),
+        LoadAnnotations(imdecode_backend='cv2'),
+        CheckSegSample()
+    ]
+    ds = _dataset(root, pipeline=list(pipeline))
+    assert ds.pipeline.transforms == pipeline
     ds[1]  # void 11 -> 255 passes
     with pytest.raises(LabelValueError, match='0001TP_000000.png.*40'):
         ds[0]
@@ -94,29 +92,26 @@ def test_mmseg_loaders_are_replaced_by_the_checked_ones(camvid):
     image.write_bytes(image.read_bytes()[:-20])
     with pytest.raises(CorruptImageError, match=f'{image}.*truncated PNG'):
         ds[1]
-    # check_labels=False leaves the pipeline alone.
-    plain = _dataset(root, pipeline=[LoadAnnotations()], check_labels=False)
+    # Without the check the pipeline is what the config says, nothing more.
+    plain = _dataset(root, pipeline=[LoadAnnotations()])
     assert [type(t) for t in plain.pipeline.transforms] == [LoadAnnotations]
 
 
-def test_tta_pipeline_is_checked_too(camvid):
+def test_the_config_tta_pipeline_checks_the_mask(camvid):
+    # Bug: --tta evaluated with mmseg's loaders only, unchecked.
     init_default_scope('mmseg')
-    root, _ = camvid
-    ds = _dataset(
-        root,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(
-                type='TestTimeAug',
-                transforms=[[dict(type='LoadAnnotations')],
-                            [dict(type='PackSegInputs')]])
-        ])
-    tta = ds.pipeline.transforms[1]
-    assert type(ds.pipeline.transforms[0]) is LoadCheckedImageFromFile
-    assert type(tta.subroutines[0].transforms[0]) is LoadCheckedAnnotations
+    root, masks = camvid
+    mask = masks['train/0001TP_000002.png'].copy()
+    mask[1, 1] = 12
+    _write_mask(root / 'trainannot' / '0001TP_000002.png', mask)
+    tta = Config.fromfile('configs/_base_/datasets/camvid.py').tta_pipeline
+    ds = _dataset(root, pipeline=tta)
+    assert len(ds[0]['inputs']) == 2  # the image and its mirror
+    with pytest.raises(LabelValueError, match='0001TP_000002.png.*12'):
+        ds[2]
 
 
-def test_other_annotation_loader_gets_the_label_check(camvid):
+def test_another_annotation_loader_is_checked_too(camvid):
 
     class MyLoadAnnotations(LoadAnnotations):
         pass
@@ -125,9 +120,7 @@ def test_other_annotation_loader_gets_the_label_check(camvid):
     mask = masks['train/0001TP_000000.png'].copy()
     mask[0, 0] = 40
     _write_mask(root / 'trainannot' / '0001TP_000000.png', mask)
-    ds = _dataset(root, pipeline=[MyLoadAnnotations()])
-    assert [type(t) for t in ds.pipeline.transforms
-            ] == [MyLoadAnnotations, CheckLabelRange]
+    ds = _dataset(root, pipeline=[MyLoadAnnotations(), CheckSegSample()])
     with pytest.raises(LabelValueError, match='0001TP_000000.png.*40'):
         ds[0]
 
@@ -207,7 +200,7 @@ class _Boom(BaseTransform):
 
 def test_unexpected_pipeline_error_names_the_sample(camvid):
     root, _ = camvid
-    ds = _dataset(root, pipeline=[LoadCheckedImageFromFile(), _Boom()])
+    ds = _dataset(root, pipeline=[LoadImageFromFile(), _Boom()])
     with pytest.raises(SampleLoadError) as e:
         ds[2]
     msg = str(e.value)
@@ -222,3 +215,15 @@ def test_loading_never_writes_into_the_data(camvid):
     for i in range(len(ds)):
         ds[i]
     assert snapshot(str(root)) == before
+
+
+def test_a_file_removed_after_the_dataset_was_built_is_named(camvid):
+    # mmseg's loader says FileNotFoundError from inside mmengine's file
+    # backend; the dataset names the sample's file and the fix.
+    root, _ = camvid
+    ds = _dataset(root)
+    os.remove(root / 'trainannot' / '0001TP_000001.png')
+    with pytest.raises(UnpairedSamplesError) as e:
+        ds[1]
+    assert 'trainannot/0001TP_000001.png is missing' in str(e.value)
+    assert isinstance(e.value.__cause__, FileNotFoundError)

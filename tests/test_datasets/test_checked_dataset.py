@@ -8,13 +8,14 @@ import shutil
 import numpy as np
 import pytest
 from datasets_testing import make_camvid, make_stanford_raw
+from mmcv.transforms import LoadImageFromFile
+from mmseg.datasets.transforms import LoadAnnotations
 
 from mmseg_seggan.datasets import (CamVidDataset, DataRootNotFoundError,
                                    SplitFileError, StanfordBackgroundDataset,
                                    SymlinkLoopError,
                                    convert_stanford_background)
-from mmseg_seggan.datasets.transforms import (LoadCheckedAnnotations,
-                                              LoadCheckedImageFromFile)
+from mmseg_seggan.datasets.transforms import CheckSegSample
 
 TRAIN = dict(img_path='train', seg_map_path='trainannot')
 
@@ -23,8 +24,9 @@ def _camvid(root, **kwargs):
     return CamVidDataset(
         data_root=str(root),
         data_prefix=TRAIN,
-        pipeline=[LoadCheckedImageFromFile(),
-                  LoadCheckedAnnotations()],
+        pipeline=[LoadImageFromFile(),
+                  LoadAnnotations(),
+                  CheckSegSample()],
         serialize_data=False,
         **kwargs)
 
@@ -118,8 +120,9 @@ def test_upper_case_suffixes_in_stanford_background(stanford):
               stanford / 'labels' / f'{first}.PNG')
     ds = StanfordBackgroundDataset(
         data_root=str(stanford),
-        pipeline=[LoadCheckedImageFromFile(),
-                  LoadCheckedAnnotations()],
+        pipeline=[LoadImageFromFile(),
+                  LoadAnnotations(),
+                  CheckSegSample()],
         serialize_data=False)
     assert len(ds) == 6
     sample = ds[0]

@@ -1,14 +1,15 @@
 import numpy as np
 import pytest
 from datasets_testing import make_voc
+from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS
 from PIL import Image
 
 from mmseg_seggan.datasets import CheckedPascalVOCDataset
-from mmseg_seggan.datasets.transforms import (LoadCheckedAnnotations,
-                                              LoadCheckedImageFromFile)
+from mmseg_seggan.datasets.transforms import CheckSegSample
 from mmseg_seggan.datasets.validation import (DataRootNotFoundError,
                                               LabelValueError,
                                               UnpairedSamplesError)
@@ -19,8 +20,9 @@ def _dataset(voc, seg='SegmentationClass', split='train'):
         data_root=voc,
         data_prefix=dict(img_path='JPEGImages', seg_map_path=seg),
         ann_file=f'ImageSets/Segmentation/{split}.txt',
-        pipeline=[LoadCheckedImageFromFile(),
-                  LoadCheckedAnnotations()],
+        pipeline=[LoadImageFromFile(),
+                  LoadAnnotations(),
+                  CheckSegSample()],
         serialize_data=False)
 
 

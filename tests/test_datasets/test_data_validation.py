@@ -1,12 +1,15 @@
 import numpy as np
 import pytest
 
+from mmseg_seggan.datasets.transforms import check_seg_sample
 from mmseg_seggan.datasets.validation import (
     CorruptImageError, DataRootNotFoundError, DatasetError, EmptySplitError,
     LabelShapeError, LabelValueError, NumClassesMismatchError,
-    RegionsFormatError, SampleLoadError, UnpairedSamplesError,
-    check_label_values, check_mask_shape, check_not_empty, check_pairs,
-    format_names, read_split_file, read_split_seed)
+    RegionsFormatError, SampleLoadError, UnpairedSamplesError, check_pairs,
+    format_names, read_split_file)
+
+check_label_values = check_seg_sample.check_label_values
+check_mask_shape = check_seg_sample.check_mask_shape
 
 
 @pytest.mark.parametrize('cls, builtin', [
@@ -25,13 +28,11 @@ def test_errors_are_catchable_as_builtins(cls, builtin):
     assert str(cls('the message')) == 'the message'
 
 
-def test_split_file_comments_and_seed(tmp_path):
+def test_split_file_comments_and_blank_lines(tmp_path):
+    # The headers the package's tools write ('# seed=0 ...') are no ids.
     path = tmp_path / 's.txt'
     path.write_text('# header\n# seed=42 here\n\n a \nb\n# late comment\n')
-    assert read_split_file(str(path)) == ['a', 'b']
-    assert read_split_seed(str(path)) == 42
-    path.write_text('a\n# seed=1\n')
-    assert read_split_seed(str(path)) is None  # only the header counts
+    assert read_split_file(str(path), 'X') == ['a', 'b']
 
 
 @pytest.mark.parametrize('dtype', [np.uint8, np.int64])
@@ -59,7 +60,7 @@ def test_check_pairs_and_format_names(tmp_path):
     img.write_bytes(b'x')
     infos = [dict(img_path=str(img), seg_map_path=str(tmp_path / 'a.png'))]
     with pytest.raises(UnpairedSamplesError, match='a.jpg.*expected.*a.png'):
-        check_pairs(infos, 'X')
+        check_pairs(infos, 'X', 'a folder')
     names = [f'n{i}' for i in range(25)]
     assert format_names(names).endswith('n9, ... (25 in all)')
     assert format_names(names[:2]) == 'n0, n1'
@@ -67,7 +68,7 @@ def test_check_pairs_and_format_names(tmp_path):
 
 def test_check_not_empty_and_mask_shape():
     with pytest.raises(EmptySplitError, match='split.txt'):
-        check_not_empty([], 'X', 'split file split.txt')
+        check_pairs([], 'X', 'split file split.txt')
     check_mask_shape((4, 5), (4, 5, 3), 'm', 'i')
     with pytest.raises(LabelShapeError, match='4x6.*i.jpg is 4x5'):
         check_mask_shape((4, 6), (4, 5, 3), 'm.png', 'i.jpg')

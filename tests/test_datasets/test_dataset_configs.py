@@ -1,6 +1,7 @@
 """The dataset configs: consistent class counts, schedules, and real loading
 of generated data through their full pipelines."""
 import copy
+import glob
 from functools import lru_cache
 
 import pytest
@@ -9,8 +10,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from mmseg_seggan.datasets import (CheckedDatasetMixin, LoadCheckedAnnotations,
-                                   LoadCheckedImageFromFile,
+from mmseg_seggan.datasets import (CheckedDatasetMixin, CheckSegSample,
                                    convert_stanford_background)
 from mmseg_seggan.utils import gan_iters_of
 
@@ -57,8 +57,8 @@ def test_heads_match_dataset_classes_and_check_is_on(path):
         num = len(DATASETS.get(ds.type).METAINFO['classes'])
         assert cfg.model.decode_head.num_classes == num
         assert cfg.model.auxiliary_head.num_classes == num
-        # mmseg's loader by name (mmseg's inference APIs look it up), a
-        # dataset that loads it with the checks.
+        # mmseg's loader by name (mmseg's inference APIs look it up); the
+        # checks: test_every_config_checks_each_sample_where_it_is_loaded.
         assert ds.pipeline[0].type == 'LoadImageFromFile'
         assert issubclass(DATASETS.get(ds.type), CheckedDatasetMixin)
     assert cfg.default_hooks.num_classes_check.type == 'NumClassesCheckHook'
@@ -124,9 +124,7 @@ def test_full_training_pipeline_on_generated_data(tmp_path, name):
         ds_cfg.data_root = root  # what --cfg-options ... data_root=DIR does
         ds_cfg.serialize_data = False
         ds = DATASETS.build(ds_cfg)
-        loaders = [type(t) for t in ds.pipeline.transforms[:3]]
-        assert LoadCheckedImageFromFile in loaders
-        assert LoadCheckedAnnotations in loaders
+        assert CheckSegSample in [type(t) for t in ds.pipeline.transforms]
         sample = ds[0]
         gt = sample['data_samples'].gt_sem_seg.data
         if split == 'train':
@@ -137,3 +135,61 @@ def test_full_training_pipeline_on_generated_data(tmp_path, name):
         num = len(ds.metainfo['classes'])
         values = set(gt.unique().tolist())
         assert values <= set(range(num)) | {255}
+
+
+def _pipelines(cfg):
+    """``(where, pipeline)`` of every dataset of a config, and its TTA."""
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        stack = [cfg[name].dataset] if cfg.get(name) else []
+        while stack:
+            ds = stack.pop()
+            stack += list(ds.get('datasets', []))
+            if 'dataset' in ds:
+                stack.append(ds.dataset)
+            if 'pipeline' in ds:
+                yield f'{name}.dataset ({ds.type})', ds.pipeline
+    if cfg.get('tta_pipeline'):
+        yield 'tta_pipeline', cfg.tta_pipeline
+
+
+def _unchecked_loads(pipeline):
+    """Mask loaders not followed at once by CheckSegSample."""
+    bad = []
+    for i, t in enumerate(pipeline):
+        if t.type == 'TestTimeAug':
+            stages = t.transforms + [[]]
+            bad += [
+                f'TestTimeAug stage {j}' for j, stage in enumerate(stages)
+                if any('Annotations' in s.type for s in stage)
+                and [s.type for s in stages[j + 1]] != ['CheckSegSample']
+            ]
+        elif 'Annotations' in t.type and (i + 1 == len(pipeline)
+                                          or pipeline[i + 1].type
+                                          != 'CheckSegSample'):
+            bad.append(f'{t.type} at {i}')
+    return bad
+
+
+CONFIGS = sorted(
+    glob.glob('configs/**/*.py', recursive=True),
+    key=lambda p: ('/_base_/' not in p, p))
+
+
+def test_every_config_checks_each_sample_where_it_is_loaded():
+    # What runs is what the config says: no dataset swaps a checked loader
+    # in behind the config's back, so every pipeline of every config names
+    # CheckSegSample, right after the mask is loaded (before a resize or a
+    # crop could hide a bad value or shape). Bug: a config writing its own
+    # pipeline without it trains on unchecked masks.
+    missing = []
+    for path in CONFIGS:
+        if '/_base_/models/' in path or path.endswith('seggan_defaults.py'):
+            continue
+        for where, pipeline in _pipelines(_load(path)):
+            if where != 'tta_pipeline' and not any(t.type == 'CheckSegSample'
+                                                   for t in pipeline):
+                missing.append(f'{path}: {where} has no CheckSegSample')
+            missing += [
+                f'{path}: {where}: {bad}' for bad in _unchecked_loads(pipeline)
+            ]
+    assert missing == []

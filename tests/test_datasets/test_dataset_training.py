@@ -16,8 +16,8 @@ def _small(root):
     opts = [
         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
-        'train_dataloader.dataset.pipeline.2.scale=(64,48)',
-        'train_dataloader.dataset.pipeline.3.crop_size=(48,64)',
+        'train_dataloader.dataset.pipeline.3.scale=(64,48)',
+        'train_dataloader.dataset.pipeline.4.crop_size=(48,64)',
         'model.data_preprocessor.size=(48,64)', 'train_cfg.max_iters=1',
         'train_cfg.val_interval=1', 'default_hooks.logger.interval=1'
     ]

@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 from datasets_testing import (STANFORD_SIZES, expected_mask, make_stanford_raw,
                               snapshot, write_regions)
+from mmcv.transforms import LoadImageFromFile
+from mmseg.datasets.transforms import LoadAnnotations
 from seggan_testing import import_tool
 
-from mmseg_seggan.datasets import (StanfordBackgroundDataset,
+from mmseg_seggan.datasets import (CheckSegSample,
+                                   LoadStanfordBackgroundAnnotations,
+                                   StanfordBackgroundDataset,
                                    convert_stanford_background,
                                    read_regions_txt, stanford_split)
-from mmseg_seggan.datasets.transforms import (LoadCheckedAnnotations,
-                                              LoadCheckedImageFromFile)
 from mmseg_seggan.datasets.validation import (
     CorruptImageError, DataRootNotFoundError, EmptySplitError, LabelShapeError,
     LabelValueError, RegionsFormatError, UnpairedSamplesError)
@@ -21,7 +23,11 @@ IDS = sorted(STANFORD_SIZES)
 
 
 def _pipeline():
-    return [LoadCheckedImageFromFile(), LoadCheckedAnnotations()]
+    return [
+        LoadImageFromFile(),
+        LoadStanfordBackgroundAnnotations(),
+        CheckSegSample()
+    ]
 
 
 def _names(ds):
@@ -33,11 +39,9 @@ def _names(ds):
 
 def _dataset(root, **kwargs):
     # serialize_data=False: skips mmengine's gc.collect() (0.3 s a dataset).
+    kwargs.setdefault('pipeline', _pipeline())
     return StanfordBackgroundDataset(
-        data_root=str(root),
-        pipeline=_pipeline(),
-        serialize_data=False,
-        **kwargs)
+        data_root=str(root), serialize_data=False, **kwargs)
 
 
 @pytest.fixture
@@ -299,3 +303,13 @@ def test_loading_never_writes_into_the_data(raw, tmp_path):
         for i in range(len(ds)):
             ds[i]
     assert (snapshot(str(root)), snapshot(str(out))) == before
+
+
+def test_raw_labels_with_mmseg_loader_are_refused_with_the_fix(raw):
+    # Bug: mmseg's LoadAnnotations cannot read regions.txt; the first
+    # iteration would fail on an undecodable 'image'.
+    root, _ = raw
+    with pytest.raises(ValueError) as e:
+        _dataset(root, pipeline=[LoadImageFromFile(), LoadAnnotations()])
+    msg = str(e.value)
+    assert 'regions.txt' in msg and 'LoadStanfordBackgroundAnnotations' in msg

@@ -1,4 +1,5 @@
 """tools/dataset_converters/make_semi_splits.py: seeded, nested, disjoint."""
+import os
 import os.path as osp
 
 import pytest
@@ -49,3 +50,54 @@ def test_splits_are_seeded_nested_and_cover_the_training_set(tmp_path):
 def test_a_fraction_without_unlabeled_images_is_refused():
     with pytest.raises(ValueError, match='1/2 of 1 ids'):
         tool.make_splits(['a'], [2], 0)
+
+
+def _ids_file(tmp_path, n=40):
+    split = tmp_path / 'train.txt'
+    split.write_text(''.join(f'img{i:03d}\n' for i in range(n)))
+    return str(split)
+
+
+def test_an_existing_split_is_never_replaced(tmp_path):
+    # Bug: a second seed into the same folder replaced the files without
+    # notice (1/8 and 1/4 then from different seeds, no longer nested).
+    split, out = _ids_file(tmp_path), str(tmp_path / 'semi')
+    tool.main(['--split', split, '--out-dir', out, '--seed', '0'])
+    before = {f: open(osp.join(out, f)).read() for f in os.listdir(out)}
+    with pytest.raises(FileExistsError) as e:
+        tool.main(['--split', split, '--out-dir', out, '--seed', '1'])
+    msg = str(e.value)
+    assert osp.join(out,
+                    'labeled_1-8.txt') in msg and 'another --out-dir' in msg
+    assert {
+        f: open(osp.join(out, f)).read()
+        for f in os.listdir(out)
+    } == before  # nothing written
+    # The same command again is fine: identical files are left as they are.
+    tool.main(['--split', split, '--out-dir', out, '--seed', '0'])
+
+
+def test_the_split_given_as_input_is_never_overwritten(tmp_path):
+    split, out = _ids_file(tmp_path), str(tmp_path / 'semi')
+    tool.main(['--split', split, '--out-dir', out, '--fractions', '4'])
+    own = osp.join(out, 'unlabeled_1-4.txt')
+    text = open(own).read()
+    with pytest.raises(FileExistsError, match='--split .* never overwritten'):
+        tool.main(['--split', own, '--out-dir', out, '--fractions', '4'])
+    assert open(own).read() == text
+
+
+@pytest.mark.parametrize('k', ['0', '1', '-2'])
+def test_fraction_below_two_is_a_clear_error(tmp_path, capsys, k):
+    # Bug: --fractions 0 raised ZeroDivisionError.
+    with pytest.raises(SystemExit):
+        tool.main([
+            '--split',
+            _ids_file(tmp_path), '--out-dir',
+            str(tmp_path / 'o'), '--fractions', '8', k
+        ])
+    err = capsys.readouterr().err
+    assert f'got {k}' in err and 'integer >= 2' in err
+    assert not (tmp_path / 'o').exists()
+    with pytest.raises(ValueError, match='K >= 2'):
+        tool.make_splits(['a', 'b', 'c'], [int(k)], 0)

@@ -86,3 +86,32 @@ def test_semi_training_mixes_sources_and_resumes_exactly(semi_root, tmp_path):
         assert rec['labeled'] == [True, True, False, False]
         assert [img in labeled for img in rec['images']] == rec['labeled']
         assert part_batches[it]['images'] == rec['images'], it
+
+
+def test_overlapping_splits_are_refused_before_the_first_iteration(
+        semi_root, tmp_path):
+    # Bug: an image in both lists trained twice, once with its mask, and
+    # the run reported semi-supervised results without a word.
+    root = str(tmp_path / 'toy')
+    shutil.copytree(semi_root, root)
+    names = _read(osp.join(root, 'labeled.txt'))
+    with open(osp.join(root, 'unlabeled.txt'), 'a') as f:
+        f.write(names[0] + '\n')
+    config = str(tmp_path / 'semi.py')
+    with open(config, 'w') as f:
+        f.write(f'_base_ = [{SEMI!r}]\n')
+    proc = run_tool([
+        'tools/train.py', config, '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *[
+            f'{k}={root}'
+            for k in ('train_dataloader.dataset.datasets.0.data_root',
+                      'train_dataloader.dataset.datasets.1.data_root',
+                      'val_dataloader.dataset.data_root',
+                      'test_dataloader.dataset.data_root')
+        ]
+    ])
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert '1 image(s) are in both the labeled source' in out
+    assert f'img_dir/train/{names[0]}.png' in out
+    assert 'Iter(train)' not in out

@@ -32,11 +32,11 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import mmseg_seggan  # noqa: E402,F401  (mmcv-lite compat + registration)
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmseg.registry import DATASETS  # noqa: E402
+
+import mmseg_seggan  # noqa: E402,F401  (mmcv-lite compat + registration)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASES = {
@@ -107,6 +107,9 @@ def build_source(name: str, root: str):
         ds_cfg.ann_file = ''
         ds_cfg.split = 'train'
         ds_cfg.label_format = 'regions'
+        for t in ds_cfg.pipeline:
+            if t['type'] == 'LoadAnnotations':
+                t['type'] = 'LoadStanfordBackgroundAnnotations'
     dataset = DATASETS.build(ds_cfg)
     table = defaultdict(float)
     dataset.pipeline.transforms = [

@@ -8,6 +8,11 @@ seed and the labeled set of 1/K is the first n/K of that order, so the
 smaller labeled sets are nested in the larger ones (1/8 inside 1/4) and
 the fractions differ only in how many labels they add.
 
+A split file is never replaced: if OUT_DIR already holds one with other
+contents (another seed, another source), nothing is written and the file is
+named; rerunning the same command leaves identical files as they are. Use a
+new OUT_DIR per seed.
+
 Examples::
 
     # Stanford Background: ids of the converted 600-image train split
@@ -27,9 +32,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 # Only the readers: no mmseg import needed to write a list.
-from mmseg_seggan.datasets.validation import check_split_entries  # noqa
-from mmseg_seggan.datasets.validation import (list_files, read_split_entries,
-                                              split_suffix)
+from mmseg_seggan.datasets.validation import (list_files, read_split_file,
+                                              strip_suffix)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -47,24 +51,28 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=int,
         nargs='+',
         default=[8, 4],
-        help='K of each labeled fraction 1/K (default 8 4)')
+        help='K >= 2 of each labeled fraction 1/K (default 8 4)')
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    bad = [k for k in args.fractions if k < 2]
+    if bad:
+        parser.error(f'--fractions {" ".join(map(str, args.fractions))}: '
+                     'each K names the labeled fraction 1/K and must be an '
+                     f'integer >= 2 (got {", ".join(map(str, bad))}), e.g. '
+                     '--fractions 8 4 for 1/8 and 1/4 labeled.')
+    return args
 
 
 def training_ids(args: argparse.Namespace) -> List[str]:
     """The ids to split, in a stable (sorted) order."""
     if args.split:
-        entries = read_split_entries(args.split)
-        check_split_entries(entries, args.split, 'make_semi_splits',
-                            lambda name: False)
-        ids = [name for _, name in entries]
+        ids = read_split_file(args.split, 'make_semi_splits')
     else:
         if not osp.isdir(args.img_dir):
             raise FileNotFoundError(f'--img-dir {args.img_dir} is not a '
                                     'folder.')
         ids = [
-            split_suffix(f, args.suffix)
+            strip_suffix(f, args.suffix)
             for f in list_files(args.img_dir, args.suffix)
         ]
     if not ids:
@@ -82,8 +90,8 @@ def make_splits(ids: Sequence[str], fractions: Sequence[int],
     order = [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))]
     splits = {}
     for k in fractions:
-        n = int(round(len(ids) / k))
-        if k < 2 or not 0 < n < len(ids):
+        n = int(round(len(ids) / k)) if k >= 2 else 0
+        if not 0 < n < len(ids):
             raise ValueError(f'Fraction 1/{k} of {len(ids)} ids gives {n} '
                              'labeled images; choose K >= 2 with at least '
                              'one labeled and one unlabeled image.')
@@ -92,27 +100,58 @@ def make_splits(ids: Sequence[str], fractions: Sequence[int],
     return splits
 
 
+def refuse_to_replace(files: Dict[str, str], split: Optional[str]) -> None:
+    """Raise if writing ``files`` (path -> text) would change a file.
+
+    Existing files with the same text are fine (the same command again).
+
+    Raises:
+        FileExistsError: Naming the files and the fix.
+    """
+    if split and any(osp.exists(p) and osp.samefile(p, split) for p in files):
+        raise FileExistsError(
+            f'--split {split} is one of the files this would write; it is '
+            'never overwritten. Fix: choose another --out-dir.')
+    changed = []
+    for path, text in files.items():
+        if osp.exists(path):
+            with open(path) as f:
+                if f.read() != text:
+                    changed.append(path)
+    if changed:
+        raise FileExistsError(
+            f'{", ".join(changed)} already exist(s) with other contents '
+            '(another seed or source); split files are never replaced, so '
+            'nothing was written. A second seed in the same folder would '
+            'leave the fractions from different seeds, no longer nested. '
+            'Fix: write into another --out-dir (e.g. one per seed: '
+            '.../seed1), or delete the old files yourself first.')
+
+
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, int]:
     args = parse_args(argv)
     ids = training_ids(args)
     splits = make_splits(ids, args.fractions, args.seed)
-    os.makedirs(args.out_dir, exist_ok=True)
     source = args.split or f'{args.img_dir}/*{args.suffix}'
-    written = {}
+    files = {}
     for k, parts in splits.items():
         for part, names in parts.items():
-            path = osp.join(args.out_dir, f'{part}_1-{k}.txt')
+            files[osp.join(args.out_dir, f'{part}_1-{k}.txt')] = (
+                f'# {part} images of a 1/{k} labeled split of {len(ids)} ids '
+                f'({source})\n'
+                f'# seed={args.seed} (numpy default_rng(seed).permutation '
+                f'of the sorted ids; labeled = its first n/{k})\n'
+                '# written by tools/dataset_converters/make_semi_splits.py\n' +
+                ''.join(f'{n}\n' for n in names))
+    refuse_to_replace(files, args.split)
+    os.makedirs(args.out_dir, exist_ok=True)
+    written = {}
+    for path, text in files.items():
+        if not osp.exists(path):
             with open(path, 'w') as f:
-                f.write(f'# {part} images of a 1/{k} labeled split of '
-                        f'{len(ids)} ids ({source})\n'
-                        f'# seed={args.seed} (numpy default_rng(seed).'
-                        'permutation of the sorted ids; labeled = its first '
-                        f'n/{k})\n'
-                        '# written by tools/dataset_converters/'
-                        'make_semi_splits.py\n')
-                f.write(''.join(f'{n}\n' for n in names))
-            written[path] = len(names)
-            print(f'{path}: {len(names)} ids')
+                f.write(text)
+        written[path] = text.count('\n') - 3
+        print(f'{path}: {written[path]} ids')
     return written
 
 

@@ -10,11 +10,13 @@ dataset_type = 'CamVidDataset'
 data_root = 'data/camvid'
 crop_size = (176, 240)  # (h, w)
 scale = (240, 180)  # (w, h): 480x360 -> 240x180
-# mmseg's loaders by name, so that mmseg's inference APIs find them; the
-# dataset loads with their checked twins (files and labels named on error).
+# mmseg's loaders by name (mmseg's inference APIs find them by name), each
+# mask checked right after it is loaded (CheckSegSample: files and labels
+# named on error).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
@@ -25,6 +27,7 @@ test_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     # Masks are loaded after Resize: metrics use the original resolution.
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 img_ratios = [0.75, 1.0, 1.25]
@@ -40,7 +43,7 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ], [dict(type='LoadAnnotations')],
-            [dict(type='PackSegInputs')]
+            [dict(type='CheckSegSample')], [dict(type='PackSegInputs')]
         ])
 ]
 train_dataloader = dict(

@@ -3,8 +3,9 @@
 #   python tools/dataset_converters/stanford_background.py \
 #       RAW_DIR data/stanford_bg
 # The raw download (labels/*.regions.txt[.gz]) also loads, slower: point
-# data_root at it and set ann_file='' plus split='train'/'test' (the same
-# seeded split, computed in memory), see docs/datasets.md.
+# data_root at it, set ann_file='' plus split='train'/'test' (the same
+# seeded split, computed in memory) and load the labels with
+# LoadStanfordBackgroundAnnotations, see docs/datasets.md.
 # CPU scale, as CamVid: 320x240 images -> 240x180, training crops 176x240
 # (smaller and portrait crops are padded to 176x240 by the model's
 # data_preprocessor, size=crop_size).
@@ -12,11 +13,13 @@ dataset_type = 'StanfordBackgroundDataset'
 data_root = 'data/stanford_bg'
 crop_size = (176, 240)  # (h, w)
 scale = (240, 180)  # (w, h): 320x240 -> 240x180
-# mmseg's loaders by name, so that mmseg's inference APIs find them; the
-# dataset loads with their checked twins (files and labels named on error).
+# mmseg's loaders by name (mmseg's inference APIs find them by name), each
+# mask checked right after it is loaded (CheckSegSample: files and labels
+# named on error).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
@@ -26,6 +29,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 tta_pipeline = [
@@ -40,7 +44,7 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ], [dict(type='LoadAnnotations')],
-            [dict(type='PackSegInputs')]
+            [dict(type='CheckSegSample')], [dict(type='PackSegInputs')]
         ])
 ]
 train_dataloader = dict(

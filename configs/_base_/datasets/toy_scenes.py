@@ -5,12 +5,14 @@ crop_size = (96, 128)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
 ]
 # tools/test.py --tta: the image and its mirror (scenes are drawn at the
@@ -22,7 +24,8 @@ tta_pipeline = [
         transforms=[[
             dict(type='RandomFlip', prob=0., direction='horizontal'),
             dict(type='RandomFlip', prob=1., direction='horizontal')
-        ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]])
+        ], [dict(type='LoadAnnotations')], [dict(type='CheckSegSample')],
+                    [dict(type='PackSegInputs')]])
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -1,5 +1,6 @@
 """Batches that mix labeled and unlabeled images in a fixed ratio."""
 import itertools
+import numbers
 from typing import Iterator, List, Optional, Sequence
 
 import torch
@@ -25,10 +26,12 @@ class MultiSourceSampler(Sampler):
     Args:
         dataset (ConcatDataset): The sources, in ``source_ratio`` order.
         batch_size (int): The dataloader's batch size (give the same
-            value to both).
-        source_ratio (Sequence[int]): Relative share of each source, e.g.
-            ``[1, 1]``: half of each batch from each source. The batch must
-            split exactly (``batch_size`` a multiple of the sum).
+            value to both; ``SemiSupervisedDataCheckHook`` refuses a
+            mismatch before the first iteration).
+        source_ratio (Sequence[int]): Relative share of each source, whole
+            numbers, e.g. ``[1, 1]``: half of each batch from each source.
+            The batch must split exactly (``batch_size`` a multiple of the
+            sum).
         shuffle (bool): Shuffle each source. Defaults to True.
         seed (int, optional): Shuffling seed; the same on every rank.
     """
@@ -45,6 +48,14 @@ class MultiSourceSampler(Sampler):
                 f'(got {type(dataset).__name__}): set train_dataloader.'
                 "dataset=dict(type='ConcatDataset', datasets=[...]).")
         sizes = [len(d) for d in dataset.datasets]
+        if not all(
+                isinstance(r, numbers.Integral) and not isinstance(r, bool)
+                for r in source_ratio):
+            raise ValueError(
+                f'MultiSourceSampler: source_ratio={list(source_ratio)} must '
+                'be whole numbers, the relative counts of each source in a '
+                'batch (e.g. [1, 1] for half and half, [1, 3] for a quarter '
+                'from the first source), not fractions.')
         if len(source_ratio) != len(sizes):
             raise ValueError(
                 f'MultiSourceSampler: source_ratio {list(source_ratio)} has '

@@ -1,7 +1,7 @@
-from .loading import (CheckLabelRange, LoadCheckedAnnotations,
-                      LoadCheckedImageFromFile, check_image_bytes)
+from .check_seg_sample import CheckSegSample, check_file_complete
+from .loading import LoadStanfordBackgroundAnnotations
 
 __all__ = [
-    'CheckLabelRange', 'LoadCheckedAnnotations', 'LoadCheckedImageFromFile',
-    'check_image_bytes'
+    'CheckSegSample', 'LoadStanfordBackgroundAnnotations',
+    'check_file_complete'
 ]

@@ -454,6 +454,15 @@ class SegGAN(EncoderDecoder):
                     self._pseudo_label_terms(inputs, data_samples, logits,
                                              unlabeled))
         parsed, log_vars = self.parse_losses(losses)
+        if not labeled:
+            # No CE this step: NaN for the heads' keys logged before, else
+            # the logger would repeat their last values as this step's.
+            logged = MessageHub.get_current_instance().log_scalars
+            log_vars.update({
+                k[len('train/'):]: torch.tensor(float('nan'))
+                for k in logged if k.startswith(('train/decode.',
+                                                 'train/aux'))
+            })
         if self._finite_or_skip(losses):
             s_wrapper.update_params(parsed)
         else:

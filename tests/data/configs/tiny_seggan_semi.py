@@ -5,6 +5,7 @@
 _base_ = ['./tiny_seggan.py']
 model = dict(gan_iters=0)  # phase 2 only
 custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
+default_hooks = dict(semi_data_check=dict(type='SemiSupervisedDataCheckHook'))
 train_dataloader = dict(
     batch_size=4,
     sampler=dict(
@@ -31,6 +32,7 @@ train_dataloader = dict(
                 metainfo_from='ToyScenesDataset',
                 pipeline=[
                     dict(type='LoadImageFromFile'),
+                    dict(type='CheckSegSample'),
                     dict(type='RandomFlip', prob=0.5),
                     dict(type='PackSegInputs')
                 ])

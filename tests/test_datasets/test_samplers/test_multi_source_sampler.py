@@ -59,3 +59,13 @@ def test_bad_settings_are_refused():
         MultiSourceSampler(ds, 4, [1, 1, 1], seed=0)
     with pytest.raises(TypeError, match='ConcatDataset'):
         MultiSourceSampler(_Range(4), 4, [1], seed=0)
+
+
+def test_fractional_source_ratio_is_refused_when_built():
+    # Bug: [0.5, 0.5] built, then failed at the first batch with a bare
+    # "TypeError: 'float' object cannot be interpreted as an integer".
+    ds = _concat(6, 10)
+    with pytest.raises(ValueError, match=r'\[0.5, 0.5\] must be whole'):
+        MultiSourceSampler(ds, 4, [0.5, 0.5], seed=0)
+    with pytest.raises(ValueError, match='whole numbers'):
+        MultiSourceSampler(ds, 4, [1.0, 1.0], seed=0)

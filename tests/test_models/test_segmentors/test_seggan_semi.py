@@ -1,12 +1,25 @@
 """Semi-supervised phase 2: unlabeled samples get no cross-entropy, the GAN
 terms reach the segmentor from them, pseudo-labels are thresholded."""
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from seggan_testing import build_optim, tiny_seggan
 
 H, W = 32, 48
+
+
+@pytest.fixture(autouse=True)
+def fresh_message_hub():
+    """A message hub of this test alone: SegGAN logs NaN for the CE keys
+    that the current hub already holds when a step has no labeled sample,
+    and other tests of the session leave theirs in the global one."""
+    import uuid
+
+    from mmengine.logging import MessageHub
+    return MessageHub.get_instance(f'test-seggan-semi-{uuid.uuid4()}')
 
 
 def _batch(num_labeled, num_unlabeled, seed=0, unlabeled_size=(H, W)):
@@ -150,3 +163,48 @@ def test_pseudo_label_settings_are_checked():
             generator=dict(type='SegGANGenerator'),
             discriminator=dict(type='SegGANDiscriminator'),
             pseudo_label_threshold=0.)
+
+
+def test_a_step_without_labeled_samples_logs_no_stale_cross_entropy(
+        fresh_message_hub):
+    # Bug: the CE keys were missing from such a step's log variables, so
+    # mmengine's logger printed the last labeled step's CE as this step's.
+    hub = fresh_message_hub
+    model = _model(content_weight=0.1, adv_weight=0.1)
+    optim = build_optim(model)
+    for batch in (_batch(2, 2), _batch(0, 4, seed=1)):
+        log = model.train_step(batch, optim)
+        for k, v in log.items():  # as mmengine's RuntimeInfoHook does
+            hub.update_scalar(f'train/{k}', v)
+    assert torch.isnan(log['decode.loss_ce']) and torch.isnan(
+        log['decode.acc_seg'])
+    assert np.isnan(hub.get_scalar('train/decode.acc_seg').current())
+    assert torch.isfinite(log['loss']) and log['loss_content'] > 0
+
+
+def test_pseudo_labels_leave_the_padding_of_a_smaller_image_out():
+    # The two unlabeled images are half as wide as the batch, which pads
+    # them: the padding must get no pseudo-label (it would train the model
+    # to predict whatever it sees in the zeros).
+    from mmseg.models.utils import resize
+    model = _model(
+        content_weight=0.,
+        adv_weight=0.,
+        pseudo_label_weight=1.0,
+        pseudo_label_threshold=1e-6)  # every pixel is confident
+    data = model.data_preprocessor(
+        _batch(2, 2, unlabeled_size=(H, W // 2)), True)
+    torch.manual_seed(1)  # the head's dropout, as in the step below
+    with torch.no_grad():
+        logits = model.decode_head(model.extract_feat(data['inputs']))
+    up = resize(logits[2:], (H, W), mode='bilinear', align_corners=False)
+    target = up.argmax(dim=1)
+    everywhere = F.cross_entropy(up, target)
+    target[..., W // 2:] = 255
+    inside = F.cross_entropy(up, target, ignore_index=255)
+    assert not torch.isclose(inside, everywhere)
+    torch.manual_seed(1)
+    log = model.train_step(
+        _batch(2, 2, unlabeled_size=(H, W // 2)), build_optim(model))
+    assert torch.isclose(log['loss_pseudo'], inside, rtol=1e-4)
+    assert log['pseudo_ratio'] == 1  # of the image pixels, not the padding
