@@ -32,6 +32,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='ConvertImageToBGR'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='CheckSegSample'),
@@ -74,4 +75,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mmseg's inference_model reads the top-level test_pipeline alone: its
+# loader names an empty or undecodable file (the dataloaders keep mmcv's).
+test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
 default_hooks = dict(num_classes_check=dict(type='NumClassesCheckHook'))

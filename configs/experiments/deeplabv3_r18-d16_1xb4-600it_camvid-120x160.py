@@ -20,6 +20,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='ConvertImageToBGR'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadAnnotations'),  # metrics at the labels' full size
     dict(type='CheckSegSample'),
@@ -29,6 +30,9 @@ train_dataloader = dict(
     num_workers=1, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mmseg's inference_model reads the top-level test_pipeline alone: its
+# loader names an empty or undecodable file (the dataloaders keep mmcv's).
+test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
 data_preprocessor = dict(size=crop_size)
 model = dict(data_preprocessor=data_preprocessor)
 max_iters = 600

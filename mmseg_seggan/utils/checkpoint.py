@@ -75,12 +75,15 @@ def last_loaded_checkpoint_file() -> Optional[str]:
 
 
 def load_checkpoint_file(filename: str,
-                         map_location: Optional[Any] = 'cpu') -> Any:
+                         map_location: Optional[Any] = 'cpu',
+                         fix: Optional[str] = None) -> Any:
     """Load a local checkpoint with the weights-only unpickler.
 
     Args:
         filename (str): Path of the checkpoint file.
         map_location: Passed to :func:`torch.load`.
+        fix (str, optional): What to do about a damaged file, when it is
+            not a checkpoint of a run (e.g. reinstall the wheel it is from).
 
     Returns:
         The object stored in the file (usually a dict).
@@ -120,8 +123,8 @@ def load_checkpoint_file(filename: str,
                 'the file, re-save its state_dict as plain tensors.') from None
         raise CorruptCheckpointError(
             f'{filename} is truncated or corrupt, or not a checkpoint at all '
-            f'({detail}). Use an earlier checkpoint, or re-download / '
-            're-train.') from None
+            f'({detail}). ' + (fix or 'Use an earlier checkpoint, or '
+                               're-download / re-train.')) from None
     except Exception as e:  # anything else means damaged bytes
         # (RuntimeError from the zip reader, EOFError, KeyError/IndexError
         # from a pickle stream that is garbage, ...). Nothing was run: the
@@ -130,8 +133,9 @@ def load_checkpoint_file(filename: str,
         first = str(e).splitlines()[0].split('. ')[0] if str(e) else ''
         raise CorruptCheckpointError(
             f'{filename} is truncated or corrupt and cannot be loaded '
-            f'({type(e).__name__}: {first}). Use an earlier checkpoint '
-            '(e.g. the previous `iter_*.pth` in the work dir).') from None
+            f'({type(e).__name__}: {first}). ' +
+            (fix or 'Use an earlier checkpoint (e.g. the previous '
+             '`iter_*.pth` in the work dir).')) from None
     global _last_loaded_file
     _last_loaded_file = filename
     return checkpoint

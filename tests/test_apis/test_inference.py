@@ -143,6 +143,40 @@ def test_api_pipelines_and_init_model_on_every_config(path, image):
     assert hasattr(segmentor, 'decode_head')
 
 
+@pytest.mark.parametrize('path', ALL_CONFIGS)
+def test_every_config_names_the_file_and_converts_arrays(path, tmp_path):
+    # Issue 20. Bug: a config whose test_pipeline starts with mmcv's
+    # LoadImageFromFile (cv2.error ... !buf.empty() for an empty file, no
+    # name), or lacks ConvertImageToBGR (RuntimeError: The size of tensor
+    # a (4) must match ... for a BGRA array).
+    from mmseg_seggan.datasets import CorruptImageError
+    init_default_scope(_cfg(path).get('default_scope', 'mmseg'))
+
+    class Model:
+        pass
+
+    empty = tmp_path / 'empty.png'
+    empty.write_bytes(b'')
+    bgra = np.random.default_rng(0).integers(0, 256, (60, 80, 4), np.uint8)
+    model = Model()
+    model.cfg = _cfg(path)
+    with pytest.raises(CorruptImageError, match=f'{empty} is empty'):
+        _preprare_data(str(empty), model)
+    model.cfg = _cfg(path)
+    data, _ = _preprare_data(bgra, model)
+    assert data['inputs'][0].shape[0] == 3
+    assert torch.equal(data['inputs'][0],
+                       _preprare_data(bgra[..., :3], model)[0]['inputs'][0])
+    # MMSegInferencer reads the dataloader's pipeline: mmcv's loader there
+    # (it looks it up by name; the datasets swap in their checked one).
+    cfg = _cfg(path)
+    assert cfg.test_dataloader.dataset.pipeline[0].type == \
+        'LoadImageFromFile'
+    pipeline = MMSegInferencer._init_pipeline(
+        MMSegInferencer.__new__(MMSegInferencer), cfg)
+    assert pipeline(bgra)['inputs'].shape[0] == 3
+
+
 def _save_random_checkpoint(cfg, path):
     init_default_scope('mmseg')
     torch.manual_seed(0)

@@ -5,8 +5,14 @@ generated ToyScenes, so a new user sees the whole pipeline without
 downloading anything, and prints a table of mIoU for the baseline, the
 CE-only control and SegGAN.
 
-Small and reproducible on purpose: a few minutes on 2 CPU cores, and the
-same table on every machine of the same kind for the same ``--seed``. Every
+Small and reproducible on purpose: a few minutes on 2 CPU cores, and a
+bit-identical table for the same ``--seed`` on the same machine, thread
+count and versions. Another CPU sums floats in another order (torch's and
+oneDNN's kernels depend on its capability, AVX2, AVX512, ..., and on its
+model) and gives other last digits; the demo prints its capability and
+whether its numbers are inside the band measured across CPUs
+(``MEASURED``), so a table outside it points at the install, not at the
+CPU. Every
 run is single-threaded (``OMP_NUM_THREADS=1``: the thread count changes the
 order of floating-point sums), loads data in the main process
 (``num_workers=0``), and seeds mmengine with ``deterministic=True`` (the
@@ -26,6 +32,8 @@ so it does not wait for the baseline; phase 2 loads the baseline with
 Stages whose final checkpoint exists are skipped, so a rerun resumes.
 
     python tools/misc/seggan_demo.py [--work-dir work_dirs/demo] [--jobs 2]
+
+Exit status 1 when the table is outside the band.
 """
 import argparse
 import glob
@@ -54,6 +62,94 @@ THREADS = dict(
     OPENBLAS_NUM_THREADS='1',
     PYTHONHASHSEED='0',
     PYTHONWARNINGS='ignore')
+
+# The demo's mIoU (baseline, CE-only control, SegGAN), seed 0, torch 2.13.0
+# CPU, mmengine 0.10.7, mmseg 1.2.2, one thread per run, by CPU capability.
+# The capped rows imitate other CPUs on one machine: ATEN_CPU_CAPABILITY
+# picks ATen's kernels, ONEDNN_MAX_CPU_ISA oneDNN's (the convolutions),
+# MKL_ENABLE_INSTRUCTIONS MKL's. Neither a cap nor the same capability
+# reproduces another machine's table: the libraries also choose kernels by
+# CPU model (two AVX2 machines differ). One machine, thread count and set
+# of versions gives a bit-identical table.
+MEASURED = (
+    ('AVX2 (AMD EPYC), native', 73.40, 73.66, 72.68),
+    ('AVX2 (another AMD EPYC), native', 73.38, 73.57, 72.02),
+    ('AVX512 (AMD EPYC, avx512_bf16), native', 73.29, 73.41, 73.31),
+    ('AVX512 machine, ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2', 73.51,
+     73.69, 72.00),
+    ('AVX2 machine, ATEN_CPU_CAPABILITY=default', 73.31, 73.44, 71.98),
+    ('AVX2 machine, ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=SSE41', 73.36,
+     73.67, 73.74),
+    ('AVX2 machine, ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 '
+     'MKL_ENABLE_INSTRUCTIONS=SSE4_2', 73.36, 73.51, 72.33),
+)
+MEASURED_TORCH = '2.13.0'
+ARMS = ('baseline', 'control', 'seggan')
+# A CPU not measured may land a little outside the measured range.
+MARGIN = 0.5
+CAPS = ('ATEN_CPU_CAPABILITY', 'ONEDNN_MAX_CPU_ISA', 'MKL_ENABLE_INSTRUCTIONS')
+
+
+def cpu_stack() -> dict:
+    """What decides the last digits: capability, caps, torch version."""
+    import torch
+    return dict(
+        capability=torch.backends.cpu.get_cpu_capability(),
+        caps={k: os.environ[k]
+              for k in CAPS if os.environ.get(k)},
+        torch=torch.__version__.split('+')[0])
+
+
+def describe(stack: dict) -> str:
+    caps = ' '.join(f'{k}={v}' for k, v in stack['caps'].items())
+    return (f'CPU capability {stack["capability"]} '
+            f'({caps or "not capped"}), torch {stack["torch"]}, '
+            f'{THREADS["OMP_NUM_THREADS"]} thread per run')
+
+
+def band() -> dict:
+    """Per arm: the range measured across capabilities, +- MARGIN."""
+    limits = {}
+    for i, arm in enumerate(ARMS):
+        values = [row[i + 1] for row in MEASURED]
+        limits[arm] = (min(values) - MARGIN, max(values) + MARGIN)
+    return limits
+
+
+def judge(miou: dict, stack: dict):
+    """Say whether a table is what a working install gives on some CPU.
+
+    Args:
+        miou (dict): arm (``ARMS``) -> mIoU as printed (2 decimals).
+        stack (dict): :func:`cpu_stack`.
+
+    Returns:
+        tuple: (lines to print, True if inside the band).
+    """
+    limits = band()
+    outside = [
+        f'{arm} {miou[arm]:.2f} (band {lo:.2f}-{hi:.2f})'
+        for arm, (lo, hi) in limits.items()
+        if not lo <= round(miou[arm], 2) <= hi
+    ]
+    ranges = ', '.join(f'{arm} {lo:.2f}-{hi:.2f}'
+                       for arm, (lo, hi) in limits.items())
+    version = '' if stack['torch'] == MEASURED_TORCH else (
+        f' (The band was measured with torch {MEASURED_TORCH}; this is '
+        f'torch {stack["torch"]}.)')
+    if outside:
+        return [
+            'OUTSIDE the band measured across CPUs '
+            f'({ranges} mIoU): {"; ".join(outside)}.{version} A different '
+            'CPU does not explain this: check the install '
+            '(tools/setup_env.sh pins the versions), local changes to the '
+            'configs, or the data (delete data/toy_scenes to regenerate it).'
+        ], False
+    lines = [
+        f'Inside the band measured across CPUs ({ranges} '
+        f'mIoU): what a working install gives on some CPU.{version}'
+    ]
+    return lines, True
 
 
 def parse_args():
@@ -155,6 +251,8 @@ def main():
         print(f'Using ToyScenes in {data_root}')
     common = common_options(data_root, args.seed)
     runs = {}
+    stack = cpu_stack()
+    print(describe(stack))
 
     print(f'[1/3] Baseline DeepLabV3 ({BASE_ITERS} iterations) || SegGAN '
           f'phase 1: G and D on ground truth ({GAN_ITERS} iterations)')
@@ -200,16 +298,22 @@ def main():
     run_all(tests, args.jobs)
 
     print('\n| arm | iterations | mIoU | mAcc | aAcc |\n|---|---|---|---|---|')
+    miou = {}
     for name, key, _, _, iters in arms:
         found = sorted(glob.glob(osp.join(runs[key], '*', '*.json')))
         with open(found[-1]) as f:
             m = json.load(f)
+        miou[key] = m['mIoU']
         print(f'| {name} | {iters} | {m["mIoU"]:.2f} | {m["mAcc"]:.2f} | '
               f'{m["aAcc"]:.2f} |')
-    print('\nOne seed on generated toy data: a smoke test of the pipeline, '
+    lines, inside = judge(miou, stack)
+    print('\n' + describe(stack) + '.\n' + '\n'.join(lines))
+    print('One seed on generated toy data: a smoke test of the pipeline, '
           'not evidence for or against SegGAN (see docs/results.md).')
     print(f'Work dir: {work}  (logs: {logs})  total '
           f'{(time.time() - t_start) / 60:.1f} min')
+    if not inside:
+        sys.exit(1)
 
 
 if __name__ == '__main__':

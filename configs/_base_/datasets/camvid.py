@@ -24,6 +24,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='ConvertImageToBGR'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     # Masks are loaded after Resize: metrics use the original resolution.
     dict(type='LoadAnnotations'),
@@ -70,5 +71,8 @@ val_dataloader = dict(
 # it with --cfg-options test_dataloader.dataset.data_prefix.img_path=test \
 #   test_dataloader.dataset.data_prefix.seg_map_path=testannot
 test_dataloader = val_dataloader
+# mmseg's inference_model reads the top-level test_pipeline alone: its
+# loader names an empty or undecodable file (the dataloaders keep mmcv's).
+test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

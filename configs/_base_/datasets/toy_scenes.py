@@ -11,6 +11,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='ConvertImageToBGR'),
     dict(type='LoadAnnotations'),
     dict(type='CheckSegSample'),
     dict(type='PackSegInputs')
@@ -49,5 +50,8 @@ val_dataloader = dict(
         data_prefix=dict(img_path='img_dir/val', seg_map_path='ann_dir/val'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mmseg's inference_model reads the top-level test_pipeline alone: its
+# loader names an empty or undecodable file (the dataloaders keep mmcv's).
+test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -17,7 +17,8 @@ weights were trained with them: strided convolutions pad like TF's
 expect pixels normalized with mean 127 and std 128 (see the configs).
 """
 import math
-from typing import List, Sequence, Tuple
+import warnings
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 import torch.utils.checkpoint as cp
@@ -62,6 +63,63 @@ def stage_settings(width: float, depth: float) -> List[Tuple[int, ...]]:
         settings.append(
             (expand, kernel, stride, round_channels(channels, width), repeats))
     return settings
+
+
+def _whole_number(key: str, value, allowed: Sequence[int]) -> int:
+    """``value`` if it is one of the ``allowed`` ints; a clear error if not.
+
+    A quoted number (``'16'``, e.g. from a JSON or YAML override) is named
+    as a string: "must be 8, 16 or 32, got 16" left the user guessing.
+    """
+    choices = (f'an integer from {allowed[0]} to {allowed[-1]}' if isinstance(
+        allowed, range) else 'one of ' + ', '.join(map(str, allowed)))
+    if isinstance(value, str):
+        raise TypeError(
+            f'EfficientNetLite({key}={value!r}) is a string; it must be the '
+            f'number itself, {choices}. Write {key}={value.strip()} without '
+            f'quotes (in --cfg-options: model.backbone.{key}='
+            f'{value.strip()}).')
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or value not in allowed:
+        raise ValueError(
+            f'EfficientNetLite({key}={value!r}) must be {choices}.')
+    return value
+
+
+def _stage_indices(out_indices: Union[int, Sequence[int]],
+                   num_stages: int) -> Tuple[int, ...]:
+    """``out_indices`` as a tuple of stages in increasing order.
+
+    An int means one stage, as in mmseg's ViT and mmpretrain's backbones.
+    A sequence must be increasing without repeats: like every mmseg
+    backbone (ResNet, MobileNetV2), this one returns its features in stage
+    order, and heads pick them by position (``in_index``), so ``(6, 1)``
+    would have given stride 4 first and ``(6, 6)`` one tensor, silently.
+    Honouring another order here would make the same config mean other
+    features than on mmseg's backbones; refusing keeps them alike.
+    """
+    if isinstance(out_indices, int) and not isinstance(out_indices, bool):
+        return (_whole_number('out_indices', out_indices, range(num_stages)), )
+    if isinstance(out_indices, (str, bytes)) or \
+            not isinstance(out_indices, Sequence):
+        raise TypeError(
+            f'EfficientNetLite(out_indices={out_indices!r}) must be a stage '
+            'index or a tuple of them, e.g. (1, 2, 4, 6).')
+    indices = tuple(out_indices)
+    for index in indices:
+        if isinstance(index, bool) or not isinstance(index, int) \
+                or index not in range(num_stages):
+            raise ValueError(
+                f'EfficientNetLite(out_indices={indices!r}): {index!r} is not '
+                f'a stage; the stages are 0 to {num_stages - 1} (integers).')
+    if list(indices) != sorted(set(indices)):
+        raise ValueError(
+            f'EfficientNetLite(out_indices={indices}): list the stages in '
+            f'increasing order, each once, e.g. {tuple(sorted(set(indices)))}'
+            '. The backbone returns them in stage order (stride 4 before '
+            'stride 32), as mmseg\'s backbones do, and the head selects them '
+            'by position (decode_head.in_index).')
+    return indices
 
 
 class LiteMBConv(BaseModule):
@@ -165,7 +223,9 @@ class EfficientNetLite(BaseModule):
 
     Args:
         arch (str): ``'lite0'``, ``'lite1'`` or ``'lite2'``.
-        out_indices (Sequence[int]): Stages whose outputs are returned.
+        out_indices (int | Sequence[int]): Stages whose outputs are
+            returned, in increasing order (returned in stage order, as by
+            mmseg's backbones); an int returns one stage.
         output_stride (int): 32, 16 or 8.
         frozen_stages (int): Stages to freeze (eval mode, no gradients):
             -1 none, 0 the stem, ``k`` the stem and ``layer1`` ...
@@ -178,6 +238,9 @@ class EfficientNetLite(BaseModule):
         drop_path_rate (float): Stochastic depth, growing linearly with the
             block index (the original trains with 0.2).
         with_cp (bool): Gradient checkpointing of each block.
+        pretrained (str, optional): Deprecated, as in mmseg's backbones:
+            ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``.
+            ``EncoderDecoder(pretrained=...)`` passes it here.
         init_cfg (dict, optional): Initialization; see above.
     """
     arch_settings = {
@@ -188,7 +251,7 @@ class EfficientNetLite(BaseModule):
 
     def __init__(self,
                  arch: str = 'lite0',
-                 out_indices: Sequence[int] = (1, 2, 4, 6),
+                 out_indices: Union[int, Sequence[int]] = (1, 2, 4, 6),
                  output_stride: int = 32,
                  frozen_stages: int = -1,
                  norm_cfg: ConfigType = dict(
@@ -197,22 +260,20 @@ class EfficientNetLite(BaseModule):
                  norm_eval: bool = False,
                  drop_path_rate: float = 0.,
                  with_cp: bool = False,
+                 pretrained: Optional[str] = None,
                  init_cfg: OptConfigType = None):
         super().__init__(init_cfg)
         if arch not in self.arch_settings:
             raise KeyError(f'EfficientNetLite(arch={arch!r}): choose one of '
                            f'{sorted(self.arch_settings)}.')
-        if output_stride not in (8, 16, 32):
-            raise ValueError('EfficientNetLite(output_stride=...) must be 8, '
-                             f'16 or 32, got {output_stride}.')
+        _whole_number('output_stride', output_stride, (8, 16, 32))
         stages = stage_settings(*self.arch_settings[arch])
-        for index in out_indices:
-            if index not in range(len(stages)):
-                raise ValueError('EfficientNetLite(out_indices=...) must be '
-                                 f'in range(0, 7), got {index}.')
-        if frozen_stages not in range(-1, len(stages) + 1):
-            raise ValueError('EfficientNetLite(frozen_stages=...) must be in '
-                             f'range(-1, 8), got {frozen_stages}.')
+        out_indices = _stage_indices(out_indices, len(stages))
+        frozen_range = range(-1, len(stages) + 1)
+        _whole_number('frozen_stages', frozen_stages, frozen_range)
+        if pretrained is not None:
+            init_cfg = self._pretrained_to_init_cfg(pretrained, init_cfg)
+            self.init_cfg = init_cfg
         if init_cfg is None:
             self.init_cfg = [
                 dict(type='Kaiming', layer='Conv2d'),
@@ -269,6 +330,29 @@ class EfficientNetLite(BaseModule):
             self.add_module(layer_name, nn.Sequential(*blocks))
             self.layers.append(layer_name)
             self.out_channels.append(channels)
+
+    @staticmethod
+    def _pretrained_to_init_cfg(pretrained, init_cfg: OptConfigType) -> dict:
+        """mmseg's deprecated ``pretrained`` as a Pretrained ``init_cfg``."""
+        if not isinstance(pretrained, str):
+            raise TypeError(
+                f'EfficientNetLite(pretrained={pretrained!r}) must be a '
+                "checkpoint path or URL such as 'efficientnet-lite://lite0', "
+                'or None.')
+        wanted = dict(type='Pretrained', checkpoint=pretrained)
+        if init_cfg is not None and dict(init_cfg) != wanted:
+            raise ValueError(
+                f'Both pretrained={pretrained!r} (model.pretrained or '
+                f'model.backbone.pretrained) and init_cfg={dict(init_cfg)} '
+                '(model.backbone.init_cfg) say how to initialize '
+                'EfficientNetLite. Keep one: e.g. set model.backbone.'
+                f"init_cfg=dict(type='Pretrained', checkpoint={pretrained!r})"
+                ' and model.pretrained=None.')
+        warnings.warn(
+            'DeprecationWarning: EfficientNetLite(pretrained=...) is '
+            "deprecated, as in mmseg's backbones; use model.backbone."
+            f"init_cfg=dict(type='Pretrained', checkpoint={pretrained!r}).")
+        return wanted
 
     def init_weights(self) -> None:
         """Load ImageNet weights strictly when ``init_cfg`` is Pretrained."""

