@@ -8,6 +8,13 @@ On one model, batch and crop, it measures:
 and the peak memory of each (CUDA: max allocated; CPU: peak RSS of a fresh
 process per stage). It prints a table and the ratios that matter.
 
+Each step's GFLOP/s comes from an analytic FLOP count (forward, and the
+backward autograd really runs: ``mmseg_seggan.utils.flop_count``; torch's
+flop counter overcounts depthwise backward a thousandfold), next to the CPU's
+own ceiling timed in the same rounds: one 2048x2048 fp32 matmul and one bf16
+matmul (smaller where bf16 is emulated), with the CPU's torch capability and
+whether it has native bf16. ``--skip-memory`` runs only the timing process.
+
 Examples:
     python tools/analysis_tools/benchmark_seggan.py configs/seggan_toy.py
     python tools/analysis_tools/benchmark_seggan.py configs/seggan_voc.py \
@@ -69,6 +76,11 @@ def parse_args():
         default=None,
         help='also time phase 2 for these G/D base widths')
     parser.add_argument('--json', help='write the results here as well')
+    parser.add_argument(
+        '--skip-memory',
+        action='store_true',
+        help='only the round-robin timing (no process per stage for the '
+        'peak memory): half the time')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -171,13 +183,20 @@ def run_timing(args):
     """All stages in one process, timed round-robin.
 
     Interleaving makes the ratios robust to other load on the machine: each
-    round times every stage once, so a slow spell hits all of them.
+    round times every stage once, so a slow spell hits all of them. The
+    CPU's own ceiling is one of the stages: a fp32 and a bf16 matmul, timed
+    in the same rounds under the same load. An extra round before the
+    warm-up counts each step's FLOPs (``mmseg_seggan.utils.flop_count``).
     """
     import torch
-    steps, device = {}, None
+
+    from mmseg_seggan.utils.cpu_features import describe_cpu, gemm_gflops
+    from mmseg_seggan.utils.flop_count import step_flops
+    steps, models, device = {}, {}, None
     for stage in STAGES:
         model, optim, batch, device, _ = build(args, stage)
         steps[stage] = make_step(stage, model, optim, batch)
+        models[stage] = model
     for name, options in variant_options(args).items():
         v_args = copy.copy(args)
         threads = options.pop('threads', None)  # intra-op threads, not cfg
@@ -188,8 +207,18 @@ def run_timing(args):
             if threads:
                 step = with_threads(step, int(threads))
             steps[f'{name}/{stage}'] = step
+            models[f'{name}/{stage}'] = model
+    gemm = {}
+    if not device.startswith('cuda'):
+        threads = torch.get_num_threads()
+        for dtype in ('float32', 'bfloat16'):
+            size = gemm_gflops(getattr(torch, dtype), threads=threads)['size']
+            gemm[dtype] = size
+            steps[f'gemm_{dtype}'] = gemm_step(getattr(torch, dtype), size)
     sync = torch.cuda.synchronize if device.startswith('cuda') else (
         lambda: None)
+    # One counted step per stage first (an extra warm-up).
+    flops = {s: step_flops(models[s], steps[s]).as_dict() for s in models}
     times = {s: [] for s in steps}
     for r in range(args.warmup + args.iters):
         for stage, step in steps.items():
@@ -198,14 +227,37 @@ def run_timing(args):
             sync()
             if r >= args.warmup:
                 times[stage].append(time.perf_counter() - t0)
-    print('RESULT ' + json.dumps({
+    result = {
         s:
         dict(
             median_s=statistics.median(t),
             mean_s=statistics.mean(t),
             min_s=min(t))
         for s, t in times.items()
-    }))
+    }
+    for stage, count in flops.items():
+        result[stage]['flops'] = count
+        result[stage][
+            'gflops_per_s'] = count['total_gflop'] / result[stage]['median_s']
+    for dtype, size in gemm.items():
+        result[f'gemm_{dtype}'].update(
+            size=size,
+            gflops_per_s=2 * size**3 / result[f'gemm_{dtype}']['median_s'] /
+            1e9)
+    result['cpu'] = describe_cpu()
+    print('RESULT ' + json.dumps(result))
+
+
+def gemm_step(dtype, size: int):
+    """One ``size`` x ``size`` matmul in ``dtype``: the CPU's ceiling."""
+    import torch
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+
+    def step():
+        a @ b
+
+    return step
 
 
 def with_threads(step, threads: int):
@@ -322,22 +374,42 @@ def main():
     if args.stage:
         run_stage(args)
         return
-    results = {s: spawn(args, s) for s in STAGES}
     timing = spawn(args, 'timing')
-    for s in STAGES:  # the interleaved timings are the ones reported
-        results[s]['standalone_median_s'] = results[s]['median_s']
-        results[s].update(timing[s])
-    first = results['ce']
+    if args.skip_memory:
+        results = {s: dict(timing[s]) for s in STAGES}
+    else:
+        results = {s: spawn(args, s) for s in STAGES}
+        for s in STAGES:  # the interleaved timings are the ones reported
+            results[s]['standalone_median_s'] = results[s]['median_s']
+            results[s].update(timing[s])
+    cpu, gemm = timing['cpu'], {
+        k[len('gemm_'):]: v
+        for k, v in timing.items() if k.startswith('gemm_')
+    }
     options = ' '.join(f'{k}={v}' for k, v in args.cfg_options.items())
+    batch = args.batch or '(config)'
+    crop = 'x'.join(map(str, args.crop)) if args.crop else '(config)'
+    memory_note = '' if args.skip_memory else \
+        '; memory from one process per stage'
     print(f'\nSegGAN benchmark: {args.config}'
           f'{"  --cfg-options " + options if options else ""}\n'
-          f'device={first["device"]}  '
-          f'threads={first["threads"]}  batch={first["batch"]}  '
-          f'crop={first["size"][0]}x{first["size"][1]}  '
-          f'iters={args.iters} (after {args.warmup} warm-up), stages timed '
-          'round-robin in one process; memory from one process per stage\n')
-    mem = 'peak MiB (' + first['memory'] + ')'
-    print(f'{"stage":<28}{"median s/it":>12}{mem:>32}{"of it, steps":>14}')
+          f'device={args.device or "auto"}  threads={cpu["threads"]}  '
+          f'batch={batch}  crop={crop}  iters={args.iters} (after '
+          f'{args.warmup} warm-up), stages timed round-robin in one process'
+          f'{memory_note}'
+          f'\nCPU: {cpu["name"]}, torch capability {cpu["capability"]}, '
+          f'native bf16: {"yes" if cpu["native_bf16"] else "no"} (flags: '
+          f'{", ".join(cpu["bf16_flags"]) or "none of avx512_bf16/amx_bf16"}'
+          f'), oneDNN bf16 kernels: {"yes" if cpu["onednn_bf16"] else "no"}')
+    for dtype, g in gemm.items():
+        print(f'GEMM {dtype} {g["size"]}x{g["size"]}, same rounds: '
+              f'{g["gflops_per_s"]:.1f} GFLOP/s')
+    peak = gemm.get('float32', {}).get('gflops_per_s')
+    print()
+    mem = 'peak MiB' if args.skip_memory else \
+        'peak MiB (' + results['ce']['memory'] + ')'
+    print(f'{"stage":<28}{"median s/it":>12}{"GFLOP":>8}{"GFLOP/s":>9}'
+          f'{"of fp32 GEMM":>14}{mem:>30}')
     names = dict(
         ce='CE-only step (control)',
         phase2='SegGAN phase-2 step',
@@ -346,19 +418,28 @@ def main():
         infer_plain='inference plain DeepLabV3')
     for s in STAGES:
         r = results[s]
-        print(f'{names[s]:<28}{r["median_s"]:>12.4f}{r["peak_mib"]:>32.1f}'
-              f'{r["step_mib"]:>14.1f}')
+        frac = f'{r["gflops_per_s"] / peak:.0%}' if peak else '-'
+        memory = '-' if args.skip_memory else f'{r["peak_mib"]:.1f}'
+        print(f'{names[s]:<28}{r["median_s"]:>12.4f}'
+              f'{r["flops"]["total_gflop"]:>8.3g}{r["gflops_per_s"]:>9.1f}'
+              f'{frac:>14}{memory:>30}')
+    print('(GFLOP: 2 x multiply-adds of convolutions and matmuls, forward '
+          'plus the backward autograd runs: input gradients only above the '
+          'first trainable layer, weight gradients only of trainable '
+          'layers.)')
     ratio = dict(
         phase2_over_ce=results['phase2']['median_s'] /
         results['ce']['median_s'],
         phase1_over_ce=results['phase1']['median_s'] /
         results['ce']['median_s'],
         infer_seggan_over_plain=results['infer_seggan']['median_s'] /
-        results['infer_plain']['median_s'],
-        phase2_mem_over_ce=results['phase2']['peak_mib'] /
-        results['ce']['peak_mib'],
-        phase2_step_mem_over_ce=results['phase2']['step_mib'] /
-        max(results['ce']['step_mib'], 1e-6))
+        results['infer_plain']['median_s'])
+    if not args.skip_memory:
+        ratio.update(
+            phase2_mem_over_ce=results['phase2']['peak_mib'] /
+            results['ce']['peak_mib'],
+            phase2_step_mem_over_ce=results['phase2']['step_mib'] /
+            max(results['ce']['step_mib'], 1e-6))
     print('\nratios: ' + '  '.join(f'{k}={v:.3f}' for k, v in ratio.items()))
     widths = {}
     for w in args.gen_widths or []:
@@ -374,8 +455,10 @@ def main():
         print(f'variant {name}: {" ".join(overrides)}'
               f'\n    CE {ce["median_s"]:.4f} s/it '
               f'({ce["median_s"] / results["ce"]["median_s"]:.3f} x the '
-              f'config\'s), phase-2 {p2["median_s"]:.4f} s/it, phase-2 / CE '
-              f'{p2["median_s"] / ce["median_s"]:.3f}')
+              f'config\'s, {ce["gflops_per_s"]:.1f} GFLOP/s), phase-2 '
+              f'{p2["median_s"]:.4f} s/it '
+              f'({p2["median_s"] / results["phase2"]["median_s"]:.3f} x), '
+              f'phase-2 / CE {p2["median_s"] / ce["median_s"]:.3f}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(
@@ -383,7 +466,9 @@ def main():
                     results=results,
                     ratios=ratio,
                     widths=widths,
-                    variants=variants),
+                    variants=variants,
+                    cpu=cpu,
+                    gemm=gemm),
                 f,
                 indent=2)
 
