@@ -191,7 +191,6 @@ def run_timing(args):
     import torch
 
     from mmseg_seggan.utils.cpu_features import describe_cpu, gemm_gflops
-    from mmseg_seggan.utils.flop_count import step_flops
     steps, models, device = {}, {}, None
     for stage in STAGES:
         model, optim, batch, device, _ = build(args, stage)
@@ -218,7 +217,7 @@ def run_timing(args):
     sync = torch.cuda.synchronize if device.startswith('cuda') else (
         lambda: None)
     # One counted step per stage first (an extra warm-up).
-    flops = {s: step_flops(models[s], steps[s]).as_dict() for s in models}
+    flops = {s: count_step(models[s], steps[s]) for s in models}
     times = {s: [] for s in steps}
     for r in range(args.warmup + args.iters):
         for stage, step in steps.items():
@@ -246,6 +245,23 @@ def run_timing(args):
             1e9)
     result['cpu'] = describe_cpu()
     print('RESULT ' + json.dumps(result))
+
+
+def count_step(model, step) -> dict:
+    """FLOPs of one ``step``, counted on the model's own G and D.
+
+    The folded copies of a frozen G and D (``fuse_frozen_bn``) are no
+    submodules the counter sees; folding removes only BN, no counted FLOP.
+    """
+    from mmseg_seggan.utils.flop_count import step_flops
+    fuse = getattr(model, 'fuse_frozen_bn', False)
+    if fuse:
+        model.fuse_frozen_bn = False
+    try:
+        return step_flops(model, step).as_dict()
+    finally:
+        if fuse:
+            model.fuse_frozen_bn = fuse
 
 
 def gemm_step(dtype, size: int):

@@ -15,6 +15,7 @@ from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from ..losses import gan_loss, masked_mse_loss
+from ..utils import FrozenFusedCopy
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
 
@@ -85,6 +86,10 @@ class SegGAN(EncoderDecoder):
             iteration and the phase, before any weight is touched, so the
             last checkpoint stays good; ``'skip'`` skips that update and
             counts it in the ``skipped_steps`` log variable.
+        fuse_frozen_bn (bool): In phase 2, run G and D (frozen, eval mode)
+            as copies with their BN folded into the convolutions: the same
+            function up to float rounding, without the BN passes. The
+            model's state dict keeps the unfolded G and D. Defaults to True.
         **kwargs: Everything ``EncoderDecoder`` takes.
 
     Semi-supervised phase 2: a sample without ``gt_sem_seg`` (an unlabeled
@@ -108,6 +113,7 @@ class SegGAN(EncoderDecoder):
                  pseudo_label_threshold: float = 0.9,
                  phase: int = 1,
                  nonfinite: str = 'raise',
+                 fuse_frozen_bn: bool = True,
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
                  train_cfg: OptConfigType = None,
@@ -172,6 +178,10 @@ class SegGAN(EncoderDecoder):
                              f"'skip', got {nonfinite!r}.")
         self.nonfinite = nonfinite
         self.skipped_steps = 0
+        self.fuse_frozen_bn = fuse_frozen_bn
+        # Plain attributes, not submodules: never in the state dict.
+        self._fused_gan = dict(
+            generator=FrozenFusedCopy(), discriminator=FrozenFusedCopy())
         self.phase = 0
         self.set_phase(phase)
 
@@ -480,6 +490,9 @@ class SegGAN(EncoderDecoder):
         segmentor's logits.
         """
         gen, disc = _unwrap(self.generator), _unwrap(self.discriminator)
+        if self.fuse_frozen_bn:  # BN folded; rebuilt when G/D change
+            gen = self._fused_gan['generator'].get(gen)
+            disc = self._fused_gan['discriminator'].get(disc)
         logits = resize(
             logits,
             size=inputs.shape[2:],
