@@ -24,6 +24,8 @@ Examples:
     # speed levers against the config, timed in the same rounds:
     python tools/analysis_tools/benchmark_seggan.py CONFIG \
         --variant no-frozen model.backbone.frozen_stages=-1 \
+        --variant unfolded model.fuse_frozen_bn=False \
+        --variant cl channels_last=1 --variant bf16 amp=1 \
         --variant nchw model.generator.channels_last=False \
             model.discriminator.channels_last=False
 """
@@ -95,7 +97,9 @@ def parse_args():
         metavar=('NAME', 'KEY=VALUE'),
         help='also time the CE and phase-2 steps with these overrides, in '
         'the same round-robin as the rest (repeatable): levers compared '
-        'under the same load; threads=N sets the intra-op threads')
+        'under the same load; threads=N sets the intra-op threads, amp=1 '
+        'trains as tools/train.py --amp, channels_last=1 as '
+        'ChannelsLastHook')
     parser.add_argument(
         '--stage', choices=STAGES + ('timing', ), help=argparse.SUPPRESS)
     parser.add_argument('--width', type=int, help=argparse.SUPPRESS)
@@ -112,6 +116,9 @@ def build(args, stage=None):
     from mmengine.registry import init_default_scope
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
+    if getattr(args, 'amp', False):  # as tools/train.py --amp
+        from mmseg_seggan.utils.launch import enable_amp
+        enable_amp(cfg)
     # configs without an mmseg:: model base carry no _scope_ of their own
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = copy.deepcopy(cfg.model)
@@ -136,6 +143,9 @@ def build(args, stage=None):
         model = MODELS.build(model_cfg)
     model.init_weights()
     model.to(device)
+    if getattr(args, 'channels_last', False):  # as ChannelsLastHook
+        from mmseg_seggan.engine.hooks import segmentor_to_channels_last
+        segmentor_to_channels_last(model)
     optim = None
     if stage in ('ce', 'phase2', 'phase1'):
         ow = dict(cfg.optim_wrapper)
@@ -199,6 +209,9 @@ def run_timing(args):
     for name, options in variant_options(args).items():
         v_args = copy.copy(args)
         threads = options.pop('threads', None)  # intra-op threads, not cfg
+        # tools/train.py --amp, and ChannelsLastHook: not cfg keys either
+        v_args.amp = bool(options.pop('amp', False))
+        v_args.channels_last = bool(options.pop('channels_last', False))
         v_args.cfg_options = dict(args.cfg_options, **options)
         for stage in ('ce', 'phase2'):
             model, optim, batch, _, _ = build(v_args, stage)
