@@ -1,6 +1,8 @@
 """benchmark_seggan.py: step times against FLOPs and the CPU's ceiling."""
 import json
 
+import pytest
+
 from seggan_testing import TINY_SEGGAN, run_tool
 
 
@@ -38,3 +40,11 @@ def test_benchmark_reports_gflops_against_the_measured_gemm_rate(tmp_path):
     assert ce['backward_gflop'] > 0 and r['infer_plain']['flops'][
         'backward_gflop'] == 0
     assert r['ce']['gflops_per_s'] == ce['total_gflop'] / r['ce']['median_s']
+    # Ratios pair the stages of the same round (one round here).
+    ratios = record['ratios']
+    assert ratios['phase2_over_ce'] == pytest.approx(
+        r['phase2']['times_s'][0] / r['ce']['times_s'][0])
+    gemm_rate = 2 * gemm['float32']['size']**3 / 1e9 / gemm['float32'][
+        'times_s'][0]
+    assert ratios['ce_rate_over_fp32_gemm'] == pytest.approx(
+        r['ce']['gflops_per_s'] / gemm_rate)

@@ -244,7 +244,8 @@ def run_timing(args):
         dict(
             median_s=statistics.median(t),
             mean_s=statistics.mean(t),
-            min_s=min(t))
+            min_s=min(t),
+            times_s=t)
         for s, t in times.items()
     }
     for stage, count in flops.items():
@@ -258,6 +259,15 @@ def run_timing(args):
             1e9)
     result['cpu'] = describe_cpu()
     print('RESULT ' + json.dumps(result))
+
+
+def paired_ratio(a: dict, b: dict) -> float:
+    """Median over rounds of ``a``'s time / ``b``'s in the same round.
+
+    Under other load a slow spell hits one round: the ratio within a round
+    is steadier than the ratio of the medians.
+    """
+    return statistics.median(x / y for x, y in zip(a['times_s'], b['times_s']))
 
 
 def count_step(model, step) -> dict:
@@ -457,19 +467,24 @@ def main():
           'first trainable layer, weight gradients only of trainable '
           'layers.)')
     ratio = dict(
-        phase2_over_ce=results['phase2']['median_s'] /
-        results['ce']['median_s'],
-        phase1_over_ce=results['phase1']['median_s'] /
-        results['ce']['median_s'],
-        infer_seggan_over_plain=results['infer_seggan']['median_s'] /
-        results['infer_plain']['median_s'])
+        phase2_over_ce=paired_ratio(timing['phase2'], timing['ce']),
+        phase1_over_ce=paired_ratio(timing['phase1'], timing['ce']),
+        infer_seggan_over_plain=paired_ratio(timing['infer_seggan'],
+                                             timing['infer_plain']))
+    if gemm:  # the CE step's GFLOP/s over the GEMM's, round by round
+        ce_gflop = timing['ce']['flops']['total_gflop']
+        gemm_gflop = 2 * gemm['float32']['size']**3 / 1e9
+        ratio['ce_rate_over_fp32_gemm'] = statistics.median(
+            (ce_gflop / t) / (gemm_gflop / g) for t, g in zip(
+                timing['ce']['times_s'], timing['gemm_float32']['times_s']))
     if not args.skip_memory:
         ratio.update(
             phase2_mem_over_ce=results['phase2']['peak_mib'] /
             results['ce']['peak_mib'],
             phase2_step_mem_over_ce=results['phase2']['step_mib'] /
             max(results['ce']['step_mib'], 1e-6))
-    print('\nratios: ' + '  '.join(f'{k}={v:.3f}' for k, v in ratio.items()))
+    print('\nratios (median over rounds of the ratio within a round): ' +
+          '  '.join(f'{k}={v:.3f}' for k, v in ratio.items()))
     widths = {}
     for w in args.gen_widths or []:
         r = spawn(args, 'phase2', width=w)
@@ -481,13 +496,17 @@ def main():
     for (name, *overrides) in args.variant:
         ce, p2 = timing[f'{name}/ce'], timing[f'{name}/phase2']
         variants[name] = dict(ce=ce, phase2=p2, overrides=overrides)
+        variants[name].update(
+            ce_over_config=paired_ratio(ce, timing['ce']),
+            phase2_over_config=paired_ratio(p2, timing['phase2']),
+            phase2_over_ce=paired_ratio(p2, ce))
         print(f'variant {name}: {" ".join(overrides)}'
               f'\n    CE {ce["median_s"]:.4f} s/it '
-              f'({ce["median_s"] / results["ce"]["median_s"]:.3f} x the '
-              f'config\'s, {ce["gflops_per_s"]:.1f} GFLOP/s), phase-2 '
+              f'({variants[name]["ce_over_config"]:.3f} x the config\'s, '
+              f'{ce["gflops_per_s"]:.1f} GFLOP/s), phase-2 '
               f'{p2["median_s"]:.4f} s/it '
-              f'({p2["median_s"] / results["phase2"]["median_s"]:.3f} x), '
-              f'phase-2 / CE {p2["median_s"] / ce["median_s"]:.3f}')
+              f'({variants[name]["phase2_over_config"]:.3f} x), '
+              f'phase-2 / CE {variants[name]["phase2_over_ce"]:.3f}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(
