@@ -100,6 +100,20 @@ def test_options_read_the_raw_stanford_copy_and_camvid_at_full_size(tmp_path):
         assert f'optim_wrapper.{net}.dtype=bfloat16' in bf16
 
 
+def test_data_workers_follow_how_many_stages_run_at_once():
+    """Bug: one worker per process for every stage (14 processes' share):
+    the two baselines and phase 1 would load 2 images at a time, far below
+    the rate the plan assumed, and the 20k phase-1 iterations would not
+    fit."""
+    args = gpu.parse_args(['--cores', '16', '--seeds', '0', '1', '2'])
+    proto = gpu.GPUProtocol.__new__(gpu.GPUProtocol)
+    proto.args = args
+    assert 'train_dataloader.num_workers=7' in proto.train_workers(
+        'gan_pretrain')
+    assert 'train_dataloader.num_workers=1' in proto.train_workers(
+        'seggan_seed0')
+
+
 def test_smoke_run_trains_and_tests_every_stage(tmp_path):
     """The whole protocol on generated CamVid-layout data, 2 iterations per
     stage, one seed: each stage starts from the previous one's checkpoint,

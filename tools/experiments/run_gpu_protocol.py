@@ -539,6 +539,25 @@ class GPUProtocol:
             log=log,
             start=round(start - self.t0, 1))
 
+    def train_workers(self, name: str) -> List[str]:
+        """Data workers of a training stage, from how many run beside it.
+
+        The baselines and phase 1 of the datasets run side by side and
+        share the cores; the phase-2 runs, all arms and seeds at once, get
+        a share each (tests, brief, keep the loaders' one worker).
+        """
+        a = self.args
+        if a.smoke:
+            return []
+        at_once = len(a.datasets)
+        if name not in ('baseline', 'gan_pretrain'):
+            at_once *= 2 * len(a.seeds)
+        w = max(1, (a.cores - 2) // at_once)
+        return [
+            f'train_dataloader.num_workers={w}',
+            'train_dataloader.persistent_workers=True'
+        ]
+
     def train(self, dataset: str, name: str, config: str, iters: int,
               seed: int, extra: List[str]) -> str:
         work = osp.join(self.root, dataset, name)
@@ -551,7 +570,7 @@ class GPUProtocol:
                 'default_hooks.checkpoint.max_keep_ckpts=1',
                 f'default_hooks.logger.interval={max(1, min(50, iters))}',
                 f'randomness.seed={seed}'
-            ] + extra
+            ] + self.train_workers(name) + extra
         cmd = [
             sys.executable, 'tools/train.py', config, '--work-dir', work,
             '--cfg-options'
@@ -611,7 +630,7 @@ class GPUProtocol:
         # Processes at once: both chains' phase-2 arms plus the tests.
         jobs = a.jobs or (a.cores if a.smoke else len(a.datasets) *
                           (2 * len(a.seeds) + 1))
-        workers = 0 if a.smoke else max(1, (a.cores - 2) // jobs)
+        workers = 0 if a.smoke else 1  # tests; training: train_workers
         self.options = {}
         # (w, h) of the resize: the dataset's full size; the smoke data's
         # own size (64x48) in the smoke run.
