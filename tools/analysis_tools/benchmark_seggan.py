@@ -79,6 +79,13 @@ def parse_args():
         help='also time phase 2 for these G/D base widths')
     parser.add_argument('--json', help='write the results here as well')
     parser.add_argument(
+        '--clock',
+        choices=['wall', 'cpu'],
+        default='wall',
+        help='time steps by the wall clock, or by the process\'s CPU time '
+        '(1 thread on a CPU shared with other jobs: what a step costs '
+        'without their share of the core; the round-robin timing only)')
+    parser.add_argument(
         '--skip-memory',
         action='store_true',
         help='only the round-robin timing (no process per stage for the '
@@ -224,7 +231,11 @@ def run_timing(args):
     if not device.startswith('cuda'):
         threads = torch.get_num_threads()
         for dtype in ('float32', 'bfloat16'):
-            size = gemm_gflops(getattr(torch, dtype), threads=threads)['size']
+            # fp32: always 2048 (a second at most); bf16: smaller where slow
+            limit = 60.0 if dtype == 'float32' else 1.5
+            size = gemm_gflops(
+                getattr(torch, dtype), threads=threads,
+                max_seconds=limit)['size']
             gemm[dtype] = size
             steps[f'gemm_{dtype}'] = gemm_step(getattr(torch, dtype), size)
     sync = torch.cuda.synchronize if device.startswith('cuda') else (
@@ -232,13 +243,14 @@ def run_timing(args):
     # One counted step per stage first (an extra warm-up).
     flops = {s: count_step(models[s], steps[s]) for s in models}
     times = {s: [] for s in steps}
+    clock = time.process_time if args.clock == 'cpu' else time.perf_counter
     for r in range(args.warmup + args.iters):
         for stage, step in steps.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             step()
             sync()
             if r >= args.warmup:
-                times[stage].append(time.perf_counter() - t0)
+                times[stage].append(clock() - t0)
     result = {
         s:
         dict(
@@ -391,6 +403,7 @@ def spawn(args, stage, width=None):
     if args.crop:
         cmd += ['--crop', *map(str, args.crop)]
     if stage == 'timing':
+        cmd += ['--clock', args.clock]
         for variant in args.variant:
             cmd += ['--variant', *variant]
     if args.cfg_options:
@@ -435,6 +448,7 @@ def main():
           f'device={args.device or "auto"}  threads={cpu["threads"]}  '
           f'batch={batch}  crop={crop}  iters={args.iters} (after '
           f'{args.warmup} warm-up), stages timed round-robin in one process'
+          f' ({args.clock} clock)'
           f'{memory_note}'
           f'\nCPU: {cpu["name"]}, torch capability {cpu["capability"]}, '
           f'native bf16: {"yes" if cpu["native_bf16"] else "no"} (flags: '
