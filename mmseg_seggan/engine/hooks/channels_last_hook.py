@@ -1,10 +1,14 @@
 """Keep the segmentor channels-last (NHWC): an opt-in speed lever.
 
-Whether NHWC convolutions are faster depends on the machine: on an AVX-512
-CPU the Lite0 steps took 0.76x the time, on this project's AVX2 machine
-there was no gain (benchmark_seggan.py, README), so it is off unless this
-hook is named in ``custom_hooks``. It reorders the floating-point sums of
-the convolutions only: the same function, other last digits.
+Whether NHWC convolutions are faster depends on the machine and torch's
+kernel choice (at one thread torch runs NCHW 1x1 convolutions as plain GEMMs,
+NHWC ones in oneDNN): the Lite0 Stanford steps took 0.76x the time on an
+AVX-512 CPU, and 0.85x (CE) / 0.86x (phase 2) of their CPU time on this
+project's AVX2 machine (benchmark_seggan.py --clock cpu; an earlier
+wall-clock measurement on a loaded machine saw no gain). It is off unless
+this hook is named in ``custom_hooks``: it reorders the floating-point sums
+of the convolutions, so a run with it differs from one without in the last
+digits.
 """
 import torch
 import torch.nn as nn
