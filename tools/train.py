@@ -31,7 +31,8 @@ def parse_args():
         '--amp',
         action='store_true',
         default=False,
-        help='enable automatic-mixed-precision training (CUDA only)')
+        help='mixed precision: fp16 AMP on a CUDA GPU, bf16 autocast on a '
+        'CPU (fast only with native bf16, e.g. avx512_bf16; the log says)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

@@ -156,21 +156,25 @@ def shutdown_distributed() -> None:
 def enable_amp(cfg: Config) -> None:
     """``--amp``: mixed precision for every optimizer wrapper in the config.
 
+    On a CUDA GPU, mmengine's ``AmpOptimWrapper`` (fp16 with dynamic loss
+    scaling, as mmseg's ``--amp``). Without one, bf16 autocast on the CPU
+    (``BF16AutocastOptimWrapper``; mmengine's wrapper refuses the CPU):
+    fast with native bf16 (``avx512_bf16``, AMX), emulated and slower than
+    fp32 elsewhere, which is said here and in the run's log.
+
     Raises:
-        RuntimeError: No CUDA device; AMP cannot apply on the CPU.
+        ValueError: A wrapper of another type than ``OptimWrapper``.
     """
-    if not torch.cuda.is_available():
-        raise RuntimeError(
-            '--amp needs a CUDA GPU (torch.cuda.is_available() is False): '
-            'mixed precision does not apply to CPU training here. Drop '
-            '--amp to train in fp32.')
+    from .cpu_features import bf16_speed_note
+    cuda = torch.cuda.is_available()
+    target = 'AmpOptimWrapper' if cuda else 'BF16AutocastOptimWrapper'
     optim = cfg.optim_wrapper
     wrappers = (
         [optim[k] for k in ('segmentor', 'generator',
                             'discriminator')] if optim.get('constructor')
         == 'SegGANOptimWrapperConstructor' else [optim])
     for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+        if wrapper.get('type', 'OptimWrapper') == target:
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',
@@ -180,8 +184,16 @@ def enable_amp(cfg: Config) -> None:
             raise ValueError('`--amp` is only supported when the optimizer '
                              'wrapper type is `OptimWrapper`, got '
                              f'{wrapper["type"]}.')
-        wrapper['type'] = 'AmpOptimWrapper'
-        wrapper['loss_scale'] = 'dynamic'
+        wrapper['type'] = target
+        if cuda:
+            wrapper['loss_scale'] = 'dynamic'
+    note = None if cuda else bf16_speed_note()
+    if note:
+        print_log(
+            f'--amp without a CUDA GPU trains in bf16 autocast on the CPU; '
+            f'{note}. Drop --amp to train in fp32.',
+            logger='current',
+            level=logging.WARNING)
 
 
 def set_local_rank_env(local_rank: int) -> None:

@@ -1,4 +1,9 @@
+from .bf16_autocast_optim_wrapper import (BF16AutocastOptimWrapper,
+                                          precision_record)
 from .seggan_optim_wrapper_constructor import (SegGANOptimWrapperConstructor,
                                                SegGANOptimWrapperDict)
 
-__all__ = ['SegGANOptimWrapperConstructor', 'SegGANOptimWrapperDict']
+__all__ = [
+    'BF16AutocastOptimWrapper', 'precision_record',
+    'SegGANOptimWrapperConstructor', 'SegGANOptimWrapperDict'
+]

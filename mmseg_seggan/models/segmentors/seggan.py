@@ -17,7 +17,7 @@ from ...utils.checkpoint_shapes import shape_check_pre_hook
 from ..losses import (check_pseudo_label_threshold, gan_loss, masked_mse_loss,
                       pseudo_label_loss)
 from ..utils import NonFiniteLossError  # noqa: F401 (its home before)
-from ..utils import NonFiniteLossPolicy, unwrap
+from ..utils import FrozenFusedCopy, NonFiniteLossPolicy, unwrap
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
 
@@ -101,6 +101,10 @@ class SegGAN(EncoderDecoder):
             iteration and the phase, before any weight is touched, so the
             last checkpoint stays good; ``'skip'`` skips that update and
             counts it in the ``skipped_steps`` log variable.
+        fuse_frozen_bn (bool): In phase 2, run G and D (frozen, eval mode)
+            as copies with their BN folded into the convolutions: the same
+            function up to float rounding, without the BN passes. The
+            model's state dict keeps the unfolded G and D. Defaults to True.
         **kwargs: Everything ``EncoderDecoder`` takes.
 
     Semi-supervised phase 2: a sample without ``gt_sem_seg`` (an unlabeled
@@ -125,6 +129,7 @@ class SegGAN(EncoderDecoder):
                  gan_iters: Optional[int] = None,
                  phase: Optional[int] = None,
                  nonfinite: str = 'raise',
+                 fuse_frozen_bn: bool = True,
                  neck: OptConfigType = None,
                  auxiliary_head: OptConfigType = None,
                  train_cfg: OptConfigType = None,
@@ -183,6 +188,10 @@ class SegGAN(EncoderDecoder):
             pseudo_label_threshold)
         self._nonfinite = NonFiniteLossPolicy(nonfinite)
         self.gan_iters = gan_iters
+        self.fuse_frozen_bn = fuse_frozen_bn
+        # Plain attributes, not submodules: never in the state dict.
+        self._fused_gan = dict(
+            generator=FrozenFusedCopy(), discriminator=FrozenFusedCopy())
         self.phase = 0
         self.set_phase(_starting_phase(gan_iters, phase))
         # Loads start here (the runner, init_model) or at G/D (their
@@ -478,6 +487,9 @@ class SegGAN(EncoderDecoder):
         segmentor's logits.
         """
         gen, disc = unwrap(self.generator), unwrap(self.discriminator)
+        if self.fuse_frozen_bn:  # BN folded; rebuilt when G/D change
+            gen = self._fused_gan['generator'].get(gen)
+            disc = self._fused_gan['discriminator'].get(disc)
         logits = resize(
             logits,
             size=inputs.shape[2:],

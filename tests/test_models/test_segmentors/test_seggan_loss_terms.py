@@ -45,10 +45,14 @@ def build_model(phase, conditional=False, init_std=0.1, **overrides):
     eight layers of N(0, 0.02) the gradient G passes back to the logits is
     1e-5 of cross-entropy's, too small to tell a cut path from float error;
     at 0.1 it is of the order of a trained G's.
+
+    BN folding is off: the taps are hooks on G and D themselves, which the
+    folded copies bypass (test_seggan_fused_bn.py shows they are equal).
     """
     cfg = copy.deepcopy(_cfg().model)
     cfg.update(WEIGHTS)
-    cfg.update(phase=phase, **overrides)
+    cfg.update(phase=phase, fuse_frozen_bn=False)
+    cfg.update(overrides)
     cfg.discriminator.conditional = conditional
     cfg.generator.init_std = cfg.discriminator.init_std = init_std
     torch.manual_seed(0)
