@@ -11,9 +11,9 @@ from .metrics import PerClassIoUMetric
 
 __all__ = [
     'AUDIT_SCORES', 'CORRUPTION_KINDS', 'DEFAULT_AUDIT_SCORE',
-    'DEFAULT_PREDICT_SCORE', 'GANView', 'PerClassIoUMetric', 'PREDICT_SCORES', 'changed_share',
-    'choose_corruptions', 'compute_scores', 'corrupt_mask', 'gan_view',
-    'high_frequency_energy', 'image_statistics', 'per_image_miou',
+    'DEFAULT_PREDICT_SCORE', 'GANView', 'PerClassIoUMetric', 'PREDICT_SCORES',
+    'changed_share', 'choose_corruptions', 'compute_scores', 'corrupt_mask',
+    'gan_view', 'high_frequency_energy', 'image_statistics', 'per_image_miou',
     'pixel_entropy', 'pixel_error', 'precision_at_k', 'punch_holes',
     'rank_worst_first', 'recall_at_k', 'shift_mask', 'spearman',
     'unwrap_seggan', 'wrong_class_mask'
