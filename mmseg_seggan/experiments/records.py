@@ -72,28 +72,19 @@ def read_test_metrics(work_dir: str) -> dict:
 
 
 def cpu_description() -> dict:
-    """The CPU and what torch's kernels use on it.
+    """The CPU and what torch's kernels use on it, in the record's keys.
 
     Float results differ in the last digits between CPU capabilities
     (AVX2 vs AVX-512), thread counts and versions, so every result records
     these.
     """
-    import torch
-    model, flags = platform.processor(), []
-    try:
-        with open('/proc/cpuinfo') as f:
-            text = f.read()
-        names = re.findall(r'model name\s*:\s*(.*)', text)
-        model = names[0] if names else model
-        found = re.findall(r'^flags\s*:\s*(.*)$', text, re.M)
-        flags = found[0].split() if found else []
-    except OSError:
-        pass
+    from mmseg_seggan.utils import describe_cpu
+    cpu = describe_cpu()
     return dict(
-        cpu=model,
-        cpu_capability=torch.backends.cpu.get_cpu_capability(),
-        avx512=any(f.startswith('avx512') for f in flags),
-        native_bf16='avx512_bf16' in flags or 'amx_bf16' in flags,
+        cpu=cpu['name'],
+        cpu_capability=cpu['capability'],
+        avx512=cpu['avx512'],
+        native_bf16=cpu['native_bf16'],
         nproc=os.cpu_count())
 
 
