@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from seggan_testing import TINY_SEGGAN, build_optim, make_batch
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmseg_seggan.models.segmentors.seggan import _unwrap
+from mmseg_seggan.models.utils import unwrap
 
 
 def build(fuse, phase=2):
@@ -30,7 +30,7 @@ def build(fuse, phase=2):
 def phase2_losses_and_grads(model):
     data = model.data_preprocessor(make_batch(), True)
     x = model.extract_feat(data['inputs'])
-    logits = _unwrap(model.decode_head)(x)
+    logits = unwrap(model.decode_head)(x)
     terms = model._gan_terms(data['inputs'], data['data_samples'], logits)
     loss = terms['loss_content'] + terms['loss_adv']
     params = [p for p in model.decode_head.parameters() if p.requires_grad]
