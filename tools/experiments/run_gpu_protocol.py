@@ -482,9 +482,8 @@ class GPUProtocol:
     def plan(self) -> dict:
         a = self.args
         flops = {
-            d:
-            count_flops(DATASETS[d]['seggan'], self.crop(d), a.batch,
-                        self.device)
+            d: count_flops(DATASETS[d]['seggan'], self.crop(d), a.batch,
+                           self.device)
             for d in a.datasets
         }
         tests = {
@@ -591,6 +590,7 @@ class GPUProtocol:
         stage = self.run(f'{dataset}/{name}/test', cmd,
                          osp.join(work, 'test.out'))
         if not self.args.dry_run:
+            from mmseg_seggan.experiments.records import read_test_metrics
             stage['metrics'] = read_test_metrics(work)
         self.record['stages'][f'{dataset}/{name}'].update(test=stage)
         self.save()
@@ -605,9 +605,9 @@ class GPUProtocol:
         base_test = pool.submit(self.test, dataset, 'baseline',
                                 spec['baseline'], base)
         g = plan['gan_pretrain']
-        gan = self.train(
-            dataset, 'gan_pretrain', spec['gan_pretrain'], g, 0,
-            [f'load_from={base}', f'custom_hooks.0.gan_iters={g}'])
+        gan = self.train(dataset, 'gan_pretrain', spec['gan_pretrain'], g, 0, [
+            f'load_from={base}', f'{_gan_iters_key(spec["gan_pretrain"])}={g}'
+        ])
         arms = []
         for seed in self.args.seeds:
             for arm in ARMS:
@@ -662,16 +662,12 @@ class GPUProtocol:
         return self.record
 
 
-def read_test_metrics(work: str) -> dict:
-    """aAcc / mIoU / mAcc that tools/test.py's logger wrote as JSON."""
-    files = sorted(glob.glob(osp.join(work, '*', '*.json')))
-    for path in reversed(files):
-        with open(path) as f:
-            for line in reversed(f.read().splitlines()):
-                if '"mIoU"' in line:
-                    m = json.loads(line)
-                    return {k: m[k] for k in ('aAcc', 'mIoU', 'mAcc')}
-    raise RuntimeError(f'No mIoU in the test JSON under {work}')
+def _gan_iters_key(config: str) -> str:
+    """The key that sets phase 1's length in ``config``."""
+    from mmengine.config import Config
+
+    from mmseg_seggan.utils import gan_iters_key
+    return gan_iters_key(Config.fromfile(osp.join(REPO, config)))
 
 
 def _mean_std(values: List[float]) -> str:
