@@ -27,7 +27,7 @@ def _small(root):
         opts += [
             f'{loader}_dataloader.num_workers=0',
             f'{loader}_dataloader.persistent_workers=False',
-            f'{loader}_dataloader.dataset.pipeline.1.scale=(64,48)'
+            f'{loader}_dataloader.dataset.pipeline.2.scale=(64,48)'
         ]
     return opts
 

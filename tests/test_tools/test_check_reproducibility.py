@@ -36,7 +36,7 @@ def test_compare_finds_the_differing_tensor(tmp_path):
 def test_a_phase1_config_cut_short_stays_phase1(tmp_path, toy_root):
     """gan_iters (150) > --iters: shortened, not refused by the hook."""
     args = TOOL.parse_args([PHASE1, '--iters', '2'])
-    assert TOOL._phase_hook_options(args) == ['custom_hooks.0.gan_iters=2']
+    assert TOOL._phase_hook_options(args) == ['model.gan_iters=2']
     out = tmp_path / 'r.json'
     result = TOOL.main([
         PHASE1, '--iters', '2', '--work-dir',

@@ -89,9 +89,11 @@ def test_options_read_the_raw_stanford_copy_and_camvid_at_full_size(tmp_path):
     base = gpu.stage_options(spec['baseline'], '/data/cv', spec['crop'],
                              spec['scale'], 8, 2, False, None)
     assert 'model.data_preprocessor.size=[360,480]' in base
-    assert 'train_dataloader.dataset.pipeline.2.scale=(480,360)' in base
-    assert 'train_dataloader.dataset.pipeline.3.crop_size=(360,480)' in base
-    assert 'test_dataloader.dataset.pipeline.1.scale=(480,360)' in base
+    # (the pipelines: load, load masks, check, resize, crop ...; test: load,
+    # convert to BGR, resize ...)
+    assert 'train_dataloader.dataset.pipeline.3.scale=(480,360)' in base
+    assert 'train_dataloader.dataset.pipeline.4.crop_size=(360,480)' in base
+    assert 'test_dataloader.dataset.pipeline.2.scale=(480,360)' in base
     ft = gpu.stage_options(spec['seggan'], '/data/cv', spec['crop'],
                            spec['scale'], 8, 2, False, None)
     assert not any(o.startswith('val_dataloader') for o in ft)

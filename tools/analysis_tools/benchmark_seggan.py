@@ -47,7 +47,8 @@ warnings.filterwarnings('ignore')
 STAGES = ('ce', 'phase2', 'phase1', 'infer_seggan', 'infer_plain')
 GAN_KEYS = ('generator', 'discriminator', 'gan_content_weight',
             'gan_adv_weight', 'content_weight', 'adv_weight', 'phase',
-            'nonfinite')
+            'gan_iters', 'nonfinite', 'fuse_frozen_bn', 'pseudo_label_weight',
+            'pseudo_label_threshold')
 
 
 def parse_args():

@@ -111,6 +111,9 @@ class FrozenFusedCopy:
         if module.training or any(p.requires_grad
                                   for p in module.parameters()):
             return module
+        if any(m._forward_hooks or m._forward_pre_hooks
+               for m in module.modules()):
+            return module  # a copy would silently skip what observes it
         key = self._state_key(module)
         if key != self._key:
             self._fused, self.folded = fuse_conv_bn(module)

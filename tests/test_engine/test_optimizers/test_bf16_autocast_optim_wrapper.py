@@ -62,7 +62,8 @@ def test_train_tool_amp_on_cpu_trains_both_phases_in_bf16(tmp_path, toy_root):
         f.write(f'_base_ = [{TINY_SEGGAN!r}]\n'
                 "custom_imports = dict(imports=['mmseg_seggan', "
                 "'dtype_record_hook'])\n"
-                "custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=1), "
+                "model = dict(gan_iters=1)\n"
+                "custom_hooks = [dict(type='SegGANPhaseHook'), "
                 "dict(type='DtypeRecordHook')]\n")
     res = run_tool([
         'tools/train.py', config, '--amp', '--work-dir', work, '--cfg-options',

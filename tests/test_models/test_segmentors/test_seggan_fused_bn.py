@@ -58,7 +58,9 @@ def test_folded_phase2_gives_the_same_losses_and_segmentor_gradients():
                                     torch.cat([g.flatten()
                                                for g in g_b[1:]]))):
         assert a.abs().max() > 0
-        assert (b - a).abs().max() <= 1e-5 * a.abs().max()
+        # 1e-3: the gradients are ~1e-9 and float32 sums in another order
+        # (2 threads) differ by ~1e-4 of them; a wrong fold is off by O(1)
+        assert (b - a).abs().max() <= 1e-3 * a.abs().max()
 
 
 def test_phase2_checkpoint_keeps_unfolded_gan_and_loads_into_plain_model():
