@@ -196,6 +196,13 @@ class Protocol:
         self.stages[stage.name] = stage
         return stage
 
+    def add_test(self, name: str, config: str, options: List[str]) -> Stage:
+        """The test stage of train stage ``name`` (added right after it, so
+        that a partial run already has tested results)."""
+        return self.add(
+            Stage(f'{name}/test', 'test', config, options,
+                  {'checkpoint': name}))
+
     def work_dir(self, stage: Stage) -> str:
         if stage.kind == 'test':
             return osp.join(self.root, stage.inputs['checkpoint'], 'test')

@@ -212,10 +212,7 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
     common = list(a.cfg_options)
 
     def test(name: str, config: str) -> None:
-        # right after its train stage: a partial run has tested results
-        p.add(
-            Stage(f'{name}/test', 'test', config, common + TEST_OPTIONS,
-                  {'checkpoint': name}))
+        p.add_test(name, config, common + TEST_OPTIONS)
 
     p.add(
         Stage(
