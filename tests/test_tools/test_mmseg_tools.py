@@ -73,9 +73,16 @@ def trained(tmp_path_factory):
         log=log)
 
 
-def test_print_config_on_the_package_config():
-    out = _check(run_tool([_tool('misc/print_config.py'), SEGGAN_TOY]))
+def test_print_config_on_the_package_config(tmp_path):
+    # mmseg's print_config.py also dumps the config to ./example.py: run it
+    # in a temporary folder, never in the repository.
+    out = _check(
+        run_tool([_tool('misc/print_config.py'), SEGGAN_TOY],
+                 cwd=str(tmp_path)))
     assert "type='SegGAN'" in out and 'SegGANPhaseHook' in out
+    dumped = (tmp_path / 'example.py').read_text()
+    assert "type='SegGANPhaseHook'" in dumped
+    assert not osp.exists(osp.join(REPO, 'example.py'))
 
 
 def test_analyze_logs_plots_both_phases(trained):
