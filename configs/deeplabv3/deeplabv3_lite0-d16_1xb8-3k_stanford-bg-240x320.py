@@ -32,7 +32,9 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),  # native size, no resize
+    # native size, no resize; checked_local: an empty file is named
+    # (MMSegInferencer's loader).
+    dict(type='LoadImageFromFile', backend_args=dict(backend='checked_local')),
     dict(type='ConvertImageToBGR'),
     dict(type='LoadAnnotations'),
     dict(type='CheckSegSample'),

@@ -31,7 +31,8 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # checked_local: an empty file is named (MMSegInferencer's loader).
+    dict(type='LoadImageFromFile', backend_args=dict(backend='checked_local')),
     dict(type='ConvertImageToBGR'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadAnnotations'),

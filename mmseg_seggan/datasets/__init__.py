@@ -1,5 +1,6 @@
 from .camvid import CamVidDataset
 from .checked_dataset import CheckedDatasetMixin
+from .checked_local_backend import CheckedLocalBackend
 from .samplers import MultiSourceSampler
 from .stanford_background import (StanfordBackgroundDataset,
                                   convert_stanford_background,
@@ -23,5 +24,5 @@ __all__ = [
     'CorruptImageError', 'LabelValueError', 'LabelShapeError',
     'RegionsFormatError', 'NumClassesMismatchError', 'SampleLoadError',
     'SplitFileError', 'SymlinkLoopError', 'CheckedDatasetMixin',
-    'UnlabeledImageDataset', 'MultiSourceSampler'
+    'UnlabeledImageDataset', 'MultiSourceSampler', 'CheckedLocalBackend'
 ]

@@ -175,6 +175,10 @@ def test_every_config_names_the_file_and_converts_arrays(path, tmp_path):
     pipeline = MMSegInferencer._init_pipeline(
         MMSegInferencer.__new__(MMSegInferencer), cfg)
     assert pipeline(bgra)['inputs'].shape[0] == 3
+    # Bug: mmcv's loader there read an empty file into cv2.imdecode
+    # (cv2.error ... !buf.empty(), no name); checked_local names it.
+    with pytest.raises(CorruptImageError, match=r'empty\.png is empty'):
+        pipeline(str(empty))
 
 
 def _save_random_checkpoint(cfg, path):

@@ -10,7 +10,8 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # checked_local: an empty file is named (MMSegInferencer's loader).
+    dict(type='LoadImageFromFile', backend_args=dict(backend='checked_local')),
     dict(type='ConvertImageToBGR'),
     dict(type='LoadAnnotations'),
     dict(type='CheckSegSample'),
@@ -51,7 +52,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mmseg's inference_model reads the top-level test_pipeline alone: its
-# loader names an empty or undecodable file (the dataloaders keep mmcv's).
+# loader names an empty or undecodable file (the dataloaders keep mmcv's,
+# found by name by MMSegInferencer, reading through checked_local).
 test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
