@@ -114,6 +114,10 @@ class Protocol:
         jobs (int): Stages run at once (ready stages, in the given order).
         nice (int): Niceness of the runs.
         dry_run (bool): Print the commands, run and write nothing.
+        environment (dict, optional): What the record's ``environment``
+            holds beyond :func:`.records.environment` (the GPU, ...).
+        rerun_hint (str, optional): What a refused rerun is told to do
+            (default: a new arm or another work root).
     """
 
     def __init__(self,
@@ -123,12 +127,18 @@ class Protocol:
                  threads: int = 1,
                  jobs: int = 1,
                  nice: int = 0,
-                 dry_run: bool = False):
+                 dry_run: bool = False,
+                 environment: Optional[dict] = None,
+                 rerun_hint: Optional[str] = None):
         self.root = osp.abspath(root)
         self.repo = repo
         self.name = name
         self.threads, self.jobs, self.nice = threads, jobs, nice
         self.dry_run = dry_run
+        self.extra_environment = dict(environment or {})
+        self.rerun_hint = rerun_hint or (
+            'Give the new settings a new arm (--variant NAME ...) or '
+            'another --work-root; or move the old work dir away to retrain.')
         self.record_path = osp.join(self.root, 'protocol.json')
         self.events_path = osp.join(self.root, 'events.jsonl')
         self.lock = DirLock(
@@ -147,6 +157,7 @@ class Protocol:
         """Take the work root and load the record (start of a run)."""
         if not self.dry_run:
             self.lock.acquire()
+        self.t0 = time.time()
         self.record = {}
         if osp.isfile(self.record_path):
             with open(self.record_path) as f:
@@ -158,6 +169,7 @@ class Protocol:
         self.environment = environment(self.repo)
         self.environment.update(
             threads_per_run=self.threads, jobs=self.jobs, nice=self.nice)
+        self.environment.update(self.extra_environment)
         self.record['environment'] = self.environment
         invocation = dict(invocation, environment=self.environment)
         invocation['start'] = time.strftime('%Y-%m-%dT%H:%M:%S')
@@ -361,8 +373,7 @@ class Protocol:
             lines.append(_diff(old_text, new['config_text']))
         lines.append(
             'Its results belong to those settings and are not reused under '
-            'these. Give the new settings a new arm (--variant NAME ...) or '
-            'another --work-root; or move the old work dir away to retrain.')
+            'these. ' + self.rerun_hint)
         return '\n'.join(lines)
 
     # ------------------------------------------------------------ running
@@ -395,6 +406,9 @@ class Protocol:
             rc=proc.returncode,
             wall_s=round(wall, 1),
             start=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(start)),
+            # which invocation ran it, and when after that one began
+            invocation=len(self.record['invocations']),
+            offset_s=round(start - self.t0, 1),
             git_commit=self.environment.get('git_commit', ''))
         self.event(
             'end',
