@@ -1,7 +1,9 @@
 """tools/experiments/run_gpu_protocol.py: the GPU protocol, checked on the
 CPU (the plan, the derived options, and a smoke run of every stage)."""
+import hashlib
 import json
 import os.path as osp
+import shutil
 
 import pytest
 from seggan_testing import import_tool, run_tool
@@ -116,35 +118,64 @@ def test_data_workers_follow_how_many_stages_run_at_once():
         'seggan_seed0')
 
 
-def test_smoke_run_trains_and_tests_every_stage(tmp_path):
+def _smoke(work, *extra):
+    return run_tool([
+        'tools/experiments/run_gpu_protocol.py', '--smoke', '--datasets',
+        'camvid', '--work-root',
+        str(work), *extra
+    ],
+                    timeout=900)
+
+
+def _md5s(work) -> dict:
+    """The md5 of every checkpoint under the work root."""
+    return {
+        str(p.relative_to(work)): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in sorted(work.rglob('*.pth'))
+    }
+
+
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory):
+    """One smoke run of the protocol (the tests below rerun on its root,
+    each leaving every stage done)."""
+    work = tmp_path_factory.mktemp('gpu') / 'work'
+    res = _smoke(work)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    return work
+
+
+def test_smoke_run_trains_and_tests_every_stage(smoke):
     """The whole protocol on generated CamVid-layout data, 2 iterations per
     stage, one seed: each stage starts from the previous one's checkpoint,
     each arm is tested, and the record and table are written. Bugs: phase
     2 not started from phase 1 (load_from), a stage's metrics missing, no
     versions/device/precision in the record."""
-    work = tmp_path / 'work'
-    res = run_tool([
-        'tools/experiments/run_gpu_protocol.py', '--smoke', '--datasets',
-        'camvid', '--work-root',
-        str(work)
-    ],
-                   timeout=900)
-    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
-    record = json.loads((work / 'gpu_protocol.json').read_text())
+    work = smoke
+    record = json.loads((work / 'protocol.json').read_text())
     stages = record['stages']
     assert set(stages) == {
         'camvid/baseline', 'camvid/gan_pretrain', 'camvid/control_seed0',
         'camvid/seggan_seed0'
     }
+
+    def cmd(name):
+        return stages[f'camvid/{name}']['train_attempts'][0]['cmd']
+
     gan = str(work / 'camvid' / 'gan_pretrain' / 'iter_2.pth')
     base = str(work / 'camvid' / 'baseline' / 'iter_2.pth')
-    assert f'load_from={base}' in stages['camvid/gan_pretrain']['cmd']
+    assert f'load_from={base}' in cmd('gan_pretrain')
     for arm in ('control_seed0', 'seggan_seed0'):
-        assert f'load_from={gan}' in stages[f'camvid/{arm}']['cmd']
-    assert 'model.content_weight' not in stages['camvid/seggan_seed0']['cmd']
+        assert f'load_from={gan}' in cmd(arm)
+        # the stage is identified by the checkpoint it started from
+        inputs = stages[f'camvid/{arm}']['identity']['inputs']
+        assert inputs['load_from']['sha256'] == stages['camvid/gan_pretrain'][
+            'sha256']
+    assert 'model.content_weight' not in cmd('seggan_seed0')
     for name in ('baseline', 'control_seed0', 'seggan_seed0'):
-        metrics = stages[f'camvid/{name}']['test']['metrics']
+        metrics = stages[f'camvid/{name}']['metrics']
         assert set(metrics) == {'aAcc', 'mIoU', 'mAcc'}
+    assert 'metrics' not in stages['camvid/gan_pretrain']  # no segmentor
     env = record['environment']
     for key in ('torch', 'mmengine', 'mmseg', 'mmseg_seggan', 'device',
                 'capability'):
@@ -152,6 +183,76 @@ def test_smoke_run_trains_and_tests_every_stage(tmp_path):
     assert record['precision'] == 'fp32'  # CPU: bf16 only with --precision
     flops = record['plan']['flops_gflop_per_iter']['camvid']
     assert flops['phase2'] > flops['ce'] > 0
+    assert record['invocations'][0]['plan']['finetune'] == 2
     table = (work / 'gpu_protocol.md').read_text()
     assert '| camvid | seggan | 1 |' in table
     assert osp.isfile(work / 'camvid' / 'seggan_seed0' / 'iter_2.pth')
+
+
+def test_a_rerun_trains_nothing(smoke):
+    """Bug (the old runner): a rerun on the same work root trained and
+    tested every stage again into the same folders (new checkpoints)."""
+    before = _md5s(smoke)
+    assert len(before) == 4
+    res = _smoke(smoke)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    assert 'tools/train.py' not in res.stdout
+    assert 'tools/test.py' not in res.stdout
+    assert res.stdout.count(': done (') == 4
+    assert _md5s(smoke) == before
+    record = json.loads((smoke / 'protocol.json').read_text())
+    assert all(
+        len(s['train_attempts']) == 1 for s in record['stages'].values())
+    assert record['within_budget'] is None  # not this invocation's stages
+    events = (smoke / 'events.jsonl').read_text().splitlines()
+    assert sum(json.loads(e)['event'] == 'invocation' for e in events) >= 2
+
+
+def test_a_rerun_with_another_plan_refuses_and_keeps_the_old(smoke):
+    """Bug (the old runner): a rerun with another plan (here --iters 3)
+    retrained into the folders of the old one (its checkpoints kept beside
+    the new ones), or, had it stopped half-way, left the old stages'
+    results in the record as if they were the new plan's."""
+    before = _md5s(smoke)
+    path = smoke / 'protocol.json'
+    record = path.read_text() if path.exists() else '{}'
+    res = _smoke(smoke, '--iters', '3')
+    assert res.returncode != 0
+    assert 'Stage camvid/baseline' in res.stderr
+    assert 'max_iters=3' in res.stderr and 'max_iters=2' in res.stderr
+    assert 'tools/train.py' not in res.stdout
+    assert _md5s(smoke) == before
+    new, old = json.loads(path.read_text()), json.loads(record)
+    assert new['plan'] == old['plan'] and new['stages'] == old['stages']
+    assert new['invocations'][-1]['plan']['forced_iters'] == 3
+
+
+def test_every_attempts_log_is_kept(smoke):
+    """Bug (the old runner): every run wrote ``train.out`` / ``test.out``
+    over the last attempt's. A stage killed before it finished is run
+    again; its first attempt's log stays."""
+    for name in ('baseline', 'gan_pretrain', 'control_seed0', 'seggan_seed0'):
+        assert (smoke / 'camvid' / name / 'train-1.out').is_file()
+        assert not (smoke / 'camvid' / name / 'train.out').exists()
+    assert (smoke / 'camvid' / 'baseline' / 'test' / 'test-1.out').is_file()
+    # as if killed before it saved: no checkpoint, no recorded output
+    work = smoke / 'camvid' / 'seggan_seed0'
+    first = (work / 'train-1.out').read_text()
+    (work / 'iter_2.pth').unlink()
+    (work / 'last_checkpoint').unlink()
+    stage = json.loads((work / 'stage.json').read_text())
+    del stage['output_sha256']
+    (work / 'stage.json').write_text(json.dumps(stage))
+    shutil.rmtree(work / 'test')  # its test was of the old checkpoint
+    res = _smoke(smoke)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    assert res.stdout.count('tools/train.py') == 1
+    assert (work / 'train-1.out').read_text() == first
+    assert 'Saving checkpoint at 2 iterations' in (work /
+                                                   'train-2.out').read_text()
+    assert (work / 'iter_2.pth').is_file()
+    record = json.loads((smoke / 'protocol.json').read_text())
+    attempts = record['stages']['camvid/seggan_seed0']['train_attempts']
+    assert [osp.basename(a['log'])
+            for a in attempts] == ['train-1.out', 'train-2.out']
+    assert 'mIoU' in record['stages']['camvid/seggan_seed0']['metrics']

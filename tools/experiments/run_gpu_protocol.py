@@ -20,13 +20,31 @@ on this device (``mmseg_seggan.utils.flop_count``), and with an assumed
 fraction of the GPU's peak (``--utilization``), an assumed data-loading rate
 per core and a process start-up time, phase 1 gets the paper's 20k
 iterations if they fit and the baseline and phase 2 get the longest equal
-schedule that still fits ``--budget-min``. The plan and its assumptions,
-the real wall time of every stage, the metrics, versions, device and
-precision go to ``WORK_ROOT/gpu_protocol.json``, the table to
-``gpu_protocol.md``.
+schedule that still fits ``--budget-min``.
 
-Every stage runs the package's own ``tools/train.py`` / ``tools/test.py``
-with ``--cfg-options`` derived from the package's Lite0 configs.
+The stages run on the package's experiments engine
+(:mod:`mmseg_seggan.experiments.protocol`), one protocol over the work
+root: ``WORK_ROOT/<dataset>/<stage>`` (``stanford-bg/baseline``,
+``camvid/seggan_seed0``, ...), each run as the package's own
+``tools/train.py`` / ``tools/test.py`` with ``--cfg-options`` derived from
+the package's Lite0 configs. So a stage is identified by its resolved
+config, flags and the SHA-256 of the checkpoint it loads
+(``<stage>/stage.json``): a rerun finds the finished stages done and
+trains nothing, a rerun with another plan (``--iters``, ``--budget-min``
+...) refuses, naming the difference, instead of retraining into the old
+folders or reporting their results; one protocol holds the work root at a
+time (``protocol.lock``); every attempt's log is kept (``train-1.out``,
+``train-2.out``, ``test/test-1.out``).
+
+The one record is the engine's ``WORK_ROOT/protocol.json``: versions,
+device and capability, precision, every invocation (its command and
+plan), every stage's attempts (command, log, start, wall time), its
+identity, checkpoint (SHA-256) and test metrics; and, once a run has
+finished, the ``plan`` (iterations, FLOPs per iteration, assumptions,
+budget) the stages ran under, ``total_wall_s`` and ``within_budget``
+(only judged when that invocation ran every stage itself).
+``events.jsonl`` beside it is the append-only log; the table goes to
+``gpu_protocol.md``.
 
 Examples::
 
@@ -44,14 +62,13 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import platform
 import shlex
-import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
+
+from mmseg_seggan.experiments.protocol import Protocol, Stage, run_protocol
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LITE0 = 'deeplabv3_lite0-d16_1xb8'
@@ -402,43 +419,28 @@ def make_smoke_data(root: str, size=(48, 64), num_train=6, num_val=3) -> dict:
 
 # -------------------------------------------------------------- runner
 class GPUProtocol:
-    """Plans, runs and records the protocol (see the module docstring)."""
+    """Plans the protocol and runs it on the experiments engine (see the
+    module docstring)."""
 
     def __init__(self, args: argparse.Namespace):
         import torch
         self.args = args
         self.root = osp.abspath(args.work_root)
-        os.makedirs(self.root, exist_ok=True)
         self.cuda = torch.cuda.is_available()
         self.device = 'cuda' if self.cuda else 'cpu'
         self.precision = ('bf16' if self.cuda else
                           'fp32') if args.precision == 'auto' else \
             args.precision
-        self.record = dict(
-            created=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime()),
-            command=' '.join(shlex.quote(a) for a in sys.argv),
-            smoke=args.smoke,
-            precision=self.precision,
-            environment=self.environment(),
-            stages={})
-        self._lock = threading.Lock()
 
     def environment(self) -> dict:
-        import mmengine
-        import mmseg
+        """The record's environment beyond the engine's (versions, CPU):
+        the package, the device and its capability."""
         import torch
 
         import mmseg_seggan
         from mmseg_seggan.utils.cpu_features import describe_cpu
         env = dict(
-            python=platform.python_version(),
-            torch=torch.__version__,
-            mmengine=mmengine.__version__,
-            mmseg=mmseg.__version__,
-            mmseg_seggan=mmseg_seggan.__version__,
-            platform=platform.platform(),
-            cpu=describe_cpu(),
-            cores=self.args.cores)
+            mmseg_seggan=mmseg_seggan.__version__, cores=self.args.cores)
         if self.cuda:
             env.update(
                 device=torch.cuda.get_device_name(0),
@@ -449,21 +451,20 @@ class GPUProtocol:
                     torch.cuda.get_device_properties(0).total_memory / 2**30,
                     1))
         else:
-            env.update(device='cpu', capability=env['cpu']['capability'])
+            env.update(device='cpu', capability=describe_cpu()['capability'])
         return env
-
-    def save(self) -> None:
-        with self._lock:
-            tmp = osp.join(self.root, 'gpu_protocol.json.tmp')
-            with open(tmp, 'w') as f:
-                json.dump(self.record, f, indent=1)
-            os.replace(tmp, osp.join(self.root, 'gpu_protocol.json'))
 
     # ---------------------------------------------------------- planning
     def data_roots(self) -> Dict[str, str]:
         a = self.args
         if a.smoke and not (a.stanford_root or a.camvid_root):
-            return make_smoke_data(osp.join(self.root, 'smoke_data'))
+            smoke = osp.join(self.root, 'smoke_data')
+            if a.dry_run:  # writes nothing
+                return {
+                    'stanford-bg': osp.join(smoke, 'stanford'),
+                    'camvid': osp.join(smoke, 'camvid')
+                }
+            return make_smoke_data(smoke)
         roots = {'stanford-bg': a.stanford_root, 'camvid': a.camvid_root}
         missing = [d for d in a.datasets if not roots[d]]
         if missing:
@@ -514,29 +515,11 @@ class GPUProtocol:
                 batch=a.batch))
         return plan
 
-    # ----------------------------------------------------------- stages
-    def run(self, name: str, cmd: List[str], log: str) -> dict:
-        line = ' '.join(shlex.quote(c) for c in cmd)
-        print(f'{name}: {line}', flush=True)
-        if self.args.dry_run:
-            return dict(cmd=line, dry_run=True)
-        env = dict(os.environ, PYTHONWARNINGS='ignore')
-        env.setdefault('OMP_NUM_THREADS', '1')
-        start = time.time()
-        with open(log, 'w') as out:
-            proc = subprocess.run(
-                cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        wall = time.time() - start
-        if proc.returncode != 0:
-            with open(log) as f:
-                tail = f.read()[-3000:]
-            raise RuntimeError(f'Stage {name} failed (exit '
-                               f'{proc.returncode}); log {log}:\n{tail}')
-        return dict(
-            cmd=line,
-            wall_s=round(wall, 1),
-            log=log,
-            start=round(start - self.t0, 1))
+    def jobs(self) -> int:
+        """Processes at once: both chains' phase-2 arms plus the tests."""
+        a = self.args
+        return a.jobs or (a.cores if a.smoke else len(a.datasets) *
+                          (2 * len(a.seeds) + 1))
 
     def train_workers(self, name: str) -> List[str]:
         """Data workers of a training stage, from how many run beside it.
@@ -557,109 +540,121 @@ class GPUProtocol:
             'train_dataloader.persistent_workers=True'
         ]
 
-    def train(self, dataset: str, name: str, config: str, iters: int,
-              seed: int, extra: List[str]) -> str:
-        work = osp.join(self.root, dataset, name)
-        os.makedirs(work, exist_ok=True)
-        opts = self.options[dataset][config] + precision_options(
-            config, self.precision) + [
-                f'train_cfg.max_iters={iters}',
-                f'train_cfg.val_interval={iters + 1}',
-                f'default_hooks.checkpoint.interval={iters}',
-                'default_hooks.checkpoint.max_keep_ckpts=1',
-                f'default_hooks.logger.interval={max(1, min(50, iters))}',
-                f'randomness.seed={seed}'
-            ] + self.train_workers(name) + extra
-        cmd = [
-            sys.executable, 'tools/train.py', config, '--work-dir', work,
-            '--cfg-options'
-        ] + opts
-        stage = self.run(f'{dataset}/{name}', cmd, osp.join(work, 'train.out'))
-        stage.update(config=config, iters=iters, seed=seed)
-        self.record['stages'][f'{dataset}/{name}'] = stage
-        self.save()
-        return osp.join(work, f'iter_{iters}.pth')
-
-    def test(self, dataset: str, name: str, config: str, ckpt: str) -> dict:
-        work = osp.join(self.root, dataset, name, 'test')
-        os.makedirs(work, exist_ok=True)
-        cmd = [
-            sys.executable, 'tools/test.py', config, ckpt, '--work-dir', work,
-            '--cfg-options'
-        ] + self.options[dataset][config]
-        stage = self.run(f'{dataset}/{name}/test', cmd,
-                         osp.join(work, 'test.out'))
-        if not self.args.dry_run:
-            from mmseg_seggan.experiments.records import read_test_metrics
-            stage['metrics'] = read_test_metrics(work)
-        self.record['stages'][f'{dataset}/{name}'].update(test=stage)
-        self.save()
-        return stage.get('metrics', {})
-
-    def chain(self, dataset: str, pool: ThreadPoolExecutor) -> None:
-        """One dataset: baseline -> phase 1 -> arms x seeds, each tested."""
-        spec, plan = DATASETS[dataset], self.record['plan']
-        base = self.train(dataset, 'baseline', spec['baseline'],
-                          plan['baseline'], 0,
-                          [f'param_scheduler.0.end={plan["baseline"]}'])
-        base_test = pool.submit(self.test, dataset, 'baseline',
-                                spec['baseline'], base)
-        g = plan['gan_pretrain']
-        gan = self.train(dataset, 'gan_pretrain', spec['gan_pretrain'], g, 0, [
-            f'load_from={base}', f'{_gan_iters_key(spec["gan_pretrain"])}={g}'
-        ])
-        arms = []
-        for seed in self.args.seeds:
-            for arm in ARMS:
-                arms.append(pool.submit(self._arm, dataset, arm, seed, gan))
-        for f in [base_test] + arms:
-            f.result()
-
-    def _arm(self, dataset: str, arm: str, seed: int, gan: str) -> None:
-        config = DATASETS[dataset][arm]
-        ckpt = self.train(dataset, f'{arm}_seed{seed}', config,
-                          self.record['plan']['finetune'], seed,
-                          [f'load_from={gan}'])
-        self.test(dataset, f'{arm}_seed{seed}', config, ckpt)
-
-    def main(self) -> dict:
+    # ----------------------------------------------------------- stages
+    def build(self, p: Protocol) -> None:
+        """Plan (in the work root's lock), then the stage graph: per
+        dataset baseline -> phase 1 -> arms x seeds, each segmentor
+        tested."""
         a = self.args
-        self.t0 = time.time()
         roots = self.data_roots()
-        self.record['plan'] = self.plan()
-        # Processes at once: both chains' phase-2 arms plus the tests.
-        jobs = a.jobs or (a.cores if a.smoke else len(a.datasets) *
-                          (2 * len(a.seeds) + 1))
+        self.planned = self.plan()
         workers = 0 if a.smoke else 1  # tests; training: train_workers
-        self.options = {}
         # (w, h) of the resize: the dataset's full size; the smoke data's
         # own size (64x48) in the smoke run.
         scale = {
             d: (64, 48) if a.smoke else DATASETS[d]['scale']
             for d in a.datasets
         }
+        options = {}
         for d in a.datasets:
             raw = d == 'stanford-bg' and raw_stanford_layout(roots[d])
-            self.options[d] = {
+            options[d] = {
                 DATASETS[d][k]:
                 stage_options(DATASETS[d][k], roots[d], self.crop(d), scale[d],
                               a.batch, workers, raw, 6 if a.smoke else None)
                 for k in ('baseline', 'gan_pretrain', 'seggan', 'control')
             }
-        self.record.update(data_roots=roots, jobs=jobs, workers=workers)
-        self.save()
-        print(json.dumps(self.record['plan'], indent=1), flush=True)
-        with ThreadPoolExecutor(jobs + len(a.datasets)) as pool:
-            chains = [pool.submit(self.chain, d, pool) for d in a.datasets]
-            for c in chains:
-                c.result()
-        self.record['total_wall_s'] = round(time.time() - self.t0, 1)
-        self.record['within_budget'] = \
-            self.record['total_wall_s'] <= a.budget_min * 60
-        self.save()
-        with open(osp.join(self.root, 'gpu_protocol.md'), 'w') as f:
-            f.write(markdown(self.record))
-        return self.record
+        self.setup = dict(data_roots=roots, jobs=p.jobs, workers=workers)
+        p.record['invocations'][-1].update(plan=self.planned, **self.setup)
+        p.event('plan', plan=self.planned, **self.setup)
+        p.save()
+        print(json.dumps(self.planned, indent=1), flush=True)
+        plan = self.planned
+
+        def train(d, name, key, iters, seed, extra, inputs, test=True):
+            config = DATASETS[d][key]
+            p.add(
+                Stage(
+                    f'{d}/{name}',
+                    'train',
+                    config,
+                    options[d][config] +
+                    precision_options(config, self.precision) + [
+                        f'train_cfg.max_iters={iters}',
+                        f'train_cfg.val_interval={iters + 1}',
+                        f'default_hooks.checkpoint.interval={iters}',
+                        'default_hooks.checkpoint.max_keep_ckpts=1',
+                        'default_hooks.logger.interval='
+                        f'{max(1, min(50, iters))}', f'randomness.seed={seed}'
+                    ] + self.train_workers(name) + extra,
+                    inputs,
+                    seed=seed,
+                    info=dict(dataset=d, arm=key, iters=iters)))
+            if test:
+                p.add_test(f'{d}/{name}', config, options[d][config])
+
+        for d in a.datasets:
+            train(d, 'baseline', 'baseline', plan['baseline'], 0,
+                  [f'param_scheduler.0.end={plan["baseline"]}'], {})
+            g = plan['gan_pretrain']
+            train(
+                d,
+                'gan_pretrain',
+                'gan_pretrain',
+                g,
+                0, [f'{_gan_iters_key(DATASETS[d]["gan_pretrain"])}={g}'],
+                {'load_from': f'{d}/baseline'},
+                test=False)
+            for seed in a.seeds:
+                for arm in ARMS:
+                    train(d, f'{arm}_seed{seed}', arm, plan['finetune'], seed,
+                          [], {'load_from': f'{d}/gan_pretrain'})
+
+    def finish(self, p: Protocol) -> None:
+        """The plan into the record (the stages ran under it), the wall
+        time and budget check, and ``gpu_protocol.md``."""
+        a, rec = self.args, p.record
+        wall = round(time.time() - p.t0, 1)
+        n = len(rec['invocations'])
+        # the budget check needs every train stage run once, in full, by
+        # this invocation (not reused or resumed from an earlier one)
+        fresh = all([
+            t.get('invocation')
+            for t in rec['stages'][s.name].get('train_attempts', [])
+        ] == [n] for s in p.stages.values() if s.kind == 'train')
+        rec['invocations'][-1]['wall_s'] = wall
+        rec.update(
+            plan=self.planned,
+            smoke=a.smoke,
+            total_wall_s=wall,
+            all_stages_this_invocation=fresh,
+            within_budget=wall <= a.budget_min * 60 if fresh else None,
+            **self.setup)
+        p.save()
+        with open(osp.join(p.root, 'gpu_protocol.md'), 'w') as f:
+            f.write(markdown(rec))
+        print(f'Record: {p.record_path}\nTable: '
+              f'{osp.join(p.root, "gpu_protocol.md")}')
+
+    def main(self) -> dict:
+        a = self.args
+        p = Protocol(
+            self.root,
+            REPO,
+            'gpu',
+            threads=int(os.environ.get('OMP_NUM_THREADS') or 1),
+            jobs=self.jobs(),
+            dry_run=a.dry_run,
+            environment=self.environment(),
+            rerun_hint='Give the new plan another --work-root, or move the '
+            'old work dir away to retrain it.')
+        invocation = dict(
+            cmd=' '.join(shlex.quote(x) for x in [sys.executable] + sys.argv),
+            smoke=a.smoke,
+            precision=self.precision,
+            datasets=a.datasets,
+            seeds=a.seeds)
+        return run_protocol(p, self.build, invocation, self.finish)
 
 
 def _gan_iters_key(config: str) -> str:
@@ -681,17 +676,23 @@ def _mean_std(values: List[float]) -> str:
 
 
 def markdown(record: dict) -> str:
-    """mIoU per dataset and arm, the schedule, and each stage's wall time."""
+    """mIoU per dataset and arm, the schedule, and each stage's start and
+    wall time (its last attempt's; start: seconds after the invocation
+    that ran it began)."""
     env, plan = record['environment'], record['plan']
     planned = '' if plan.get('estimate_s') is None else \
         f'planned {plan["estimate_s"]:.0f} s, '
+    took = f'took {record.get("total_wall_s", 0):.0f} s'
+    if not record.get('all_stages_this_invocation', True):
+        took = (f'this invocation took {record.get("total_wall_s", 0):.0f} '
+                's (stages reused or resumed from an earlier one: the '
+                'stage times are their own runs\')')
     lines = [
         f'# SegGAN protocol on {env["device"]} ({env["capability"]}, '
         f'{record["precision"]})', '',
         f'Schedule: baseline {plan["baseline"]}, phase 1 '
         f'{plan["gan_pretrain"]}, phase 2 {plan["finetune"]} iterations; '
-        f'{planned}took {record.get("total_wall_s", 0):.0f} s'
-        f'{" (smoke run)" if record["smoke"] else ""}.', '',
+        f'{planned}{took}{" (smoke run)" if record["smoke"] else ""}.', '',
         '| dataset | arm | runs | mIoU | SegGAN - control (paired) |',
         '|---|---|---|---|---|'
     ]
@@ -699,9 +700,7 @@ def markdown(record: dict) -> str:
     for d in sorted({k.split('/')[0] for k in stages}):
 
         def miou(name, d=d):
-            return stages.get(f'{d}/{name}', {}).get('test',
-                                                     {}).get('metrics',
-                                                             {}).get('mIoU')
+            return stages.get(f'{d}/{name}', {}).get('metrics', {}).get('mIoU')
 
         base = miou('baseline')
         lines.append(f'| {d} | baseline | 1 | '
@@ -724,12 +723,16 @@ def markdown(record: dict) -> str:
             lines.append(f'| {d} | {arm} | {len(vals)} | {_mean_std(vals)} '
                          f'| {diff} |')
     lines += [
-        '', '| stage | iterations | wall s | test s |', '|---|---|---|---|'
+        '', '| stage | iterations | start s | wall s | test s |',
+        '|---|---|---|---|---|'
     ]
     for name, s in sorted(stages.items()):
-        lines.append(f'| {name} | {s.get("iters", "")} | '
-                     f'{s.get("wall_s", "")} | '
-                     f'{s.get("test", {}).get("wall_s", "")} |')
+        train = (s.get('train_attempts') or [{}])[-1]
+        test = (s.get('test_attempts') or [{}])[-1]
+        lines.append(f'| {name} | {s.get("max_iters", "")} | '
+                     f'{train.get("offset_s", "")} | '
+                     f'{train.get("wall_s", "")} | '
+                     f'{test.get("wall_s", "")} |')
     return '\n'.join(lines) + '\n'
 
 
