@@ -386,3 +386,23 @@ def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
         'results_toy_per_class.png', 'results_toy_qualitative.png'
     ]
     assert all(os.path.getsize(p) > 5000 for p in written)
+    # A partial run (arms not started, one G): the figures its stages
+    # allow. Bug: plot_per_class / plot_qualitative raised IndexError /
+    # KeyError on a run without tested arms, so nothing was drawn.
+    partial = dict(
+        record,
+        stages={
+            n: v
+            for n, v in record['stages'].items()
+            if n.startswith(('baseline', 'gan_pretrain_'))
+        })
+    with open(shadow / 'protocol.json', 'w') as f:
+        json.dump(partial, f)
+    written = make_plots.main([
+        'toy', '--work-root',
+        str(tmp_path / 'shadow'), '--out-dir',
+        str(tmp_path / 'partial'), '--num-images', '2'
+    ])
+    assert sorted(osp.basename(p) for p in written) == [
+        'results_toy_curves.png', 'results_toy_per_class.png'
+    ]

@@ -152,9 +152,13 @@ def plot_curves(record: dict, out: str) -> None:
     plt.close(fig)
 
 
-def plot_per_class(record: dict, out: str) -> None:
+def plot_per_class(record: dict, out: str) -> bool:
+    """Per-class IoU of every tested arm; False (nothing drawn) until one
+    stage (the baseline at least) has been tested."""
     s = record['summary']
     arms = [a for a in ARM_COLORS if a in s and 'per_class_IoU' in s[a]]
+    if not arms:
+        return False
     classes = list(s[arms[0]]['per_class_IoU'])
     x = np.arange(len(classes))
     width = 0.8 / len(arms)
@@ -180,6 +184,7 @@ def plot_per_class(record: dict, out: str) -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=72)
     plt.close(fig)
+    return True
 
 
 def _to_rgb(ts, rgb_inputs: bool) -> list:
@@ -302,8 +307,22 @@ def plot_generators(record: dict, out: str, num: int = 3) -> bool:
     return True
 
 
-def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
-    """Predictions of each arm (seed of the first run) and G's paintings."""
+def plot_qualitative(record: dict, out: str, num: int = 3) -> bool:
+    """Predictions of each arm (seed of the first run) and G's paintings.
+
+    Returns False (and draws nothing) until the baseline, the first SegGAN
+    run and its control have finished.
+    """
+    stages = record['stages']
+    gan, seed = first_pair(record)
+    if seed is None:
+        return False
+    names = ['baseline', stage_name('control', seed)]
+    names.append(stage_name('seggan', seed, gan))
+    if not all(
+            osp.isfile(stages.get(n, {}).get('checkpoint', ''))
+            for n in names):
+        return False
     import torch
     import torch.nn.functional as F
     from mmengine.config import Config
@@ -313,9 +332,6 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
 
     import mmseg_seggan  # noqa: F401  (compat + safe checkpoint loading)
     register_all_modules(init_default_scope=True)
-
-    stages = record['stages']
-    gan, seed = first_pair(record)
     cfg = Config.fromfile(stages[stage_name('seggan', seed,
                                             gan)]['config_dump'])
     model = MODELS.build(cfg.model)
@@ -362,6 +378,7 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> None:
     _grid(
         columns, out, f'{_title(record)} test images: predictions (seed '
         f'{seed}) and the frozen G painting from masks')
+    return True
 
 
 def main(argv=None) -> List[str]:
@@ -379,14 +396,22 @@ def main(argv=None) -> List[str]:
         record['summary'] = summarize(record)
         base = osp.join(args.out_dir, f'results_{ds}')
         plot_curves(record, base + '_curves.png')
-        plot_per_class(record, base + '_per_class.png')
-        plot_qualitative(record, base + '_qualitative.png', args.num_images)
-        written += [
-            base + s
-            for s in ('_curves.png', '_per_class.png', '_qualitative.png')
-        ]
-        if plot_generators(record, base + '_generators.png', args.num_images):
-            written.append(base + '_generators.png')
+        written.append(base + '_curves.png')
+        # A partial protocol: draw what its finished stages allow.
+        later = (
+            ('_per_class.png', plot_per_class, (), 'no stage tested yet'),
+            ('_qualitative.png', plot_qualitative, (args.num_images, ),
+             'the baseline, the first SegGAN run and its control have '
+             'not all finished'),
+            ('_generators.png', plot_generators, (args.num_images, ),
+             'phase 1 of the plain and of the U-Net G have not both '
+             'finished'),
+        )
+        for suffix, plot, extra, why in later:
+            if plot(record, base + suffix, *extra):
+                written.append(base + suffix)
+            else:
+                print(f'{base + suffix}: not drawn: {why}')
     for path in written:
         print(f'{path}: {os.path.getsize(path) // 1024} KB')
     return written
