@@ -374,13 +374,17 @@ def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
         'gan_pretrain_gan3']
     shadow = tmp_path / 'shadow' / 'toy'
     shadow.mkdir(parents=True)
-    with open(shadow / 'protocol.json', 'w') as f:
-        json.dump(record, f)
-    written = make_plots.main([
-        'toy', '--work-root',
-        str(tmp_path / 'shadow'), '--out-dir',
-        str(tmp_path / 'plots'), '--num-images', '2'
-    ])
+
+    def plots(rec: dict, out: str) -> list:
+        with open(shadow / 'protocol.json', 'w') as f:
+            json.dump(rec, f)
+        return make_plots.main([
+            'toy', '--work-root',
+            str(tmp_path / 'shadow'), '--out-dir',
+            str(tmp_path / out), '--num-images', '2'
+        ])
+
+    written = plots(record, 'plots')
     assert sorted(osp.basename(p) for p in written) == [
         'results_toy_curves.png', 'results_toy_generators.png',
         'results_toy_per_class.png', 'results_toy_qualitative.png'
@@ -396,13 +400,7 @@ def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
             for n, v in record['stages'].items()
             if n.startswith(('baseline', 'gan_pretrain_'))
         })
-    with open(shadow / 'protocol.json', 'w') as f:
-        json.dump(partial, f)
-    written = make_plots.main([
-        'toy', '--work-root',
-        str(tmp_path / 'shadow'), '--out-dir',
-        str(tmp_path / 'partial'), '--num-images', '2'
-    ])
+    written = plots(partial, 'partial')
     assert sorted(osp.basename(p) for p in written) == [
         'results_toy_curves.png', 'results_toy_per_class.png'
     ]
