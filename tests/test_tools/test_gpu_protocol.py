@@ -142,7 +142,18 @@ def smoke(tmp_path_factory):
     work = tmp_path_factory.mktemp('gpu') / 'work'
     res = _smoke(work)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    record = json.loads((work / 'protocol.json').read_text())
+    assert all(
+        len(s['train_attempts']) == 1 for s in record['stages'].values())
     return work
+
+
+def _attempts(work) -> dict:
+    record = json.loads((work / 'protocol.json').read_text())
+    return {
+        name: len(stage['train_attempts'])
+        for name, stage in record['stages'].items()
+    }
 
 
 def test_smoke_run_trains_and_tests_every_stage(smoke):
@@ -192,7 +203,7 @@ def test_smoke_run_trains_and_tests_every_stage(smoke):
 def test_a_rerun_trains_nothing(smoke):
     """Bug (the old runner): a rerun on the same work root trained and
     tested every stage again into the same folders (new checkpoints)."""
-    before = _md5s(smoke)
+    before, attempts = _md5s(smoke), _attempts(smoke)
     assert len(before) == 4
     res = _smoke(smoke)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
@@ -200,9 +211,8 @@ def test_a_rerun_trains_nothing(smoke):
     assert 'tools/test.py' not in res.stdout
     assert res.stdout.count(': done (') == 4
     assert _md5s(smoke) == before
+    assert _attempts(smoke) == attempts  # no attempt added
     record = json.loads((smoke / 'protocol.json').read_text())
-    assert all(
-        len(s['train_attempts']) == 1 for s in record['stages'].values())
     assert record['within_budget'] is None  # not this invocation's stages
     events = (smoke / 'events.jsonl').read_text().splitlines()
     assert sum(json.loads(e)['event'] == 'invocation' for e in events) >= 2
@@ -215,7 +225,7 @@ def test_a_rerun_with_another_plan_refuses_and_keeps_the_old(smoke):
     results in the record as if they were the new plan's."""
     before = _md5s(smoke)
     path = smoke / 'protocol.json'
-    record = path.read_text() if path.exists() else '{}'
+    record = path.read_text()
     res = _smoke(smoke, '--iters', '3')
     assert res.returncode != 0
     assert 'Stage camvid/baseline' in res.stderr
