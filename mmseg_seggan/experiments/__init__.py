@@ -5,5 +5,7 @@ Not imported by ``import mmseg_seggan``: the scripts in
 (the product's own ``tools/train.py`` / ``tools/test.py``) resumably and
 refuses to reuse a stage whose settings changed; :mod:`.seggan_protocol`
 and :mod:`.semi_protocol` are the two protocols; :mod:`.summary` makes
-their tables; :mod:`.records` reads mmengine's JSON logs.
+their tables; :mod:`.records` reads mmengine's JSON logs;
+:mod:`.carried_record` exports a record off its machine and pools exported
+records whose stages started from bit-identical weights.
 """

@@ -404,3 +404,28 @@ def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
     assert sorted(osp.basename(p) for p in written) == [
         'results_toy_curves.png', 'results_toy_per_class.png'
     ]
+
+
+def test_a_rerun_elsewhere_reproduces_its_start_and_pools_the_arms(
+        finished, tmp_path):
+    """What ``export_record.py`` is for: a finished run's work dirs are
+    lost (a new machine of the same kind); the protocol runs again from
+    scratch with another phase-2 seed. Its baseline and phase 1 come out
+    with the same weights (seeded, one thread), so the first run's arms
+    pool into its tables. Bugs: a stage that is not reproducible (an
+    unseeded phase 1, a nondeterministic kernel) or a digest of the file
+    rather than the weights: the merge would refuse."""
+    root, _ = _record(finished)
+    first = str(tmp_path / 'first.json')
+    _tool('export_record').main(
+        ['toy', '--work-root',
+         osp.dirname(root), '--out', first])
+    cmd = list(finished)
+    cmd[cmd.index('--work-root') + 1] = str(tmp_path / 'again')
+    cmd[cmd.index('--seeds') + 1] = '2'
+    _run(cmd)
+    text = _tool('summarize').main(
+        ['toy', '--work-root',
+         str(tmp_path / 'again'), '--merge', first])
+    assert '| seggan | 2 | 3/1, 3/2 |' in text
+    assert '| control | 2 | 1, 2 |' in text

@@ -18,7 +18,6 @@ Example::
 """
 import argparse
 import functools
-import json
 import os
 import os.path as osp
 import warnings
@@ -32,8 +31,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mmseg_seggan.experiments.records import read_train_scalars  # noqa: E402
-from mmseg_seggan.experiments.records import read_val_scalars  # noqa: E402
+from mmseg_seggan.experiments.carried_record import load_record  # noqa: E402
+from mmseg_seggan.experiments.carried_record import stage_rows  # noqa: E402
 from mmseg_seggan.experiments.summary import parse_stage_name  # noqa: E402
 from mmseg_seggan.experiments.summary import stage_name  # noqa: E402
 from mmseg_seggan.experiments.summary import summarize  # noqa: E402
@@ -79,14 +78,14 @@ def plot_curves(record: dict, out: str) -> None:
     stages = record['stages']
     fig, axes = plt.subplots(2, 3, figsize=(12, 6))
     ax = axes[0, 0]
-    rows = read_train_scalars(stages['baseline']['work_dir'])
+    rows = stage_rows(stages['baseline'], 'train')
     for key, ls in (('decode.loss_ce', '-'), ('aux.loss_ce', ':')):
         x, y = _series(rows, key)
         if x is not None:
             ax.plot(x, y, ls, color=ARM_COLORS['baseline'], label=key)
     ax.set_title('Baseline: cross-entropy')
     ax.set_xlabel('iteration')
-    val = read_val_scalars(stages['baseline']['work_dir'])
+    val = stage_rows(stages['baseline'], 'val')
     if val:  # the plateau the baseline was trained to
         ax2 = ax.twinx()
         ax2.plot([r['step'] for r in val], [r['mIoU'] for r in val],
@@ -98,7 +97,7 @@ def plot_curves(record: dict, out: str) -> None:
     ax.legend(fontsize=7)
     styles = ('-', '--', ':', '-.')
     for i, name in enumerate(gan_stages(record)):
-        rows = read_train_scalars(stages[name]['work_dir'])
+        rows = stage_rows(stages[name], 'train')
         tag = name[len('gan_pretrain_'):] or 'phase 1'
         for key, color in (('loss_content', 'C0'), ('loss_adv', 'C1'),
                            ('loss_d', 'C2')):
@@ -122,7 +121,7 @@ def plot_curves(record: dict, out: str) -> None:
         arm = parsed[0] if parsed else None
         if arm not in ARM_COLORS or arm == 'baseline':
             continue
-        rows = read_train_scalars(stage['work_dir'])
+        rows = stage_rows(stage, 'train')
         for ax, key, _ in panels:
             x, y = _series(rows, key)
             if x is not None:
@@ -387,12 +386,18 @@ def main(argv=None) -> List[str]:
     parser.add_argument('--work-root', default='work_dirs/protocol')
     parser.add_argument('--out-dir', default='docs')
     parser.add_argument('--num-images', type=int, default=3)
+    parser.add_argument(
+        '--merge',
+        nargs='+',
+        default=[],
+        metavar='FILE',
+        help='exported records (export_record.py) pooled in (their '
+        'curves and per-class results; images need checkpoints)')
     args = parser.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     for ds in args.datasets:
-        with open(osp.join(args.work_root, ds, 'protocol.json')) as f:
-            record = json.load(f)
+        record = load_record(args.work_root, ds, args.merge)
         record['summary'] = summarize(record)
         base = osp.join(args.out_dir, f'results_{ds}')
         plot_curves(record, base + '_curves.png')

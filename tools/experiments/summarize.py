@@ -3,17 +3,17 @@
 Prints, per dataset: the arm table (mIoU mean ± std over seeds, the
 per-seed values, mAcc, aAcc; ablation arms ``seggan-NAME`` too), the
 per-class IoU table, the paired SegGAN - control differences per seed, and
-the wall time of every stage.
+the wall time of every stage; with ``--merge``, the arms of records exported
+on another machine (``export_record.py``) pooled in.
 
 Example::
 
     python tools/experiments/summarize.py camvid stanford-bg
 """
 import argparse
-import json
-import os.path as osp
 from typing import List, Optional
 
+from mmseg_seggan.experiments.carried_record import load_record
 from mmseg_seggan.experiments.summary import (environment_line,
                                               paired_differences, summarize,
                                               summary_markdown, wall_times)
@@ -23,11 +23,17 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('datasets', nargs='+')
     parser.add_argument('--work-root', default='work_dirs/protocol')
+    parser.add_argument(
+        '--merge',
+        nargs='+',
+        default=[],
+        metavar='FILE',
+        help='exported records (export_record.py) whose finished stages '
+        'are pooled in, when they started from bit-identical weights')
     args = parser.parse_args(argv)
     out = []
     for ds in args.datasets:
-        with open(osp.join(args.work_root, ds, 'protocol.json')) as f:
-            record = json.load(f)
+        record = load_record(args.work_root, ds, args.merge)
         record['summary'] = summarize(record)  # also for unfinished runs
         out += [
             summary_markdown(record, ds), '',
