@@ -407,10 +407,10 @@ def main(argv=None) -> List[str]:
             ('_per_class.png', plot_per_class, (), 'no stage tested yet'),
             ('_qualitative.png', plot_qualitative, (args.num_images, ),
              'the baseline, the first SegGAN run and its control have '
-             'not all finished'),
+             'not all finished with their checkpoints on this machine'),
             ('_generators.png', plot_generators, (args.num_images, ),
              'phase 1 of the plain and of the U-Net G have not both '
-             'finished'),
+             'finished with their checkpoints on this machine'),
         )
         for suffix, plot, extra, why in later:
             if plot(record, base + suffix, *extra):
