@@ -22,11 +22,11 @@ import os.path as osp
 from typing import Iterable, List, Optional
 
 from .records import read_train_scalars, read_val_scalars
+from .summary import METRICS
 
 #: What must agree for a carried arm to be the run this machine would train.
 POOL_ENVIRONMENT = ('git_commit', 'torch', 'mmengine', 'mmseg',
                     'cpu_capability', 'threads_per_run')
-METRICS = ('mIoU', 'mAcc', 'aAcc')
 
 
 class RecordMismatchError(ValueError):
@@ -177,6 +177,17 @@ def _stage_differences(name: str, a: dict, b: dict) -> List[str]:
         if diff:
             out.append(f'{name}: tested differently ({", ".join(diff)})')
     return out
+
+
+def add_merge_option(parser, what: str) -> None:
+    """``--merge FILE ...`` of the tools that read a protocol's record."""
+    parser.add_argument(
+        '--merge',
+        nargs='+',
+        default=[],
+        metavar='FILE',
+        help='records exported by export_record.py, pooled in when their '
+        f'stages started from bit-identical weights ({what})')
 
 
 def load_record(work_root: str, name: str, merge: Iterable[str] = ()) -> dict:

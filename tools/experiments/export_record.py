@@ -1,7 +1,8 @@
 """Export a protocol's record to carry its results off this machine.
 
-Writes ``<work_root>/<name>/protocol.json`` with every trained stage's
-weights digest and the logged scalars of every stage, so that
+Reads ``<work_root>/<name>/protocol.json`` and writes it to ``--out`` with
+every trained stage's weights digest and the logged scalars of every
+stage, so that
 ``summarize.py`` and ``make_plots.py`` (``--merge FILE``) can pool its
 finished arms into a later run of the same protocol on another machine,
 once that run has reproduced the stages they started from bit for bit.

@@ -31,6 +31,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from mmseg_seggan.experiments.carried_record import \
+    add_merge_option  # noqa: E402,E501
 from mmseg_seggan.experiments.carried_record import load_record  # noqa: E402
 from mmseg_seggan.experiments.carried_record import stage_rows  # noqa: E402
 from mmseg_seggan.experiments.summary import parse_stage_name  # noqa: E402
@@ -386,13 +388,8 @@ def main(argv=None) -> List[str]:
     parser.add_argument('--work-root', default='work_dirs/protocol')
     parser.add_argument('--out-dir', default='docs')
     parser.add_argument('--num-images', type=int, default=3)
-    parser.add_argument(
-        '--merge',
-        nargs='+',
-        default=[],
-        metavar='FILE',
-        help='exported records (export_record.py) pooled in (their '
-        'curves and per-class results; images need checkpoints)')
+    add_merge_option(parser,
+                     'curves and per-class results; images need checkpoints')
     args = parser.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []

@@ -13,7 +13,8 @@ Example::
 import argparse
 from typing import List, Optional
 
-from mmseg_seggan.experiments.carried_record import load_record
+from mmseg_seggan.experiments.carried_record import (add_merge_option,
+                                                     load_record)
 from mmseg_seggan.experiments.summary import (environment_line,
                                               paired_differences, summarize,
                                               summary_markdown, wall_times)
@@ -23,13 +24,7 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('datasets', nargs='+')
     parser.add_argument('--work-root', default='work_dirs/protocol')
-    parser.add_argument(
-        '--merge',
-        nargs='+',
-        default=[],
-        metavar='FILE',
-        help='exported records (export_record.py) whose finished stages '
-        'are pooled in, when they started from bit-identical weights')
+    add_merge_option(parser, 'their finished arms')
     args = parser.parse_args(argv)
     out = []
     for ds in args.datasets:
