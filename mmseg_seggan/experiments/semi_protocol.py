@@ -25,7 +25,7 @@ from typing import Dict, List, Optional
 
 from .protocol import Protocol, Stage, run_protocol
 from .seggan_protocol import TEST_OPTIONS
-from .summary import stage_name, summarize
+from .summary import format_mean_std, stage_name, summarize
 
 SEMI = 'configs/seggan_semi'
 LITE0 = 'deeplabv3_lite0-d16'
@@ -186,12 +186,11 @@ def semi_markdown(record: dict) -> str:
         '|---|---|---|---|---|---|'
     ]
     for arm, e in s.items():
-        pm = lambda k: f'{e[k]["mean"]:.2f} ± {e[k]["std"]:.2f}'  # noqa
         q = e.get('paired')
-        paired = f'{q["mean"]:+.2f} ± {q["std"]:.2f} (n={q["n"]})' if q \
-            else ''
-        lines.append(f'| {arm} | {e["mIoU"]["n"]} | {pm("mIoU")} | '
-                     f'{pm("mAcc")} | {pm("aAcc")} | {paired} |')
+        paired = format_mean_std(q, signed=True, count=True) if q else ''
+        lines.append(f'| {arm} | {e["mIoU"]["n"]} | ' + ' | '.join(
+            format_mean_std(e[k])
+            for k in ('mIoU', 'mAcc', 'aAcc')) + f' | {paired} |')
     return '\n'.join(lines) + '\n'
 
 

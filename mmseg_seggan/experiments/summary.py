@@ -57,6 +57,32 @@ def paired_runs(record: dict, arm: str) -> List[tuple]:
     return pairs
 
 
+def runs_by_seed(record: dict, arm: str) -> Dict[tuple, dict]:
+    """``{(phase-1 seed or None, phase-2 seed): metrics}`` of the tested
+    runs of ``arm``."""
+    out = {}
+    for name, stage in record['stages'].items():
+        parsed = parse_stage_name(name)
+        if parsed and parsed[0] == arm and stage.get('metrics'):
+            out[parsed[1:]] = stage['metrics']
+    return out
+
+
+def paired_between(record: dict, arm: str, other: str) -> List[tuple]:
+    """(phase-1 seed, phase-2 seed, other's metrics, arm's metrics) of the
+    runs of two arms with the same seeds: the same phase-2 seed, and the
+    same phase-1 seed where ``other`` has one (an arm without G, e.g. the
+    control, pairs with every phase-1 seed of that phase-2 seed)."""
+    ours, theirs = runs_by_seed(record, arm), runs_by_seed(record, other)
+    pairs = []
+    for (gan, seed), m in sorted(
+            ours.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])):
+        o = theirs.get((gan, seed)) or theirs.get((None, seed))
+        if o:
+            pairs.append((gan, seed, o, m))
+    return pairs
+
+
 def arms_of(record: dict) -> Dict[str, List[str]]:
     """Finished stage names per arm, baseline first, controls next."""
     stages = record['stages']
@@ -108,8 +134,15 @@ def summarize(record: dict) -> dict:
     return out
 
 
-def _pm(e: dict) -> str:
-    return f'{e["mean"]:.2f} ± {e["std"]:.2f}'
+def format_mean_std(e: dict, signed: bool = False, count: bool = False) -> str:
+    """``mean ± std`` of a :func:`mean_std` entry (``count``: and ``n``).
+
+    One run has no spread: it is printed alone (``67.62 (n=1)`` with
+    ``count``), never as ``± 0.00``, which would claim a measured zero.
+    """
+    mean = f'{e["mean"]:+.2f}' if signed else f'{e["mean"]:.2f}'
+    text = mean if e['n'] < 2 else f'{mean} ± {e["std"]:.2f}'
+    return f'{text} (n={e["n"]})' if count else text
 
 
 def summary_markdown(record: dict, title: Optional[str] = None) -> str:
@@ -130,12 +163,13 @@ def summary_markdown(record: dict, title: Optional[str] = None) -> str:
         if 'gan_seeds' in e:  # phase-1 seed / phase-2 seed
             seeds = [f'{g}/{x}' for g, x in zip(e['gan_seeds'], e['seeds'])]
         p = e.get('paired')
-        paired = f'{p["mean"]:+.2f} ± {p["std"]:.2f} (n={p["n"]})' if p \
-            else ''
+        paired = format_mean_std(p, signed=True, count=True) if p else ''
         config = f'[config](../{e["config"]})' if 'config' in e else ''
+        miou, macc, aacc = (
+            format_mean_std(e[k]) for k in ('mIoU', 'mAcc', 'aAcc'))
         lines.append(f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '
-                     f'{_pm(e["mIoU"])} | {per_seed} | {_pm(e["mAcc"])} | '
-                     f'{_pm(e["aAcc"])} | {paired} | {config} |')
+                     f'{miou} | {per_seed} | {macc} | {aacc} | {paired} | '
+                     f'{config} |')
     for arm, e in s.items():
         if e.get('overrides'):
             lines.append(f'\n`{arm}`: its config with '
@@ -149,7 +183,8 @@ def summary_markdown(record: dict, title: Optional[str] = None) -> str:
         ]
         for c in classes:
             lines.append(f'| {c} | ' + ' | '.join(
-                _pm(s[a]['per_class_IoU'][c]) for a in with_classes) + ' |')
+                format_mean_std(s[a]['per_class_IoU'][c])
+                for a in with_classes) + ' |')
     return '\n'.join(lines) + '\n'
 
 
@@ -173,15 +208,11 @@ def paired_differences(record: dict) -> str:
         if len(by_gan) > 1:
             for gan, ds in sorted(by_gan.items()):
                 rows.append(f'| {arm} | {gan} | mean ± std | | | '
-                            f'{_signed(mean_std(ds))} |')
+                            f'{format_mean_std(mean_std(ds), True, True)} |')
         if len(diffs) > 1:
             rows.append(f'| {arm} | all | mean ± std | | | '
-                        f'{_signed(mean_std(diffs))} |')
+                        f'{format_mean_std(mean_std(diffs), True, True)} |')
     return '\n'.join(rows) + '\n'
-
-
-def _signed(e: dict) -> str:
-    return f'{e["mean"]:+.2f} ± {e["std"]:.2f} (n={e["n"]})'
 
 
 def wall_times(record: dict) -> str:

@@ -2,10 +2,12 @@
 
 Reads ``WORK_ROOT/<dataset>-1-K/protocol.json`` for every fraction found
 (and the fully labeled ImageNet protocol's control, the upper reference,
-from ``--full-root``), prints per dataset the arm table (mean ± std, the
-paired difference to arm (a)) and writes
-``results_semi_<dataset>.png``: mIoU against the labeled fraction, one line
-per arm, error bars = std over the runs.
+from ``--full-root``), prints per dataset the arm table (mean ± std), the
+paired differences (c) - (a), (c) - (b) and (c) - (d) run by run (same
+seeds), the machine, and writes ``results_semi_<dataset>.png``: mIoU
+against the labeled fraction, one line per arm, error bars = std over the
+runs. ``--merge`` pools records exported by ``export_record.py`` (a fraction
+whose work dir is gone is read from its record alone).
 
 Example::
 
@@ -17,18 +19,14 @@ import json
 import os
 import os.path as osp
 import re
-import warnings
 from typing import Dict, List, Optional
 
-warnings.filterwarnings('ignore')
-
-import matplotlib  # noqa: E402
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from mmseg_seggan.experiments.semi_protocol import PRESETS  # noqa: E402
-from mmseg_seggan.experiments.summary import summarize  # noqa: E402
+from mmseg_seggan.experiments.carried_record import (add_merge_option,
+                                                     merge_records)
+from mmseg_seggan.experiments.semi_protocol import PRESETS
+from mmseg_seggan.experiments.summary import (environment_line,
+                                              format_mean_std, mean_std,
+                                              paired_between, summarize)
 
 ARM_LABELS = {
     'control': '(a) CE, labeled only',
@@ -44,18 +42,34 @@ ARM_COLORS = {
     'pseudo-label': '#2ca02c',
     'baseline': '#7f7f7f',
 }
+#: The issue's questions: semi-supervised SegGAN against each other arm.
+DIFFERENCES = (('seggan-semi', 'control'), ('seggan-semi', 'seggan'),
+               ('seggan-semi', 'pseudo-label'))
+_NAME = re.compile(r'-1-(\d+)$')
 
 
-def load_fractions(work_root: str, dataset: str) -> Dict[int, dict]:
-    """``{K: record}`` of every finished-or-not fraction 1/K."""
+def load_fractions(work_root: str, dataset: str,
+                   merge: List[str] = ()) -> Dict[int, dict]:
+    """``{K: record}`` of every fraction 1/K, finished or not, 1/8 first;
+    the records in ``merge`` pooled into the fraction of their name."""
     out = {}
     for path in glob.glob(
             osp.join(work_root, f'{dataset}-1-*', 'protocol.json')):
-        k = int(re.search(r'-1-(\d+)$', osp.dirname(path)).group(1))
+        k = int(_NAME.search(osp.dirname(path)).group(1))
         with open(path) as f:
-            record = json.load(f)
+            out[k] = json.load(f)
+    for path in merge:
+        with open(path) as f:
+            carried = json.load(f)
+        name = carried.get('protocol', '')
+        m = _NAME.search(name)
+        if not name.startswith(f'{dataset}-1-') or not m:
+            continue
+        k = int(m.group(1))
+        out[k] = merge_records(out[k], carried, path) if k in out \
+            else carried
+    for record in out.values():
         record['summary'] = summarize(record)
-        out[k] = record
     return dict(sorted(out.items(), reverse=True))
 
 
@@ -77,24 +91,49 @@ def table(dataset: str, fractions: Dict[int, dict],
     ]
     for k, record in fractions.items():
         for arm, e in record['summary'].items():
-            pm = lambda m: f'{e[m]["mean"]:.2f} ± {e[m]["std"]:.2f}'  # noqa
             p = e.get('paired')
-            paired = f'{p["mean"]:+.2f} ± {p["std"]:.2f}' if p else ''
+            paired = format_mean_std(p, signed=True, count=True) if p else ''
             lines.append(f'| 1/{k} | {ARM_LABELS.get(arm, arm)} | '
-                         f'{e["mIoU"]["n"]} | {pm("mIoU")} | {pm("mAcc")} | '
-                         f'{pm("aAcc")} | {paired} |')
+                         f'{e["mIoU"]["n"]} | ' + ' | '.join(
+                             format_mean_std(e[m])
+                             for m in ('mIoU', 'mAcc', 'aAcc')) +
+                         f' | {paired} |')
     if full and 'control' in full:
         e = full['control']
         lines.append(f'| all | fully labeled CE control (upper reference) | '
-                     f'{e["mIoU"]["n"]} | {e["mIoU"]["mean"]:.2f} ± '
-                     f'{e["mIoU"]["std"]:.2f} | {e["mAcc"]["mean"]:.2f} | '
-                     f'{e["aAcc"]["mean"]:.2f} | |')
+                     f'{e["mIoU"]["n"]} | ' + ' | '.join(
+                         format_mean_std(e[m])
+                         for m in ('mIoU', 'mAcc', 'aAcc')) + ' | |')
+    return '\n'.join(lines) + '\n'
+
+
+def differences(fractions: Dict[int, dict]) -> str:
+    """(c) - (a), (c) - (b), (c) - (d): mIoU, run by run with the same
+    seeds, then mean ± std over the pairs."""
+    lines = [
+        '| Labeled | Difference (mIoU) | Pairs (phase-1/phase-2 seed: '
+        'value) | mean ± std |', '|---|---|---|---|'
+    ]
+    for k, record in fractions.items():
+        for arm, other in DIFFERENCES:
+            pairs = paired_between(record, arm, other)
+            if not pairs:
+                continue
+            diffs = [m['mIoU'] - o['mIoU'] for _, _, o, m in pairs]
+            runs = ', '.join(f'{"-" if g is None else g}/{s}: {d:+.2f}'
+                             for (g, s, _, _), d in zip(pairs, diffs))
+            label = f'{ARM_LABELS[arm][:3]} - {ARM_LABELS[other][:3]}'
+            lines.append(f'| 1/{k} | {label} | {runs} | '
+                         f'{format_mean_std(mean_std(diffs), True, True)} |')
     return '\n'.join(lines) + '\n'
 
 
 def plot(dataset: str, fractions: Dict[int, dict], full: Optional[dict],
          out: str) -> None:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8.5, 4))
     ks = sorted(fractions, reverse=True)  # 1/8 before 1/4
     for i, arm in enumerate(ARM_LABELS):
         pts = [(1 / k, fractions[k]['summary'][arm]['mIoU']) for k in ks
@@ -121,7 +160,7 @@ def plot(dataset: str, fractions: Dict[int, dict], full: Optional[dict],
     ax.set_xlabel('labeled fraction of the training images')
     ax.set_ylabel('mIoU (%)')
     ax.set_title(f'{dataset}: semi-supervised arms (mean ± std)', fontsize=10)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     fig.savefig(out, dpi=80)
     plt.close(fig)
@@ -133,18 +172,23 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('--work-root', default='work_dirs/semi')
     parser.add_argument('--full-root', default='work_dirs/protocol')
     parser.add_argument('--out-dir', default='docs')
+    add_merge_option(parser, 'their finished arms')
     args = parser.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     text = []
     for ds in args.datasets:
-        fractions = load_fractions(args.work_root, ds)
+        fractions = load_fractions(args.work_root, ds, args.merge)
         if not fractions:
+            text.append(f'#### {ds}\n\nno semi-supervised protocol under '
+                        f'{args.work_root} (run_semi_protocol.py {ds} '
+                        '--fraction K)\n')
             continue
         full = full_reference(args.full_root, ds)
-        text.append(table(ds, fractions, full))
+        text += [table(ds, fractions, full), differences(fractions)]
+        text += [f'1/{k}: {environment_line(r)}' for k, r in fractions.items()]
         out = osp.join(args.out_dir, f'results_semi_{ds}.png')
         plot(ds, fractions, full, out)
-        text.append(f'plot: {out}\n')
+        text.append(f'\nplot: {out}\n')
     print('\n'.join(text))
     return '\n'.join(text)
 

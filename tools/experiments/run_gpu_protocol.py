@@ -69,6 +69,7 @@ import time
 from typing import Dict, List, Optional
 
 from mmseg_seggan.experiments.protocol import Protocol, Stage, run_protocol
+from mmseg_seggan.experiments.summary import format_mean_std, mean_std
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LITE0 = 'deeplabv3_lite0-d16_1xb8'
@@ -665,14 +666,8 @@ def _gan_iters_key(config: str) -> str:
     return gan_iters_key(Config.fromfile(osp.join(REPO, config)))
 
 
-def _mean_std(values: List[float]) -> str:
-    if not values:
-        return '-'
-    mean = sum(values) / len(values)
-    if len(values) == 1:
-        return f'{mean:.2f}'
-    std = (sum((v - mean)**2 for v in values) / (len(values) - 1))**0.5
-    return f'{mean:.2f} ± {std:.2f}'
+def _mean_std(values: List[float], signed: bool = False) -> str:
+    return format_mean_std(mean_std(values), signed) if values else '-'
 
 
 def markdown(record: dict) -> str:
@@ -719,7 +714,7 @@ def markdown(record: dict) -> str:
                 miou(f'{arm}_seed{s}') for s in seeds
                 if miou(f'{arm}_seed{s}') is not None
             ]
-            diff = _mean_std(diffs) if arm == 'seggan' else ''
+            diff = _mean_std(diffs, signed=True) if arm == 'seggan' else ''
             lines.append(f'| {d} | {arm} | {len(vals)} | {_mean_std(vals)} '
                          f'| {diff} |')
     lines += [
