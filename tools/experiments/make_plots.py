@@ -35,6 +35,7 @@ from mmseg_seggan.experiments.carried_record import \
     add_merge_option  # noqa: E402,E501
 from mmseg_seggan.experiments.carried_record import load_record  # noqa: E402
 from mmseg_seggan.experiments.carried_record import stage_rows  # noqa: E402
+from mmseg_seggan.experiments.summary import format_mean_std  # noqa: E402
 from mmseg_seggan.experiments.summary import parse_stage_name  # noqa: E402
 from mmseg_seggan.experiments.summary import stage_name  # noqa: E402
 from mmseg_seggan.experiments.summary import summarize  # noqa: E402
@@ -96,7 +97,7 @@ def plot_curves(record: dict, out: str) -> None:
                  label='val mIoU')
         ax2.set_ylabel('val mIoU', color='#2ca02c')
         ax2.legend(fontsize=7, loc='center right')
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc='upper center')
     styles = ('-', '--', ':', '-.')
     for i, name in enumerate(gan_stages(record)):
         rows = stage_rows(stages[name], 'train')
@@ -118,22 +119,24 @@ def plot_curves(record: dict, out: str) -> None:
     panels = [(axes[1, 0], 'decode.loss_ce', 'Phase 2: cross-entropy'),
               (axes[1, 1], 'recon_mse', 'Phase 2: recon MSE of G(pred)'),
               (axes[1, 2], 'loss_adv', 'Phase 2: adversarial term')]
-    for name, stage in sorted(stages.items()):
+    runs = {}  # one legend entry per arm, with its number of runs
+    for name in sorted(stages):
         parsed = parse_stage_name(name)
-        arm = parsed[0] if parsed else None
-        if arm not in ARM_COLORS or arm == 'baseline':
-            continue
-        rows = stage_rows(stage, 'train')
-        for ax, key, _ in panels:
-            x, y = _series(rows, key)
-            if x is not None:
-                ax.plot(
-                    x,
-                    y,
-                    color=ARM_COLORS[arm],
-                    alpha=0.7,
-                    lw=1,
-                    label=f'{arm} ' + name[len(arm) + 1:])
+        if parsed and parsed[0] in ARM_COLORS and parsed[0] != 'baseline':
+            runs.setdefault(parsed[0], []).append(name)
+    for arm, names in runs.items():
+        for i, name in enumerate(names):
+            rows = stage_rows(stages[name], 'train')
+            for ax, key, _ in panels:
+                x, y = _series(rows, key)
+                if x is not None:
+                    ax.plot(
+                        x,
+                        y,
+                        color=ARM_COLORS[arm],
+                        alpha=0.7,
+                        lw=1,
+                        label=f'{arm} ({len(names)} runs)' if i == 0 else None)
     for ax, _, title in panels:
         ax.set_title(title)
         ax.set_xlabel('iteration')
@@ -173,8 +176,7 @@ def plot_per_class(record: dict, out: str) -> bool:
             yerr=[pc[c]['std'] for c in classes],
             capsize=2,
             color=ARM_COLORS[arm],
-            label=f'{arm} (n={pc[classes[0]]["n"]}): mIoU '
-            f'{s[arm]["mIoU"]["mean"]:.1f} ± {s[arm]["mIoU"]["std"]:.1f}')
+            label=f'{arm}: mIoU {format_mean_std(s[arm]["mIoU"], count=True)}')
     ax.set_xticks(x)
     ax.set_xticklabels(classes, rotation=30, ha='right', fontsize=8)
     ax.set_ylabel('IoU (%)')
