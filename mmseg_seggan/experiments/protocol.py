@@ -23,6 +23,7 @@ same stage (a run started by hand with the protocol's exact command) is
 adopted; any other unknown work dir is refused.
 """
 import argparse
+import calendar
 import difflib
 import hashlib
 import json
@@ -163,6 +164,7 @@ class Protocol:
             with open(self.record_path) as f:
                 self.record = json.load(f)
         self.record.setdefault('stages', {})
+        self._mark_interrupted()
         self.record['protocol'] = self.name
         if 'precision' in invocation:
             self.record['precision'] = invocation['precision']
@@ -178,6 +180,25 @@ class Protocol:
         self.record.setdefault('invocations', []).append(invocation)
         self.event('invocation', **invocation)
         self.save()
+
+    def _mark_interrupted(self) -> None:
+        """Attempts still "running" on the record were killed with the run
+        that started them (this one holds the work root's lock now): mark
+        them interrupted, their wall time up to their log's last write."""
+        for name, stage in self.record['stages'].items():
+            for kind in ('train', 'test'):
+                for a in stage.get(f'{kind}_attempts', []):
+                    if a.get('status') != 'running':
+                        continue
+                    a.update(status='interrupted', rc=None)
+                    log = a.get('log', '')
+                    if osp.isfile(log):
+                        began = calendar.timegm(
+                            time.strptime(a['start'], '%Y-%m-%dT%H:%M:%S'))
+                        a['wall_s'] = round(
+                            max(0.,
+                                osp.getmtime(log) - began), 1)
+                    self.event('interrupted', stage=name, log=log)
 
     def close(self) -> None:
         self.lock.release()
@@ -390,6 +411,21 @@ class Protocol:
             return dict(cmd=line, dry_run=True)
         nice = self.nice
         start = time.time()
+        # on the record before it runs: a run killed mid-stage (a session
+        # that ends) leaves it "running", and the next run marks it
+        # interrupted (open()) instead of losing the attempt and its time
+        attempt = dict(
+            cmd=line,
+            log=log,
+            status='running',
+            start=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(start)),
+            # which invocation ran it, and when after that one began
+            invocation=len(self.record['invocations']),
+            offset_s=round(start - self.t0, 1),
+            git_commit=self.environment.get('git_commit', ''))
+        rec = self.record['stages'][stage.record_name]
+        rec.setdefault(f'{stage.kind}_attempts', []).append(attempt)
+        self.save()
         self.event('start', stage=stage.name, cmd=line, log=log)
         with open(log, 'w') as out:
             proc = subprocess.run(
@@ -400,23 +436,15 @@ class Protocol:
                 stderr=subprocess.STDOUT,
                 preexec_fn=(lambda: os.nice(nice)) if nice else None)
         wall = time.time() - start
-        attempt = dict(
-            cmd=line,
-            log=log,
+        attempt.update(
             rc=proc.returncode,
             wall_s=round(wall, 1),
-            start=time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(start)),
-            # which invocation ran it, and when after that one began
-            invocation=len(self.record['invocations']),
-            offset_s=round(start - self.t0, 1),
-            git_commit=self.environment.get('git_commit', ''))
+            status='done' if proc.returncode == 0 else 'failed')
         self.event(
             'end',
             stage=stage.name,
             rc=proc.returncode,
             wall_s=attempt['wall_s'])
-        rec = self.record['stages'][stage.record_name]
-        rec.setdefault(f'{stage.kind}_attempts', []).append(attempt)
         self.save()
         if proc.returncode != 0:
             with open(log) as f:

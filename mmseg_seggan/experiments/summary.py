@@ -216,7 +216,8 @@ def paired_differences(record: dict) -> str:
 
 
 def wall_times(record: dict) -> str:
-    """Wall time of every stage, all attempts added up."""
+    """Wall time of every stage, all attempts added up (an interrupted
+    one up to its log's last write)."""
     rows = [
         '| Stage | Iters | Train wall (s) | Attempts | Test wall (s) |',
         '|---|---|---|---|---|'
@@ -227,8 +228,11 @@ def wall_times(record: dict) -> str:
         tr = sum(a.get('wall_s', 0.) for a in train)
         te = sum(a.get('wall_s', 0.) for a in st.get('test_attempts', []))
         total += tr + te
+        lost = sum(a.get('status') == 'interrupted' for a in train)
+        attempts = f'{len(train)} ({lost} interrupted)' if lost else \
+            f'{len(train)}'
         rows.append(f'| {name} | {st.get("max_iters", "")} | {tr:.0f} | '
-                    f'{len(train)} | {te:.0f} |')
+                    f'{attempts} | {te:.0f} |')
     rows.append(f'| total (sum of stages) | | {total:.0f} | | |')
     return '\n'.join(rows) + '\n'
 
