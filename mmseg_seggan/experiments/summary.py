@@ -140,7 +140,8 @@ def format_mean_std(e: dict, signed: bool = False, count: bool = False) -> str:
     One run has no spread: it is printed alone (``67.62 (n=1)`` with
     ``count``), never as ``± 0.00``, which would claim a measured zero.
     """
-    mean = f'{e["mean"]:+.2f}' if signed else f'{e["mean"]:.2f}'
+    m = e['mean'] + 0.  # -0.0 (a mean that rounds to 0) prints as 0.00
+    mean = f'{m:+.2f}' if signed else f'{m:.2f}'
     text = mean if e['n'] < 2 else f'{mean} ± {e["std"]:.2f}'
     return f'{text} (n={e["n"]})' if count else text
 

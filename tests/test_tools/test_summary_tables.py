@@ -24,6 +24,8 @@ def test_one_run_has_no_spread_several_have_the_sample_std():
     assert format_mean_std(
         mean_std([-1.8, -1.2]), signed=True,
         count=True) == '-1.50 ± 0.42 (n=2)'
+    # a mean that rounds to zero is not '-0.00'
+    assert format_mean_std(mean_std([-0.03, 0.02]), True) == '+0.00 ± 0.04'
     # two equal runs: a measured zero spread is printed as one
     assert format_mean_std(mean_std([1.0, 1.0])) == '1.00 ± 0.00'
 
