@@ -146,6 +146,11 @@ def format_mean_std(e: dict, signed: bool = False, count: bool = False) -> str:
     return f'{text} (n={e["n"]})' if count else text
 
 
+def metric_cells(e: dict) -> str:
+    """The ``mIoU | mAcc | aAcc`` cells of an arm's summary entry."""
+    return ' | '.join(format_mean_std(e[k]) for k in METRICS)
+
+
 def summary_markdown(record: dict, title: Optional[str] = None) -> str:
     """The model-zoo style arm table and the per-class IoU table."""
     s = record['summary']
@@ -166,8 +171,7 @@ def summary_markdown(record: dict, title: Optional[str] = None) -> str:
         p = e.get('paired')
         paired = format_mean_std(p, signed=True, count=True) if p else ''
         config = f'[config](../{e["config"]})' if 'config' in e else ''
-        miou, macc, aacc = (
-            format_mean_std(e[k]) for k in ('mIoU', 'mAcc', 'aAcc'))
+        miou, macc, aacc = (format_mean_std(e[k]) for k in METRICS)
         lines.append(f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '
                      f'{miou} | {per_seed} | {macc} | {aacc} | {paired} | '
                      f'{config} |')

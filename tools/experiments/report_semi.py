@@ -19,14 +19,15 @@ import json
 import os
 import os.path as osp
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmseg_seggan.experiments.carried_record import (add_merge_option,
                                                      merge_records)
 from mmseg_seggan.experiments.semi_protocol import PRESETS
 from mmseg_seggan.experiments.summary import (environment_line,
                                               format_mean_std, mean_std,
-                                              paired_between, summarize)
+                                              metric_cells, paired_between,
+                                              summarize)
 
 ARM_LABELS = {
     'control': '(a) CE, labeled only',
@@ -49,7 +50,7 @@ _NAME = re.compile(r'-1-(\d+)$')
 
 
 def load_fractions(work_root: str, dataset: str,
-                   merge: List[str] = ()) -> Dict[int, dict]:
+                   merge: Sequence[str] = ()) -> Dict[int, dict]:
     """``{K: record}`` of every fraction 1/K, finished or not, 1/8 first;
     the records in ``merge`` pooled into the fraction of their name."""
     out = {}
@@ -94,16 +95,12 @@ def table(dataset: str, fractions: Dict[int, dict],
             p = e.get('paired')
             paired = format_mean_std(p, signed=True, count=True) if p else ''
             lines.append(f'| 1/{k} | {ARM_LABELS.get(arm, arm)} | '
-                         f'{e["mIoU"]["n"]} | ' + ' | '.join(
-                             format_mean_std(e[m])
-                             for m in ('mIoU', 'mAcc', 'aAcc')) +
-                         f' | {paired} |')
+                         f'{e["mIoU"]["n"]} | {metric_cells(e)} | '
+                         f'{paired} |')
     if full and 'control' in full:
         e = full['control']
         lines.append(f'| all | fully labeled CE control (upper reference) | '
-                     f'{e["mIoU"]["n"]} | ' + ' | '.join(
-                         format_mean_std(e[m])
-                         for m in ('mIoU', 'mAcc', 'aAcc')) + ' | |')
+                     f'{e["mIoU"]["n"]} | {metric_cells(e)} | |')
     return '\n'.join(lines) + '\n'
 
 
