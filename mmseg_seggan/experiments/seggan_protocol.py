@@ -30,7 +30,7 @@ import os.path as osp
 import re
 import shlex
 import sys
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from .protocol import Protocol, Stage, run_protocol
 from .summary import (environment_line, paired_differences, stage_name,
@@ -211,8 +211,10 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
     flags = ['--amp'] if a.amp else []
     common = list(a.cfg_options)
 
-    def test(name: str, config: str) -> None:
-        p.add_test(name, config, common + TEST_OPTIONS)
+    def test(name: str, config: str, overrides: Sequence[str] = ()) -> None:
+        # the arm's overrides build the model it trained (a U-Net G's
+        # checkpoint does not load into the plain G the config names)
+        p.add_test(name, config, common + list(overrides) + TEST_OPTIONS)
 
     p.add(
         Stage(
@@ -260,7 +262,7 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
                 seed=seed,
                 flags=flags,
                 info=dict(overrides=overrides, pair_with=pair)))
-        test(name, config)
+        test(name, config, overrides)
 
     # phase-2 seed first: a partial run already has every arm per seed
     for seed in a.seeds:

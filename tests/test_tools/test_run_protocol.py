@@ -353,6 +353,13 @@ def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
     assert 'model.generator.type=SegGANUNetGenerator' in cmds[
         'gan_pretrain-unet_gan0']
     assert 'model.adv_weight=0' in cmds['seggan-content_gan1_seed1']
+    # each arm is tested with the model it trained: the U-Net G's checkpoint
+    # does not load into the config's plain G (shape error at test time)
+    assert 'model.generator.type=SegGANUNetGenerator' in cmds[
+        'seggan-unet_gan0_seed1/test']
+    assert 'model.adv_weight=0' in cmds['seggan-content_gan1_seed1/test']
+    assert 'SegGANUNetGenerator' not in cmds['seggan_gan0_seed1/test']
+    assert 'SegGANUNetGenerator' not in cmds['control_seed1/test']
     # the schedule check: 5 x the phase-2 iterations, one seed pair
     for name in ('control-x5_seed1', 'seggan-x5_gan0_seed1'):
         assert 'train_cfg.max_iters=10' in cmds[name]
