@@ -397,6 +397,21 @@ def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
         'results_toy_per_class.png', 'results_toy_qualitative.png'
     ]
     assert all(os.path.getsize(p) > 5000 for p in written)
+    # A test pipeline that resizes the image and not the mask (CamVid's:
+    # 180x240 images, 360x480 masks). Bug: G painted at the mask's size
+    # and the error map failed on the size mismatch (RuntimeError).
+    from mmengine.config import Config
+    cfg = Config.fromfile(record['stages']['gan_pretrain_gan3']['config_dump'])
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    pipeline.insert(2, dict(type='Resize', scale=(24, 16), keep_ratio=True))
+    assert pipeline[3]['type'] == 'LoadAnnotations'  # after the Resize
+    dump = str(tmp_path / 'resized_test.py')
+    cfg.dump(dump)
+    resized = json.loads(json.dumps(record))
+    for name in ('gan_pretrain_gan3', 'gan_pretrain-unet_gan3'):
+        resized['stages'][name]['config_dump'] = dump
+    written = plots(resized, 'resized')
+    assert 'results_toy_generators.png' in map(osp.basename, written)
     # A partial run (arms not started, one G): the figures its stages
     # allow. Bug: plot_per_class / plot_qualitative raised IndexError /
     # KeyError on a run without tested arms, so nothing was drawn.

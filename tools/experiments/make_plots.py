@@ -255,6 +255,7 @@ def plot_generators(record: dict, out: str, num: int = 3) -> bool:
     False (and draws nothing) until both phase-1 stages have finished.
     """
     import torch
+    import torch.nn.functional as F
     from mmengine.config import Config
     from mmengine.runner import load_checkpoint
     from mmseg.registry import MODELS
@@ -285,9 +286,15 @@ def plot_generators(record: dict, out: str, num: int = 3) -> bool:
         with torch.no_grad():
             if images is None:
                 images = [model._real_image(b['inputs']) for b in batches]
+                # a test pipeline that resizes the image keeps the mask at
+                # the original size (CamVid: 180x240 vs 360x480); G paints
+                # at the mask's size, so bring the mask to the image's
                 gts = [
-                    b['data_samples'][0].gt_sem_seg.data[None].long()
-                    for b in batches
+                    F.interpolate(
+                        b['data_samples'][0].gt_sem_seg.data[None].float(),
+                        size=i.shape[-2:],
+                        mode='nearest').long()
+                    for b, i in zip(batches, images)
                 ]
                 columns += [('image', _to_rgb(images, rgb)),
                             ('ground truth',
