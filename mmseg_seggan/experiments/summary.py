@@ -6,6 +6,7 @@ arm's stage record names the control it is paired with (``pair_with``:
 the CE-only run of the same phase-2 seed and schedule), so a table never
 guesses a pairing from names.
 """
+import collections
 import re
 from typing import Dict, List, Optional
 
@@ -227,18 +228,30 @@ def wall_times(record: dict) -> str:
         '| Stage | Iters | Train wall (s) | Attempts | Test wall (s) |',
         '|---|---|---|---|---|'
     ]
-    total = 0.
+    total, unknown = 0., 0
+
+    def cell(attempts: list) -> str:
+        # no time on the record (no attempt, or only one still running)
+        # is not 0 s: leave the cell empty
+        timed = [a['wall_s'] for a in attempts if 'wall_s' in a]
+        return f'{sum(timed):.0f}' if timed else ''
+
     for name, st in record['stages'].items():
         train = st.get('train_attempts', [])
-        tr = sum(a.get('wall_s', 0.) for a in train)
-        te = sum(a.get('wall_s', 0.) for a in st.get('test_attempts', []))
-        total += tr + te
-        lost = sum(a.get('status') == 'interrupted' for a in train)
-        attempts = f'{len(train)} ({lost} interrupted)' if lost else \
-            f'{len(train)}'
-        rows.append(f'| {name} | {st.get("max_iters", "")} | {tr:.0f} | '
-                    f'{attempts} | {te:.0f} |')
-    rows.append(f'| total (sum of stages) | | {total:.0f} | | |')
+        tests = st.get('test_attempts', [])
+        total += sum(a.get('wall_s', 0.) for a in train + tests)
+        unknown += not train
+        counts = collections.Counter(a['status'] for a in train
+                                     if a.get('status') in ('interrupted',
+                                                            'running',
+                                                            'failed'))
+        attempts = f'{len(train)}' + (' ({})'.format(', '.join(
+            f'{n} {k}' for k, n in sorted(counts.items()))) if counts else '')
+        rows.append(f'| {name} | {st.get("max_iters", "")} | {cell(train)} '
+                    f'| {attempts} | {cell(tests)} |')
+    note = f' ({unknown} stage(s) without attempts on the record)' \
+        if unknown else ''
+    rows.append(f'| total (sum of stages){note} | | {total:.0f} | | |')
     return '\n'.join(rows) + '\n'
 
 

@@ -102,3 +102,28 @@ def test_a_killed_run_leaves_its_attempt_marked_interrupted(tmp_path):
     p.close()
     with open(osp.join(root, 'events.jsonl')) as f:
         assert sum('"interrupted"' in line for line in f) == 1
+
+
+def test_wall_table_leaves_unknown_times_empty():
+    """A stage whose attempts are not on the record (a run of older code,
+    killed), one still running, and one never tested. Bug: each printed
+    '0' s, as if the stage had taken no time."""
+    record = dict(
+        stages=dict(
+            baseline=dict(max_iters=2000, test_attempts=[dict(wall_s=16.)]),
+            gan_pretrain_gan0=dict(
+                max_iters=2000,
+                train_attempts=[dict(status='done', wall_s=1865.)]),
+            arm_seed1=dict(
+                max_iters=300,
+                train_attempts=[
+                    dict(status='interrupted', wall_s=100.),
+                    dict(status='running')
+                ])))
+    table = wall_times(record)
+    assert '| baseline | 2000 |  | 0 | 16 |' in table
+    assert '| gan_pretrain_gan0 | 2000 | 1865 | 1 |  |' in table
+    assert '| arm_seed1 | 300 | 100 | 2 (1 interrupted, 1 running) |  |' \
+        in table
+    assert '| total (sum of stages) (1 stage(s) without attempts on the ' \
+        'record) | | 1981 | | |' in table
