@@ -11,7 +11,7 @@ Run it while the work dirs (checkpoints, logs) are still there.
 Example::
 
     python tools/experiments/export_record.py stanford-bg-lite0 \\
-        --out docs/records/stanford-bg-lite0_2026-12-03.json
+        --out docs/records/stanford-bg-lite0_DATE.json
 """
 import argparse
 import json
