@@ -25,7 +25,7 @@ from typing import Dict, List, Optional
 
 from .protocol import Protocol, Stage, run_protocol
 from .seggan_protocol import TEST_OPTIONS
-from .summary import format_mean_std, metric_cells, stage_name, summarize
+from .summary import metric_cells, paired_cell, stage_name, summarize
 
 SEMI = 'configs/seggan_semi'
 LITE0 = 'deeplabv3_lite0-d16'
@@ -186,10 +186,8 @@ def semi_markdown(record: dict) -> str:
         '|---|---|---|---|---|---|'
     ]
     for arm, e in s.items():
-        q = e.get('paired')
-        paired = format_mean_std(q, signed=True, count=True) if q else ''
         lines.append(f'| {arm} | {e["mIoU"]["n"]} | {metric_cells(e)} | '
-                     f'{paired} |')
+                     f'{paired_cell(e)} |')
     return '\n'.join(lines) + '\n'
 
 

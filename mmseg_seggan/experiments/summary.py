@@ -152,6 +152,13 @@ def metric_cells(e: dict) -> str:
     return ' | '.join(format_mean_std(e[k]) for k in METRICS)
 
 
+def paired_cell(e: dict) -> str:
+    """An arm's paired difference to its control (signed, with n), or
+    nothing for an arm without one (the control, the baseline)."""
+    p = e.get('paired')
+    return format_mean_std(p, signed=True, count=True) if p else ''
+
+
 def summary_markdown(record: dict, title: Optional[str] = None) -> str:
     """The model-zoo style arm table and the per-class IoU table."""
     s = record['summary']
@@ -169,8 +176,7 @@ def summary_markdown(record: dict, title: Optional[str] = None) -> str:
         seeds = [str(x) for x in e['seeds']]
         if 'gan_seeds' in e:  # phase-1 seed / phase-2 seed
             seeds = [f'{g}/{x}' for g, x in zip(e['gan_seeds'], e['seeds'])]
-        p = e.get('paired')
-        paired = format_mean_std(p, signed=True, count=True) if p else ''
+        paired = paired_cell(e)
         config = f'[config](../{e["config"]})' if 'config' in e else ''
         miou, macc, aacc = (format_mean_std(e[k]) for k in METRICS)
         lines.append(f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '

@@ -27,7 +27,7 @@ from mmseg_seggan.experiments.semi_protocol import PRESETS
 from mmseg_seggan.experiments.summary import (environment_line,
                                               format_mean_std, mean_std,
                                               metric_cells, paired_between,
-                                              summarize)
+                                              paired_cell, summarize)
 
 ARM_LABELS = {
     'control': '(a) CE, labeled only',
@@ -92,11 +92,9 @@ def table(dataset: str, fractions: Dict[int, dict],
     ]
     for k, record in fractions.items():
         for arm, e in record['summary'].items():
-            p = e.get('paired')
-            paired = format_mean_std(p, signed=True, count=True) if p else ''
             lines.append(f'| 1/{k} | {ARM_LABELS.get(arm, arm)} | '
                          f'{e["mIoU"]["n"]} | {metric_cells(e)} | '
-                         f'{paired} |')
+                         f'{paired_cell(e)} |')
     if full and 'control' in full:
         e = full['control']
         lines.append(f'| all | fully labeled CE control (upper reference) | '
