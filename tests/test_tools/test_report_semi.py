@@ -118,3 +118,36 @@ def test_no_protocol_is_named_not_plotted(tmp_path):
     assert 'no semi-supervised protocol under' in text
     assert 'run_semi_protocol.py camvid --fraction K' in text
     assert not osp.exists(tmp_path / 'docs' / 'results_semi_camvid.png')
+
+
+def test_the_reference_is_read_from_an_exported_record(roots):
+    """Once the full protocol's work dirs are gone, its record carries the
+    upper reference; a record of another protocol is refused by name."""
+    semi, full, tmp = roots
+    record = osp.join(full, 'stanford-bg-lite0', 'protocol.json')
+    text = report_semi.main([
+        'stanford-bg', '--work-root', semi, '--full-root', record, '--out-dir',
+        str(tmp / 'docs')
+    ])
+    assert '| all | fully labeled CE control (upper reference) | 2 | ' \
+        '67.50 ± 0.71 |' in text
+    other = _write(
+        str(tmp / 'other'), 'camvid-lite0',
+        dict(protocol='camvid-lite0', stages={}))
+    with pytest.raises(SystemExit, match="record of 'camvid-lite0'"):
+        report_semi.main([
+            'stanford-bg', '--work-root', semi, '--full-root', other,
+            '--out-dir',
+            str(tmp / 'docs')
+        ])
+
+
+def test_a_missing_reference_is_said(roots):
+    semi, _, tmp = roots
+    text = report_semi.main([
+        'stanford-bg', '--work-root', semi, '--full-root',
+        str(tmp / 'nowhere'), '--out-dir',
+        str(tmp / 'docs')
+    ])
+    assert 'upper reference' not in text
+    assert 'no fully labeled reference (stanford-bg-lite0) under' in text

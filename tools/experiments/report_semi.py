@@ -2,9 +2,9 @@
 
 Reads ``WORK_ROOT/<dataset>-1-K/protocol.json`` for every fraction found
 (and the fully labeled ImageNet protocol's control, the upper reference,
-from ``--full-root``), prints per dataset the arm table (mean ± std), the
-paired differences (c) - (a), (c) - (b) and (c) - (d) run by run (same
-seeds), the machine, and writes ``results_semi_<dataset>.png``: mIoU
+from ``--full-root``: its work root or its exported record), prints per
+dataset the arm table (mean ± std), the paired differences (c) - (a),
+(c) - (b) and (c) - (d) run by run (same seeds), the machine, and writes ``results_semi_<dataset>.png``: mIoU
 against the labeled fraction, one line per arm, error bars = std over the
 runs. ``--merge`` pools records exported by ``export_record.py`` (a fraction
 whose work dir is gone is read from its record alone).
@@ -75,12 +75,24 @@ def load_fractions(work_root: str, dataset: str,
 
 
 def full_reference(full_root: str, dataset: str) -> Optional[dict]:
-    """The fully labeled protocol's summary (its control is the reference)."""
-    path = osp.join(full_root, PRESETS[dataset]['full'], 'protocol.json')
+    """The fully labeled protocol's summary (its control is the reference).
+
+    ``full_root`` is its work root or, once the work dirs are gone, the
+    record ``export_record.py`` wrote of it (``docs/records/*.json``).
+    """
+    name = PRESETS[dataset]['full']
+    path = full_root if osp.isfile(full_root) else osp.join(
+        full_root, name, 'protocol.json')
     if not osp.isfile(path):
         return None
     with open(path) as f:
-        return summarize(json.load(f))
+        record = json.load(f)
+    if record.get('protocol') != name:
+        raise SystemExit(
+            f'{path} is the record of {record.get("protocol")!r}, not of '
+            f'{name!r}, the fully labeled reference of {dataset}: give '
+            f'--full-root the work root or record of {name}')
+    return summarize(record)
 
 
 def table(dataset: str, fractions: Dict[int, dict],
@@ -165,7 +177,11 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('datasets', nargs='+', choices=sorted(PRESETS))
     parser.add_argument('--work-root', default='work_dirs/semi')
-    parser.add_argument('--full-root', default='work_dirs/protocol')
+    parser.add_argument(
+        '--full-root',
+        default='work_dirs/protocol',
+        help='work root of the fully labeled protocol, or its exported '
+        'record (docs/records/<name>_DATE.json)')
     parser.add_argument('--out-dir', default='docs')
     add_merge_option(parser, 'their finished arms')
     args = parser.parse_args(argv)
@@ -180,6 +196,11 @@ def main(argv: Optional[List[str]] = None) -> str:
             continue
         full = full_reference(args.full_root, ds)
         text += [table(ds, fractions, full), differences(fractions)]
+        if full is None:
+            text.append(
+                f'no fully labeled reference ({PRESETS[ds]["full"]}) under '
+                f'{args.full_root}: give --full-root its work root or its '
+                'exported record')
         text += [f'1/{k}: {environment_line(r)}' for k, r in fractions.items()]
         out = osp.join(args.out_dir, f'results_semi_{ds}.png')
         plot(ds, fractions, full, out)
