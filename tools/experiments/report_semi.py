@@ -4,10 +4,11 @@ Reads ``WORK_ROOT/<dataset>-1-K/protocol.json`` for every fraction found
 (and the fully labeled ImageNet protocol's control, the upper reference,
 from ``--full-root``: its work root or its exported record), prints per
 dataset the arm table (mean ± std), the paired differences (c) - (a),
-(c) - (b) and (c) - (d) run by run (same seeds), the machine, and writes ``results_semi_<dataset>.png``: mIoU
-against the labeled fraction, one line per arm, error bars = std over the
-runs. ``--merge`` pools records exported by ``export_record.py`` (a fraction
-whose work dir is gone is read from its record alone).
+(c) - (b) and (c) - (d) run by run (same seeds), the machine, and writes
+``results_semi_<dataset>.png``: mIoU against the labeled fraction, one line
+per arm, error bars = std over the runs. ``--merge`` pools records
+exported by ``export_record.py`` (a fraction whose work dir is gone is
+read from its record alone).
 
 Example::
 
