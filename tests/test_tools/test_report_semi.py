@@ -151,3 +151,26 @@ def test_a_missing_reference_is_said(roots):
     ])
     assert 'upper reference' not in text
     assert 'no fully labeled reference (stanford-bg-lite0) under' in text
+
+
+def test_every_error_bar_lies_inside_the_plot(roots, monkeypatch):
+    """The arms are dodged sideways around each fraction; none may fall on
+    or beyond the axis edge (the first arm at 1/8 did: half a bar)."""
+    from matplotlib.figure import Figure
+    semi, full, tmp = roots
+    seen = {}
+
+    def savefig(fig, *args, **kwargs):
+        ax = fig.axes[0]
+        seen['xlim'] = ax.get_xlim()
+        seen['x'] = [x for line in ax.get_lines() for x in line.get_xdata()]
+
+    monkeypatch.setattr(Figure, 'savefig', savefig)
+    report_semi.main([
+        'stanford-bg', '--work-root', semi, '--full-root', full, '--out-dir',
+        str(tmp / 'docs')
+    ])
+    lo, hi = seen['xlim']
+    xs = [x for x in seen['x'] if 0 < x < 1]  # the arms, not the reference
+    assert len(xs) >= 5  # 5 arms (and their caps)
+    assert all(lo + 0.005 < x < hi - 0.005 for x in xs), (seen, xs)

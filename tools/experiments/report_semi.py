@@ -164,6 +164,8 @@ def plot(dataset: str, fractions: Dict[int, dict], full: Optional[dict],
             lw=1,
             label='all labels, CE control')
     ax.set_xticks([1 / k for k in ks])
+    # room for the dodged error bars at both ends
+    ax.set_xlim(1 / ks[0] - 0.02, 1 / ks[-1] + 0.02)
     ax.set_xticklabels([f'1/{k}' for k in ks])
     ax.set_xlabel('labeled fraction of the training images')
     ax.set_ylabel('mIoU (%)')
