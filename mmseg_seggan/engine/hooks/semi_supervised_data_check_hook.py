@@ -1,8 +1,12 @@
 """``SemiSupervisedDataCheckHook``: no leak, no lopsided batch, before the
 first iteration of a semi-supervised run."""
+import hashlib
+import os
 import os.path as osp
-from typing import Dict, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+import cv2
+import numpy as np
 from mmengine.hooks import Hook
 from mmseg.registry import DATASETS, HOOKS
 
@@ -26,21 +30,114 @@ def _files(dataset, key: str) -> Set[str]:
     return {osp.realpath(d[key]) for d in infos if d.get(key)}
 
 
+class _Copies:
+    """Finds the files of one set that are files or pictures of another.
+
+    A path comparison misses a hard link, a copy under another name and a
+    re-encoded copy. Each file is stat-ed, hashed and decoded at most once
+    (cached across the comparisons of a run): the same file is its
+    ``(st_dev, st_ino)``; a byte-identical copy the SHA-256 of files whose
+    sizes collide; the same picture a 16x16 grayscale thumbnail within
+    ``max_rms`` grey levels (RMS). Lossless re-encodes give 0, JPEG
+    re-encodes (quality 50 and above) 0.3 to 1.3 (the most on small noisy
+    images); distinct images measured 2.07 or more apart (the closest:
+    consecutive CamVid frames). A resized or cropped copy may be missed.
+    """
+
+    def __init__(self, max_rms: Optional[float]) -> None:
+        self.max_rms = max_rms
+        self._stat: Dict[str, os.stat_result] = {}
+        self._sha: Dict[str, str] = {}
+        self._thumb: Dict[str, Optional[np.ndarray]] = {}
+
+    def stat(self, path: str) -> os.stat_result:
+        if path not in self._stat:
+            self._stat[path] = os.stat(path)
+        return self._stat[path]
+
+    def sha(self, path: str) -> str:
+        if path not in self._sha:
+            with open(path, 'rb') as f:
+                self._sha[path] = hashlib.sha256(f.read()).hexdigest()
+        return self._sha[path]
+
+    def thumb(self, path: str) -> Optional[np.ndarray]:
+        if path not in self._thumb:
+            img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)  # None: unreadable
+            self._thumb[path] = None if img is None or not img.size else \
+                cv2.resize(img, (16, 16), interpolation=cv2.INTER_AREA
+                           ).astype(np.float32).ravel()
+        return self._thumb[path]
+
+    def find(self, files: Iterable[str], originals: Iterable[str],
+             content: bool) -> List[str]:
+        """Each of ``files`` that is one of ``originals`` (a path, with how
+        when it is another name), by identity, and if ``content`` by bytes
+        and by picture."""
+        found: Dict[str, str] = {}
+        originals = sorted(originals)
+        inode = {(self.stat(p).st_dev, self.stat(p).st_ino): p
+                 for p in originals}
+        rest = []
+        for f in sorted(files):
+            p = inode.get((self.stat(f).st_dev, self.stat(f).st_ino))
+            if p == f:
+                found[f] = f
+            elif p:
+                found[f] = f'{f} (the file {p}: a hard link)'
+            else:
+                rest.append(f)
+        if not content:
+            return list(found.values())
+        sizes: Dict[int, List[str]] = {}
+        for p in originals:
+            sizes.setdefault(self.stat(p).st_size, []).append(p)
+        for f in rest:
+            same = (p for p in sizes.get(self.stat(f).st_size, ())
+                    if self.sha(p) == self.sha(f))
+            p = next(same, None)
+            if p:
+                found[f] = f'{f} (a copy of {p})'
+        if self.max_rms is not None:
+            self._same_picture([f for f in rest if f not in found],
+                               originals, found)
+        return [found[f] for f in sorted(found)]
+
+    def _same_picture(self, files: List[str], originals: List[str],
+                      found: Dict[str, str]) -> None:
+        files = [f for f in files if self.thumb(f) is not None]
+        known = [p for p in originals if self.thumb(p) is not None]
+        if not files or not known:
+            return
+        ref = np.stack([self.thumb(p) for p in known])
+        ref_sq = (ref**2).sum(1)
+        for f in files:
+            t = self.thumb(f)
+            d = (ref_sq + (t**2).sum() - 2 * ref @ t) / t.size
+            i = int(d.argmin())
+            rms = float(np.sqrt(max(d[i], 0)))
+            if rms <= self.max_rms:
+                found[f] = (f'{f} (the picture of {known[i]}, re-encoded: '
+                            f'thumbnail RMS {rms:.2f})')
+
+
 @HOOKS.register_module()
 class SemiSupervisedDataCheckHook(Hook):
     """Refuse, before the first iteration, training data that leaks.
 
     Semi-supervised results mean something only if the unlabeled images
     are neither labeled training images nor evaluation images, and if every
-    batch mixes the sources as configured. Checked, by real file path, on
-    ``train_dataloader`` against the config's ``val_dataloader`` and
-    ``test_dataloader`` datasets:
+    batch mixes the sources as configured. Checked on ``train_dataloader``
+    against the config's ``val_dataloader`` and ``test_dataloader``
+    datasets:
 
-    - no image is in a labeled and an unlabeled source (it would be trained
-      on twice, once with its mask);
-    - no training image is a val or test image (e.g. ``ann_file=''`` on
+    - no unlabeled image is a labeled one: the same file (path, symlink or
+      hard link), a byte-identical copy, or the same picture re-encoded
+      (see ``max_thumbnail_rms``); it would be trained on with its mask;
+    - no training image is a val or test file (e.g. ``ann_file=''`` on
       ``img_dir/val``, or on Stanford Background's ``images/``, which holds
-      the test images too);
+      the test images too), nor, for the unlabeled ones, a copy or
+      re-encode of one;
     - no unlabeled image is a mask file (``img_path`` on the mask folder);
     - ``MultiSourceSampler``'s ``batch_size`` is the dataloader's (else
       batches alternate all-labeled / all-unlabeled).
@@ -49,12 +146,23 @@ class SemiSupervisedDataCheckHook(Hook):
     failure is a ``ValueError`` naming the config keys, the files (first
     10) and the fix. Named in the semi-supervised configs
     (``default_hooks.semi_data_check``).
+
+    Args:
+        max_thumbnail_rms (float, optional): Two images whose 16x16
+            grayscale thumbnails differ by at most this RMS (grey levels)
+            are the same picture (JPEG re-encodes measured up to 1.3,
+            distinct images 2.07 or more). None skips this comparison (and
+            the decoding it needs). Defaults to 1.5.
     """
     priority = 'VERY_HIGH'
+
+    def __init__(self, max_thumbnail_rms: Optional[float] = 1.5) -> None:
+        self.max_thumbnail_rms = max_thumbnail_rms
 
     def before_train(self, runner) -> None:
         loader = runner.train_dataloader
         self._check_batches(loader)
+        copies = _Copies(self.max_thumbnail_rms)
         train = _sources(loader.dataset, 'train_dataloader.dataset')
         images = {k: _files(d, 'img_path') for k, d in train}
         masks = {k: _files(d, 'seg_map_path') for k, d in train}
@@ -62,26 +170,27 @@ class SemiSupervisedDataCheckHook(Hook):
         unlabeled = [k for k in images if not masks[k]]
         problems = []
 
-        def refuse(files: Set[str], what: str, fix: str) -> None:
+        def refuse(files: List[str], what: str, fix: str) -> None:
             if files:
                 problems.append(f'{len(files)} {what}: '
-                                f'{format_names(sorted(files))}. {fix}')
+                                f'{format_names(files)}. {fix}')
 
         for lab in labeled:
             for unl in unlabeled:
                 refuse(
-                    images[lab] & images[unl],
+                    copies.find(images[unl], images[lab], content=True),
                     f'image(s) are in both the labeled source {lab} and '
                     f'the unlabeled source {unl}',
                     'Each would be trained on twice, once with its mask. '
                     'Fix: make the unlabeled split the complement of the '
                     f'labeled one ({SPLITS_TOOL} writes both, '
-                    'labeled_1-K.txt and unlabeled_1-K.txt).')
+                    'labeled_1-K.txt and unlabeled_1-K.txt), and remove '
+                    'copies of labeled images from the unlabeled images.')
         for name, (eval_images, eval_masks) in self._eval_sets(runner):
             masks[name], images[name] = eval_masks, eval_images
             for key, _ in train:
                 refuse(
-                    images[key] & eval_images,
+                    copies.find(images[key], eval_images, key in unlabeled),
                     f'training image(s) of {key} are {name} images',
                     'The model would be evaluated on images it was trained '
                     'on. Fix: give the unlabeled source the training '
@@ -89,7 +198,7 @@ class SemiSupervisedDataCheckHook(Hook):
                     f'unlabeled_1-K.txt of {SPLITS_TOOL}) rather than '
                     "ann_file='' on a folder that holds evaluation images "
                     "(Stanford Background's images/ holds the test images "
-                    'too).')
+                    'too), and remove copies of evaluation images from it.')
         # A folder of masks, unless images of the labeled sets lie there.
         image_dirs = {
             osp.dirname(f)
@@ -98,11 +207,9 @@ class SemiSupervisedDataCheckHook(Hook):
         for unl in unlabeled:
             for key, key_masks in masks.items():
                 mask_dirs = {osp.dirname(f) for f in key_masks} - image_dirs
-                in_masks = {
-                    f
-                    for f in images[unl]
-                    if f in key_masks or osp.dirname(f) in mask_dirs
-                }
+                in_masks = sorted(
+                    f for f in images[unl]
+                    if f in key_masks or osp.dirname(f) in mask_dirs)
                 refuse(
                     in_masks, f'unlabeled image(s) of {unl} are in the mask '
                     f'folder of {key}', 'Its data_prefix.img_path points at '

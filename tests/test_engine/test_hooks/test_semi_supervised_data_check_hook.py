@@ -4,6 +4,9 @@ import copy
 import glob
 import os
 import os.path as osp
+import shutil
+
+import cv2
 
 import pytest
 from mmengine.config import Config
@@ -143,6 +146,90 @@ def test_stanford_shared_image_folder_as_unlabeled_set_is_refused(tmp_path):
             'val_dataloader.dataset images') in msg
     assert all(f'images/{i}.jpg' in msg for i in test_ids)
     assert '4 image(s) are in both' in msg  # and the train images, twice
+
+
+def _reencode(src, dst):
+    """The picture of ``src`` through JPEG (quality 75), saved as PNG."""
+    ok, data = cv2.imencode('.jpg', cv2.imread(src),
+                            [cv2.IMWRITE_JPEG_QUALITY, 75])
+    cv2.imwrite(dst, cv2.imdecode(data, cv2.IMREAD_COLOR))
+
+
+PLANT = dict(
+    hard_link=(os.link, 'a hard link'),
+    copy=(shutil.copyfile, 'a copy of'),
+    reencoded=(_reencode, 're-encoded: thumbnail RMS'))
+
+
+@pytest.fixture
+def unlabeled_folder(toy, tmp_path):
+    """The unlabeled images (copies) in a folder of their own."""
+    root, splits, names = toy
+    folder = tmp_path / 'unl'
+    folder.mkdir()
+    for i in names[6:]:
+        shutil.copyfile(f'{root}/img_dir/train/{i}.png', folder / f'{i}.png')
+    return str(folder)
+
+
+def test_a_folder_of_other_training_images_passes(toy, unlabeled_folder):
+    root, splits, _ = toy
+    _check([
+        _toy(root, f'{splits}/labeled.txt'),
+        _unlabeled(unlabeled_folder, '', '')
+    ], _toy(root, '', 'img_dir/val', 'ann_dir/val'))
+
+
+@pytest.mark.parametrize('how', sorted(PLANT))
+def test_a_val_image_under_another_name_among_unlabeled_is_refused(
+        toy, unlabeled_folder, how):
+    # Bug: only real paths were compared; a hard link, a copy or a
+    # re-encode of a val image trained on as unlabeled without a word.
+    root, splits, _ = toy
+    plant, said = PLANT[how]
+    val_img = osp.realpath(f'{root}/img_dir/val/val_0001.png')
+    plant(val_img, f'{unlabeled_folder}/zz_extra.png')
+    with pytest.raises(ValueError) as e:
+        _check([
+            _toy(root, f'{splits}/labeled.txt'),
+            _unlabeled(unlabeled_folder, '', '')
+        ], _toy(root, '', 'img_dir/val', 'ann_dir/val'))
+    msg = str(e.value)
+    assert ('1 training image(s) of train_dataloader.dataset.datasets.1 '
+            'are val_dataloader.dataset images') in msg
+    assert 'zz_extra.png (' in msg
+    assert val_img in msg and said in msg
+
+
+@pytest.mark.parametrize('how', sorted(PLANT))
+def test_a_labeled_image_under_another_name_among_unlabeled_is_refused(
+        toy, unlabeled_folder, how):
+    # Bug: a labeled image hard-linked, copied or re-encoded into the
+    # unlabeled folder was trained on twice, once with its mask.
+    root, splits, names = toy
+    plant, said = PLANT[how]
+    labeled_img = osp.realpath(f'{root}/img_dir/train/{names[2]}.png')
+    plant(labeled_img, f'{unlabeled_folder}/zz_extra.png')
+    with pytest.raises(ValueError) as e:
+        _check([
+            _toy(root, f'{splits}/labeled.txt'),
+            _unlabeled(unlabeled_folder, '', '')
+        ], _toy(root, '', 'img_dir/val', 'ann_dir/val'))
+    msg = str(e.value)
+    assert ('1 image(s) are in both the labeled source train_dataloader.'
+            'dataset.datasets.0 and the unlabeled source') in msg
+    assert labeled_img in msg and said in msg
+
+
+def test_the_picture_comparison_can_be_switched_off(toy, unlabeled_folder):
+    root, splits, names = toy
+    _reencode(f'{root}/img_dir/train/{names[2]}.png',
+              f'{unlabeled_folder}/zz_extra.png')
+    runner = _Runner([
+        _toy(root, f'{splits}/labeled.txt'),
+        _unlabeled(unlabeled_folder, '', '')
+    ], _toy(root, '', 'img_dir/val', 'ann_dir/val'))
+    SemiSupervisedDataCheckHook(max_thumbnail_rms=None).before_train(runner)
 
 
 def test_unlabeled_images_from_the_mask_folder_are_refused(toy):
