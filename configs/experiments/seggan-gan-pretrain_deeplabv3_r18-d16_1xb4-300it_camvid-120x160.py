@@ -13,4 +13,4 @@ log_processor = {{_base_.seggan_log_processor}}
 model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 param_scheduler = []  # constant learning rates, as in the paper
 train_cfg = dict(max_iters=gan_iters, val_interval=gan_iters + 1)
-custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
+custom_hooks = [dict(type='SegGANPhaseHook', gan_pretrain_only=True)]

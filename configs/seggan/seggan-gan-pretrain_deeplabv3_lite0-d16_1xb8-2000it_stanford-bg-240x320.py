@@ -22,4 +22,4 @@ val_cfg = None
 val_dataloader = None
 val_evaluator = None
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=1))
-custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
+custom_hooks = [dict(type='SegGANPhaseHook', gan_pretrain_only=True)]

@@ -6,7 +6,7 @@ _base_ = ['./seggan_deeplabv3_r18-d16_1xb8-300+300it_toy-96x128.py']
 gan_iters = 300
 train_cfg = dict(max_iters=gan_iters, val_interval=gan_iters + 1)
 model = dict(gan_iters=gan_iters)
-custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
+custom_hooks = [dict(type='SegGANPhaseHook', gan_pretrain_only=True)]
 val_cfg = None
 val_dataloader = None
 val_evaluator = None

@@ -1,8 +1,11 @@
 """Switch SegGAN from GAN pre-training (phase 1) to fine-tuning (phase 2)."""
+import re
 from typing import Optional
 
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
+from mmengine.optim import OptimWrapperDict
+from mmengine.optim.scheduler.param_scheduler import INF
 from mmseg.registry import HOOKS
 
 from ...models.segmentors.seggan import PHASE_NAMES
@@ -16,6 +19,14 @@ META_KEY = 'seggan'
 # Scalars that belong to every phase; the rest are dropped at the switch so
 # that phase-2 log lines never show phase-1 losses (and vice versa).
 _SHARED_SCALARS = ('lr', 'time', 'data_time')
+
+
+def _pretrained(net) -> bool:
+    """Whether ``net`` loads its weights (``init_cfg`` ``Pretrained``)."""
+    cfgs = getattr(net, 'init_cfg', None)
+    cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
+    return any(isinstance(c, dict) and c.get('type') == 'Pretrained'
+               for c in cfgs)
 
 
 @HOOKS.register_module()
@@ -34,17 +45,33 @@ class SegGANPhaseHook(Hook):
     ran) is refused before any step; for checkpoints without the record,
     the phase of their last iteration (message hub) is compared.
 
+    A run whose switch cannot do what a SegGAN run is for is refused before
+    its first iteration: phase 1 as long as the run (the segmentor never
+    trained) unless ``gan_pretrain_only``; phase 2 from the start
+    (``gan_iters=0``) with G and D that nothing trained (no ``load_from``
+    holding ``generator.*`` and ``discriminator.*``, no ``init_cfg``
+    ``Pretrained`` on both) unless ``allow_untrained_gan``.
+
     Args:
         gan_iters (int, optional): Length of phase 1 (0: phase 2 only).
             Configs leave it out: the hook reads ``model.gan_iters``, the
             one key of the switch (given both, they must agree).
+        gan_pretrain_only (bool): The run pre-trains G and D only
+            (``gan_iters == max_iters``). Defaults to False.
+        allow_untrained_gan (bool): Let phase 2 start from G and D that
+            were never trained (tests, ablations). Defaults to False.
     """
     priority = 'VERY_HIGH'
 
-    def __init__(self, gan_iters: Optional[int] = None):
+    def __init__(self,
+                 gan_iters: Optional[int] = None,
+                 gan_pretrain_only: bool = False,
+                 allow_untrained_gan: bool = False):
         if gan_iters is not None and gan_iters < 0:
             raise ValueError(f'gan_iters must be >= 0, got {gan_iters}.')
         self.gan_iters = gan_iters
+        self.gan_pretrain_only = gan_pretrain_only
+        self.allow_untrained_gan = allow_untrained_gan
         self._phase: Optional[int] = None
         self._loaded: Optional[dict] = None
 
@@ -70,16 +97,42 @@ class SegGANPhaseHook(Hook):
     def before_train(self, runner) -> None:
         max_iters = runner.max_iters
         model = unwrap(runner.model)
-        self._resolve_gan_iters(model)
-        if self.gan_iters > max_iters:
-            raise ValueError(
-                f'SegGANPhaseHook(gan_iters={self.gan_iters}) exceeds '
-                f'train_cfg.max_iters={max_iters}: phase 2 would never run. '
-                'Set max_iters = gan_iters + fine-tuning iterations.')
         if not hasattr(model, 'set_phase'):
             raise TypeError('SegGANPhaseHook needs a SegGAN model; got '
                             f'{type(model).__name__}.')
+        self._resolve_gan_iters(model)
+        key = self._config_key(runner)
+        if self.gan_pretrain_only and self.gan_iters != max_iters:
+            raise ValueError(
+                'SegGANPhaseHook(gan_pretrain_only=True) trains phase 1 only, '
+                f'but {key}={self.gan_iters} and train_cfg.max_iters='
+                f'{max_iters}: set both to the GAN pre-training iterations.')
+        if not self.gan_pretrain_only and self.gan_iters >= max_iters:
+            raise ValueError(
+                f'{key}={self.gan_iters} '
+                f'{"exceeds" if self.gan_iters > max_iters else "equals"} '
+                f'train_cfg.max_iters={max_iters}: every iteration would be '
+                'phase 1 (GAN pre-training) and the segmentor never trained. '
+                'Set train_cfg.max_iters = gan_iters + fine-tuning '
+                'iterations; for a run that only pre-trains G and D, say so: '
+                "custom_hooks=[dict(type='SegGANPhaseHook', "
+                'gan_pretrain_only=True)].')
         loaded = self._loaded
+        if runner.iter == 0 and self.gan_iters == 0 and \
+                not self.allow_untrained_gan and \
+                not (loaded and loaded['has_gan']) and \
+                not all(map(_pretrained, (model.generator,
+                                          model.discriminator))):
+            raise ValueError(
+                f'{key}=0 starts in phase 2 (fine-tuning through a frozen G '
+                'and D), but nothing gives trained G and D: the segmentor '
+                'would learn from a random GAN. Give load_from=<checkpoint '
+                'of a GAN pre-training run> (holding generator.* and '
+                "discriminator.*), or init_cfg=dict(type='Pretrained', "
+                'checkpoint=...) in model.generator and model.discriminator, '
+                f'or set {key} > 0 to pre-train them in this run (for a test '
+                'with a random GAN: SegGANPhaseHook(allow_untrained_gan='
+                'True)).')
         # A resume sets runner.iter to the checkpoint's; load_from starts
         # at 0 and has no past to contradict (the two-run variant).
         if loaded and runner.iter > 0 and loaded['iter'] == runner.iter:
@@ -95,7 +148,12 @@ class SegGANPhaseHook(Hook):
         record = meta.get(META_KEY) or {}
         hub = checkpoint.get('message_hub') or {}
         info = hub.get('runtime_info') or {} if isinstance(hub, dict) else {}
+        nets = {
+            re.sub(r'^module\.', '', k).split('.', 1)[0]
+            for k in checkpoint.get('state_dict', checkpoint)
+        }
         self._loaded = dict(
+            has_gan={'generator', 'discriminator'} <= nets,
             iter=meta.get('iter'),
             gan_iters=record.get('gan_iters'),
             phase=info.get(PHASE_INFO_KEY),
@@ -187,3 +245,57 @@ class SegGANPhaseHook(Hook):
         for key in list(scalars):
             if key.startswith('train/') and not key.endswith(_SHARED_SCALARS):
                 scalars.pop(key)
+
+
+def add_phase_hook(runner, hooks: Optional[list]) -> list:
+    """``hooks`` (``custom_hooks``) with a phase hook for a SegGAN model.
+
+    Without :class:`SegGANPhaseHook` a SegGAN run would train phase 1 at
+    every iteration and never the segmentor, without a word; the runner
+    adds the hook (reading ``model.gan_iters``) as it adds its default ones.
+    """
+    hooks = list(hooks or [])
+    if hasattr(unwrap(runner.model), 'set_phase') and not any(
+            isinstance(h, SegGANPhaseHook) or isinstance(h, dict)
+            and h.get('type') in ('SegGANPhaseHook', SegGANPhaseHook)
+            for h in hooks):
+        runner.logger.info('custom_hooks has no SegGANPhaseHook: added one '
+                           '(it switches phases at model.gan_iters).')
+        hooks.append(dict(type=SegGANPhaseHook))
+    return hooks
+
+
+def phase2_schedulers(runner, scheduler):
+    """``param_scheduler`` of a SegGAN run: the segmentor's, from phase 2.
+
+    A segmentor config's schedule (a list, e.g. mmseg's warm-up and
+    ``PolyLR``) is meant for the segmentor's training: it is bound to the
+    segmentor's optimizer alone (G and D keep their constant lr) and shifted
+    by ``gan_iters`` (``begin``/``end`` += ``gan_iters``), so that it starts
+    where the segmentor starts training. A dict keyed by network (mmengine's
+    form for an :class:`OptimWrapperDict`) and runs that are not SegGAN are
+    left as they are.
+    """
+    wrappers = runner.optim_wrapper
+    if scheduler is None or not isinstance(wrappers, OptimWrapperDict) or \
+            'segmentor' not in wrappers or \
+            isinstance(scheduler, dict) and 'type' not in scheduler:
+        return scheduler
+    hooks = [h for h in runner.hooks if isinstance(h, SegGANPhaseHook)]
+    shift = next((h.gan_iters for h in hooks if h.gan_iters is not None),
+                 getattr(unwrap(runner.model), 'gan_iters', None)) or 0
+    shifted = []
+    for cfg in scheduler if isinstance(scheduler, list) else [scheduler]:
+        if shift and isinstance(cfg, dict):
+            if cfg.get('by_epoch', True):
+                raise ValueError(
+                    f'param_scheduler {cfg.get("type")} counts epochs; a '
+                    'SegGAN schedule starts at gan_iters: set by_epoch=False '
+                    '(with iterations in begin/end).')
+            end = cfg.get('end', INF)
+            cfg = dict(
+                cfg,
+                begin=cfg.get('begin', 0) + shift,
+                end=end if end >= INF else end + shift)
+        shifted.append(cfg)
+    return dict(segmentor=shifted, generator=[], discriminator=[])

@@ -40,6 +40,12 @@ class SegGANOptimWrapperDict(OptimWrapperDict):
         super().load_state_dict(state_dict)
 
 
+# The paper's optimizer of G and D: Adam, lr 1e-3, betas (0.9, 0.999).
+GAN_OPTIMIZER = dict(type='Adam', lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+# What G and D take from a drop-in's own wrapper (``--amp`` sets them).
+_SHARED_WRAPPER_KEYS = ('type', 'loss_scale', 'dtype')
+
+
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class SegGANOptimWrapperConstructor:
     """Build an :class:`OptimWrapperDict` with one wrapper per network.
@@ -54,39 +60,53 @@ class SegGANOptimWrapperConstructor:
     Parameter names in ``paramwise_cfg`` of ``segmentor`` are the model's own
     (``backbone.*``, ``decode_head.*``).
 
-    Example::
+    Two forms. The drop-in: a segmentor config's own ``optim_wrapper`` plus
+    ``constructor='SegGANOptimWrapperConstructor'``; its optimizer,
+    ``paramwise_cfg`` and ``clip_grad`` train the segmentor, G and D get the
+    paper's Adam (lr 1e-3) in a wrapper of the same type (``--amp``).
+    Explicit, as the package's configs write it::
 
         optim_wrapper = dict(
             constructor='SegGANOptimWrapperConstructor',
             segmentor=dict(optimizer=dict(type='Adam', lr=1e-4)),
-            generator=dict(optimizer=dict(type='Adam', lr=1e-3,
-                                          betas=(0.9, 0.999), eps=1e-8)),
-            discriminator=dict(optimizer=dict(type='Adam', lr=1e-3,
-                                              betas=(0.9, 0.999), eps=1e-8)))
+            generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
+            discriminator=dict(optimizer=dict(type='Adam', lr=1e-3)))
 
-    Per-optimizer schedules: ``param_scheduler=dict(segmentor=[...],
-    generator=[...], discriminator=[...])``.
+    (``generator`` and ``discriminator`` may be left out: the paper's Adam.)
+    A ``param_scheduler`` list schedules the segmentor only, from phase 2
+    on (:func:`~mmseg_seggan.engine.hooks.seggan_phase_hook.
+    phase2_schedulers`); ``param_scheduler=dict(segmentor=[...],
+    generator=[...], discriminator=[...])`` is taken as written.
     """
 
     def __init__(self,
                  optim_wrapper_cfg: dict,
                  paramwise_cfg: Optional[dict] = None):
-        missing = [k for k in NETWORKS if k not in optim_wrapper_cfg]
-        unknown = [k for k in optim_wrapper_cfg if k not in NETWORKS]
-        if missing or unknown:
+        cfg = dict(optim_wrapper_cfg)
+        nets = {n: dict(cfg.pop(n)) for n in NETWORKS if n in cfg}
+        if 'segmentor' not in nets:  # the drop-in: the config's own wrapper
+            if 'optimizer' not in cfg:
+                raise ValueError(
+                    'SegGANOptimWrapperConstructor: `optim_wrapper` names '
+                    'no optimizer for the segmentor: give `optimizer` (the '
+                    'segmentor config\'s own) or a `segmentor` entry.')
+            gan = {k: cfg[k] for k in _SHARED_WRAPPER_KEYS if k in cfg}
+            nets['segmentor'] = dict(cfg, paramwise_cfg=paramwise_cfg)
+        elif cfg or paramwise_cfg is not None:
             raise ValueError(
-                'SegGANOptimWrapperConstructor needs exactly the keys '
-                f'{NETWORKS} in `optim_wrapper`; missing {missing}, '
-                f'unknown {unknown}.')
-        if paramwise_cfg is not None:
-            raise ValueError('Give `paramwise_cfg` inside each network\'s '
-                             'entry of `optim_wrapper`, not at its top.')
+                f'SegGANOptimWrapperConstructor: `optim_wrapper` has both '
+                f'network entries {sorted(nets)} and top-level keys '
+                f'{sorted(cfg) + (["paramwise_cfg"] if paramwise_cfg else [])}'
+                ': give the segmentor\'s settings in one place (its own '
+                'optim_wrapper, or `segmentor=` with `_delete_=True`).')
+        else:
+            gan = {}
         self.constructors = {}
         for name in NETWORKS:
-            cfg = dict(optim_wrapper_cfg[name])
-            cfg.setdefault('type', 'OptimWrapper')
+            net = nets.get(name) or dict(gan, optimizer=GAN_OPTIMIZER)
+            net.setdefault('type', 'OptimWrapper')
             self.constructors[name] = DefaultOptimWrapperConstructor(
-                cfg, cfg.pop('paramwise_cfg', None))
+                net, net.pop('paramwise_cfg', None))
 
     def __call__(self, model: nn.Module) -> SegGANOptimWrapperDict:
         model = unwrap(model)  # the runner passes the DDP wrapper

@@ -6,7 +6,8 @@ from unittest.mock import MagicMock
 
 import pytest
 import torch
-from seggan_testing import TINY_SEGGAN, load_tiny_cfg
+from seggan_testing import (TINY_SEGGAN, data_root_cli, load_tiny_cfg,
+                            run_tool)
 
 from mmseg_seggan.engine import SegGANPhaseHook
 from mmseg_seggan.utils import load_checkpoint_file, restore_message_hub
@@ -139,7 +140,9 @@ def _resumed(hook, iteration, gan_iters=None, phase=None):
     hub = dict(runtime_info={'seggan_phase': phase} if phase else {})
     runner, _ = mock_runner(iteration, max_iters=20)
     runner.cfg = dict(custom_hooks=[dict(type='SegGANPhaseHook')])
-    hook.after_load_checkpoint(runner, dict(meta=meta, message_hub=hub))
+    state_dict = dict.fromkeys(['generator.w', 'discriminator.w'])
+    hook.after_load_checkpoint(
+        runner, dict(meta=meta, message_hub=hub, state_dict=state_dict))
     return runner
 
 
@@ -181,6 +184,86 @@ def test_load_from_is_not_a_resume():
     runner = _resumed(hook, 300, gan_iters=300, phase=1)
     runner.iter = 0  # load_from: the run starts at 0
     hook.before_train(runner)
+
+
+def test_phase1_as_long_as_the_run_is_refused_unless_said():
+    """Bug (issue 32): gan_iters == max_iters trained phase 1 only, the
+    segmentor never, exit 0 without a word."""
+    runner, _ = mock_runner(0, max_iters=5)
+    with pytest.raises(ValueError, match='equals train_cfg.max_iters=5') as e:
+        SegGANPhaseHook(gan_iters=5).before_train(runner)
+    assert 'gan_pretrain_only=True' in str(e.value)
+    SegGANPhaseHook(gan_iters=5, gan_pretrain_only=True).before_train(runner)
+    with pytest.raises(ValueError, match='trains phase 1 only'):
+        SegGANPhaseHook(gan_iters=3,
+                        gan_pretrain_only=True).before_train(runner)
+
+
+def _gan_net(init_cfg=None):
+    net = MagicMock()
+    net.init_cfg = init_cfg
+    return net
+
+
+@pytest.mark.parametrize('source', [
+    None, 'load_from_segmentor_only', 'load_from_phase1', 'pretrained',
+    'pretrained_generator_only', 'allowed'
+])
+def test_phase2_from_an_untrained_gan_is_refused(source):
+    """Bug (issue 32): model.gan_iters=0 with nothing that trains or loads
+    G and D fine-tuned the segmentor against a random GAN, without a word."""
+    runner, model = mock_runner(0)
+    pretrained = dict(type='Pretrained', checkpoint='gan.pth')
+    model.generator = _gan_net(pretrained if 'pretrained' in str(source)
+                               else None)
+    model.discriminator = _gan_net(pretrained if source == 'pretrained'
+                                   else None)
+    hook = SegGANPhaseHook(
+        gan_iters=0, allow_untrained_gan=source == 'allowed')
+    if source and source.startswith('load_from'):
+        keys = ['backbone.w', 'decode_head.w']
+        if source == 'load_from_phase1':
+            keys += ['generator.w', 'module.discriminator.w']
+        hook.after_load_checkpoint(
+            runner, dict(meta=dict(iter=300), state_dict=dict.fromkeys(keys)))
+    if source in ('load_from_phase1', 'pretrained', 'allowed'):
+        hook.before_train(runner)
+        return
+    with pytest.raises(ValueError, match='random GAN') as e:
+        hook.before_train(runner)
+    assert 'load_from=' in str(e.value) and 'Pretrained' in str(e.value)
+
+
+def test_train_tool_refuses_the_wrong_phase_before_any_step(
+        tmp_path, toy_root):
+    """The real tools/train.py: refused before iteration 1, fix named."""
+    for options, problem in (
+        (['model.gan_iters=4'], 'gan_pretrain_only=True'),
+        (['model.gan_iters=0'], 'random GAN'),
+    ):
+        work = str(tmp_path / options[0])
+        res = run_tool([
+            'tools/train.py', TINY_SEGGAN, '--work-dir', work,
+            '--cfg-options', *data_root_cli(toy_root), *options
+        ])
+        out = res.stdout + res.stderr
+        assert res.returncode != 0 and problem in out, out[-3000:]
+        assert 'Iter(train)' not in out
+
+
+def test_a_forgotten_phase_hook_is_added(tmp_path, toy_root):
+    """Bug (issue 32): without SegGANPhaseHook in custom_hooks every
+    iteration was phase 1 (segmentor never trained), exit 0, no word."""
+    work = str(tmp_path / 'w')
+    res = run_tool([
+        'tools/train.py', TINY_SEGGAN, '--work-dir', work, '--cfg-options',
+        *data_root_cli(toy_root), 'custom_hooks=[]',
+        'train_cfg.val_interval=100'
+    ])
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert 'custom_hooks has no SegGANPhaseHook: added one' in out
+    assert re.findall(r'phase: (\d)', out) == ['1', '1', '2', '2']
 
 
 def test_checkpoint_records_gan_iters_and_resume_checks_it(tmp_path, toy_root):

@@ -57,10 +57,38 @@ def test_one_optimizer_per_network_with_disjoint_params():
     assert optim['discriminator'].optimizer.param_groups[0]['lr'] == 2e-3
 
 
-def test_missing_network_named():
-    with pytest.raises(ValueError, match=r"missing \['discriminator'\]"):
-        SegGANOptimWrapperConstructor(
-            dict(segmentor=adam(1), generator=adam(1)))
+def test_left_out_gan_networks_get_the_papers_adam():
+    optim = SegGANOptimWrapperConstructor(
+        dict(segmentor=adam(1), generator=adam(1)))(Toy())
+    group = optim['discriminator'].optimizer.param_groups[0]
+    assert type(optim['discriminator'].optimizer).__name__ == 'Adam'
+    assert (group['lr'], group['betas']) == (1e-3, (0.9, 0.999))
+
+
+def test_drop_in_keeps_the_segmentor_configs_own_optimizer():
+    """Bug (issue 32): the drop-in replaced SegFormer's AdamW with its
+    paramwise rules (and PSPNet's SGD) by Adam 1e-4."""
+    own = dict(
+        type='OptimWrapper',
+        optimizer=dict(type='AdamW', lr=6e-5, weight_decay=0.01),
+        clip_grad=dict(max_norm=1.))
+    optim = SegGANOptimWrapperConstructor(
+        own, paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.)}))(
+            Toy())
+    seg = optim['segmentor']
+    assert type(seg.optimizer).__name__ == 'AdamW'
+    assert sorted({g["lr"] for g in seg.optimizer.param_groups}) == \
+        pytest.approx([6e-5, 6e-4])
+    assert seg.clip_grad_kwargs == dict(max_norm=1.)
+    for net in ('generator', 'discriminator'):
+        opt = optim[net].optimizer
+        assert type(opt).__name__ == 'Adam'
+        assert opt.param_groups[0]['lr'] == 1e-3
+        assert not optim[net].clip_grad_kwargs
+    with pytest.raises(ValueError, match='in one place'):
+        SegGANOptimWrapperConstructor(dict(own, segmentor=adam(1)))
+    with pytest.raises(ValueError, match='names no optimizer'):
+        SegGANOptimWrapperConstructor(dict(type='OptimWrapper'))
 
 
 def _build(model):
