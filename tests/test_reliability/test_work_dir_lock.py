@@ -4,15 +4,19 @@ Seen before: ``tools/train.py tests/data/configs/tiny_seggan.py --work-dir
 W`` started twice at once (seeds 1 and 2) overwrote each other's
 ``iter_*.pth``, wrote one log folder and ``last_checkpoint`` named the
 wrong run's file; one run then failed on the shared temporary file.
-``SegGANRunner`` takes ``W/.seggan_run.lock`` before it writes anything.
+``SegGANRunner`` takes ``W/.seggan_run.lock`` (a kernel-held ``flock``)
+before it writes anything.
 """
+import errno
 import importlib.util
 import json
 import os
 import os.path as osp
 import signal
+import socket
 import sys
 
+import pytest
 from seggan_testing import REPO, data_root_cli, run_tool, toy_runner
 
 from mmseg_seggan.engine.runner.seggan_runner import WORK_DIR_LOCK
@@ -27,6 +31,11 @@ def _kill_resume_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _record(work):
+    with open(osp.join(work, WORK_DIR_LOCK)) as f:
+        return f.read()
 
 
 def _log_folders(work):
@@ -71,7 +80,7 @@ def test_second_run_is_refused_naming_the_first_then_takes_a_stale_lock(
     third.finish()
     assert (f'Took over the work dir lock of process {first.proc.pid}'
             in third.text())
-    assert not osp.exists(osp.join(work, WORK_DIR_LOCK))  # released
+    assert _record(work) == ''  # released: no record of a live run stays
 
 
 def test_a_training_runner_holds_the_lock_until_train_ends(tmp_path):
@@ -82,11 +91,42 @@ def test_a_training_runner_holds_the_lock_until_train_ends(tmp_path):
     try:
         toy_runner(work)
     except DirLockError as e:
-        assert 'already held by this process' in str(e)
+        assert f'is in use by process {os.getpid()} ' in str(e)
     else:
         raise AssertionError('a second runner got the same work dir')
     runner.train()
-    assert not osp.exists(osp.join(work, WORK_DIR_LOCK))
+    assert _record(work) == ''
+    toy_runner(work).release_work_dir()  # free again
+
+
+def test_a_run_restarted_in_a_new_container_takes_its_old_lock(tmp_path):
+    """Bug (issue 31, defect 3): killed and restarted in a new PID namespace
+    (PID 1 again, same host name, same volume), a run found its own pid in
+    the lock it had left and refused forever: "already held by this
+    process", with no word on removing the lock."""
+    work = str(tmp_path)
+    with open(osp.join(work, WORK_DIR_LOCK), 'w') as f:
+        json.dump(
+            dict(pid=os.getpid(), host=socket.gethostname(), cmd='train'), f)
+    runner = toy_runner(work)
+    assert json.loads(_record(work))['cmd'] != 'train'  # now ours
+    runner.release_work_dir()
+
+
+def test_a_read_only_work_dir_is_named(tmp_path, monkeypatch):
+    """Bug (issue 31, defect 4): a read-only work dir gave a bare OSError."""
+    real_open = os.open
+
+    def read_only(path, *args, **kwargs):
+        if str(path).endswith(WORK_DIR_LOCK):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'open', read_only)
+    with pytest.raises(DirLockError) as err:
+        toy_runner(str(tmp_path))
+    assert osp.join(str(tmp_path), WORK_DIR_LOCK) in str(err.value)
+    assert 'Read-only file system' in str(err.value)
 
 
 def test_testing_takes_no_lock(tmp_path):
