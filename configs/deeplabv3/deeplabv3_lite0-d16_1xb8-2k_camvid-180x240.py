@@ -44,7 +44,7 @@ val_dataloader = dict(num_workers=1, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mmseg's inference_model reads the top-level test_pipeline alone: its
 # loader names an empty or undecodable file (the dataloaders keep mmcv's).
-test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
+test_pipeline = [dict(type='LoadImageForInference', _scope_='mmseg_seggan')] + test_pipeline[1:]
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,

@@ -78,5 +78,5 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 # mmseg's inference_model reads the top-level test_pipeline alone: its
 # loader names an empty or undecodable file (the dataloaders keep mmcv's).
-test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
+test_pipeline = [dict(type='LoadImageForInference', _scope_='mmseg_seggan')] + test_pipeline[1:]
 default_hooks = dict(num_classes_check=dict(type='NumClassesCheckHook'))

@@ -9,7 +9,8 @@ from .toy_scenes import ToyScenesDataset, make_toy_scenes
 from .transforms import CheckSegSample, LoadStanfordBackgroundAnnotations
 from .unlabeled_image_dataset import UnlabeledImageDataset
 from .validation import (CorruptImageError, DataRootNotFoundError,
-                         DatasetError, EmptySplitError, LabelShapeError,
+                         DatasetError, EmptySplitError, ImageTooLargeError,
+                         LabelShapeError,
                          LabelValueError, NumClassesMismatchError,
                          RegionsFormatError, SampleLoadError, SplitFileError,
                          SymlinkLoopError, UnpairedSamplesError)
@@ -23,6 +24,6 @@ __all__ = [
     'DataRootNotFoundError', 'UnpairedSamplesError', 'EmptySplitError',
     'CorruptImageError', 'LabelValueError', 'LabelShapeError',
     'RegionsFormatError', 'NumClassesMismatchError', 'SampleLoadError',
-    'SplitFileError', 'SymlinkLoopError', 'CheckedDatasetMixin',
+    'SplitFileError', 'SymlinkLoopError', 'ImageTooLargeError', 'CheckedDatasetMixin',
     'UnlabeledImageDataset', 'MultiSourceSampler', 'CheckedLocalBackend'
 ]

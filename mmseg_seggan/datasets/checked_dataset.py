@@ -9,8 +9,9 @@ import numpy as np
 from .regions import is_regions_file
 from .transforms.check_seg_sample import check_file_complete
 from .validation import (CorruptImageError, DatasetError, SampleLoadError,
-                         UnpairedSamplesError, check_folder, check_pairs,
-                         list_files, read_split_file, strip_suffix)
+                         UnpairedSamplesError, check_folder,
+                         check_image_header, check_pairs, list_files,
+                         read_split_file, strip_suffix)
 
 
 class CheckedDatasetMixin:
@@ -105,8 +106,12 @@ class CheckedDatasetMixin:
         return info
 
     def prepare_data(self, idx: int):
-        """Run the pipeline; an error names the sample's files."""
+        """Run the pipeline; an error names the sample's files. An image or
+        mask over the pixel limit is refused from its header first."""
         info = self.get_data_info(idx)
+        for path in (info.get('img_path'), info.get('seg_map_path')):
+            if path and not is_regions_file(path):
+                check_image_header(path, path)
         try:
             return self.pipeline(info)
         except DatasetError:

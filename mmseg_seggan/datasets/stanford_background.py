@@ -26,7 +26,7 @@ from .regions import REGIONS_SUFFIXES, is_regions_file, read_regions_txt
 from .transforms import LoadStanfordBackgroundAnnotations
 from .transforms.check_seg_sample import check_file_complete, check_mask_shape
 from .validation import (CorruptImageError, RegionsFormatError, check_folder,
-                         check_pairs)
+                         check_image_header, check_pairs)
 
 STANFORD_CLASSES = ('sky', 'tree', 'road', 'grass', 'water', 'building',
                     'mountain', 'foreground object')
@@ -263,6 +263,7 @@ def convert_stanford_background(raw_dir: str,
     ignored = 0
     for i, sample in zip(ids, samples):
         check_file_complete(sample['img_path'])
+        check_image_header(sample['img_path'], sample['img_path'])
         img = cv2.imread(sample['img_path'], cv2.IMREAD_COLOR)
         if img is None:
             raise CorruptImageError(

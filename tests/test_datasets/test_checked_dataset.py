@@ -11,7 +11,8 @@ from datasets_testing import make_camvid, make_stanford_raw
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 
-from mmseg_seggan.datasets import (CamVidDataset, DataRootNotFoundError,
+from mmseg_seggan.datasets import (CamVidDataset, CheckedLocalBackend,
+                                   DataRootNotFoundError, ImageTooLargeError,
                                    SplitFileError, StanfordBackgroundDataset,
                                    SymlinkLoopError,
                                    convert_stanford_background)
@@ -179,3 +180,40 @@ def test_links_that_do_not_loop_are_followed(camvid, tmp_path):
     ds = _camvid(camvid)
     assert len(ds) == 4
     assert ds[3]['gt_seg_map'].shape == (36, 48)
+
+
+def test_a_split_file_with_a_byte_order_mark_loads(camvid):
+    # Bug (issue 33): Notepad's UTF-8 byte-order mark stayed in the first
+    # id: '\ufeff0001TP_000000' named as missing, the mark invisible.
+    (camvid / 'bom.txt').write_text('0001TP_000000\r\n0001TP_000001\r\n',
+                                    encoding='utf-8-sig')
+    ds = _camvid(camvid, ann_file='bom.txt')
+    assert [os.path.basename(ds[i]['img_path']) for i in range(2)] == \
+        ['0001TP_000000.png', '0001TP_000001.png']
+
+
+def test_a_utf16_split_file_is_named_with_the_fix(camvid):
+    # Bug (issue 33): a bare UnicodeDecodeError, without the file.
+    (camvid / 'wide.txt').write_text('0001TP_000000\n', encoding='utf-16')
+    with pytest.raises(SplitFileError) as e:
+        _camvid(camvid, ann_file='wide.txt')
+    assert f'{camvid / "wide.txt"} is not UTF-8 text (UTF-16' in str(e.value)
+    assert 'save it as UTF-8' in str(e.value)
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_decoding(
+        camvid, monkeypatch):
+    # Bug (issue 33): nothing limited the pixels of an image (a 441 KB PNG
+    # of 12000x12000 took 10.3 GB). Datasets and the checked_local backend
+    # (MMSegInferencer's loader) read the header first.
+    ds = _camvid(camvid)
+    image = str(camvid / 'train' / '0001TP_000000.png')
+    monkeypatch.setenv('MMSEG_SEGGAN_MAX_PIXELS', '1000')
+    with pytest.raises(ImageTooLargeError) as e:
+        ds[0]
+    assert f'{image} is 48x36 pixels (1,728), over the limit of 1,000' \
+        in str(e.value)
+    with pytest.raises(ImageTooLargeError, match='0001TP_000000.png is 48x36'):
+        CheckedLocalBackend().get(image)
+    monkeypatch.setenv('MMSEG_SEGGAN_MAX_PIXELS', '0')  # no limit
+    assert ds[0]['img'].shape == (36, 48, 3)

@@ -75,6 +75,6 @@ test_dataloader = val_dataloader
 # mmseg's inference_model reads the top-level test_pipeline alone: its
 # loader names an empty or undecodable file (the dataloaders keep mmcv's,
 # found by name by MMSegInferencer, reading through checked_local).
-test_pipeline = [dict(type='LoadImageForInference')] + test_pipeline[1:]
+test_pipeline = [dict(type='LoadImageForInference', _scope_='mmseg_seggan')] + test_pipeline[1:]
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

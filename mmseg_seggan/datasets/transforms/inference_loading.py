@@ -1,18 +1,20 @@
-"""Loading for mmseg's inference APIs: bad files named, arrays made BGR.
+"""Loading for mmseg's inference APIs: bad inputs named, arrays made BGR.
 
 mmseg's ``inference_model`` builds the config's top-level
-``test_pipeline`` as it is, except that for an array it turns the first
-transform into ``LoadImageFromNDArray`` (keeping its arguments). With
-mmcv's ``LoadImageFromFile`` there, an empty ``.png`` failed with
-``cv2.error ... !buf.empty()`` and no file name, and a 4-channel array
-reached the data preprocessor as 4 channels (``RuntimeError: The size of
-tensor a (4) must match ...``). So the package's configs name:
+``test_pipeline``, except that for an array it renames the first transform
+``LoadImageFromNDArray`` (keeping its arguments) *in the model's config*,
+so a path given later to the same model met that loader (``KeyError:
+'img'``). So the package's configs name:
 
-* ``LoadImageForInference`` first in the top-level ``test_pipeline`` (only
-  ``inference_model`` reads it; the dataloaders keep ``LoadImageFromFile``,
-  which the datasets check and ``MMSegInferencer`` looks for by name);
+* ``dict(type='LoadImageForInference', _scope_='mmseg_seggan')`` first in
+  the top-level ``test_pipeline``: it loads a path or an array, and in the
+  ``mmseg_seggan`` scope (which the renamed dict keeps)
+  ``LoadImageFromNDArray`` is this loader too, so both orders work. The
+  dataloaders keep ``LoadImageFromFile`` (``MMSegInferencer`` looks for it
+  by name) reading through the ``checked_local`` backend;
 * ``ConvertImageToBGR`` right after the loader in every test pipeline, so
-  an array gets what a file gets from OpenCV: 3-channel BGR, 8 bits.
+  an array gets what a file gets from OpenCV (3-channel BGR, 8 bits) or is
+  refused with the reason, never predicted on silently.
 """
 from typing import Optional
 
@@ -23,23 +25,37 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms import LoadImageFromFile as MMCV_LoadImageFromFile
 from mmseg.registry import TRANSFORMS
 
-from ..validation import CorruptImageError
+from ...registry import TRANSFORMS as SCOPED_TRANSFORMS
+from ..validation import CorruptImageError, check_image_header, check_pixels
+
+_FIX = ('Fix: pass an image file (PNG, JPEG, ...) or an HxWx3 BGR uint8 '
+        'array; re-copy the file if it should hold an image.')
 
 
 @TRANSFORMS.register_module()
 class LoadImageForInference(MMCV_LoadImageFromFile):
-    """mmcv's ``LoadImageFromFile`` that names a missing, empty or
-    undecodable image and says what to do.
+    """mmcv's ``LoadImageFromFile`` for a path, mmseg's
+    ``LoadImageFromNDArray`` for an array (in ``results['img']``).
 
-    Takes mmcv's arguments only, so ``inference_model`` can turn it into
-    ``LoadImageFromNDArray`` for arrays.
+    A missing, empty, undecodable or too large file (see
+    :func:`~mmseg_seggan.datasets.validation.check_pixels`) is named, with
+    what to do. Takes mmcv's arguments only, so ``inference_model`` can
+    rename it.
     """
 
     def transform(self, results: dict) -> Optional[dict]:
-        path = results['img_path']
-        fix = ('Fix: pass an image file (PNG, JPEG, ...) or a HxWx3 BGR '
-               'uint8 array to inference_model; re-copy the file if it '
-               'should hold an image.')
+        img = results.get('img')
+        if img is None:
+            img = self._load(results['img_path'])
+        else:
+            results['img_path'] = None
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = results['ori_shape'] = img.shape[:2]
+        return results
+
+    def _load(self, path: str) -> np.ndarray:
         try:
             data = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError:
@@ -48,24 +64,25 @@ class LoadImageForInference(MMCV_LoadImageFromFile):
                 'inference_model.') from None
         if not data:
             raise CorruptImageError(f'{path} is empty (0 bytes), not an '
-                                    f'image. {fix}')
+                                    f'image. {_FIX}')
+        check_image_header(data, path)
         try:
             img = mmcv.imfrombytes(
                 data, flag=self.color_type, backend=self.imdecode_backend)
         except Exception as e:  # pillow raises, cv2 returns None
-            raise CorruptImageError(
-                f'{path} cannot be decoded as an image ({len(data)} bytes; '
-                f'{type(e).__name__}: {e}). {fix}') from None
+            img, why = None, f'; {type(e).__name__}: {e}'
+        else:
+            why = ''
         if img is None:
-            raise CorruptImageError(
-                f'{path} cannot be decoded as an image ({len(data)} bytes). '
-                f'{fix}')
-        if self.to_float32:
-            img = img.astype(np.float32)
-        results['img'] = img
-        results['img_shape'] = img.shape[:2]
-        results['ori_shape'] = img.shape[:2]
-        return results
+            raise CorruptImageError(f'{path} cannot be decoded as an image '
+                                    f'({len(data)} bytes{why}). {_FIX}')
+        return img
+
+
+# inference_model renames the first transform; in this scope the new name
+# keeps meaning the loader above (mmseg's own registry is left alone).
+SCOPED_TRANSFORMS.register_module(
+    'LoadImageFromNDArray', module=LoadImageForInference)
 
 
 @TRANSFORMS.register_module()
@@ -77,7 +94,15 @@ class ConvertImageToBGR(BaseTransform):
     same way: grayscale (HxW, HxWx1) is repeated to 3 channels, the alpha
     channel of BGRA (HxWx4) is dropped, 16-bit values are scaled to 8 bits
     (``>> 8``, as OpenCV does). 3-channel uint8 and float images pass
-    unchanged; any other shape is refused with its shape and the fix.
+    unchanged: floats are taken, as mmseg's loaders give them
+    (``to_float32``), in 0..255.
+
+    Refused, with the reason and the fix, rather than predicted on
+    silently: any other shape, an empty image, non-finite values (NaN
+    predicted class 0 everywhere), a float image whose values all lie in
+    [0, 1] (fed unscaled, a third of the pixels changed class; scaling it
+    here would guess, as a dark 0..255 image looks the same) and an image
+    over the pixel limit.
 
     Required keys: ``img``. Modified keys: ``img``.
     """
@@ -89,13 +114,27 @@ class ConvertImageToBGR(BaseTransform):
                             f'{type(img).__name__}.')
         if img.ndim == 2:
             img = img[..., None]
-        if img.ndim != 3 or img.shape[2] not in (1, 3, 4):
+        if img.ndim != 3 or img.shape[2] not in (1, 3, 4) or not img.size:
             raise ValueError(
                 f'Image array of shape {img.shape}: the model takes HxWx3 '
-                'BGR images (HxW and HxWx1 grayscale and HxWx4 BGRA are '
-                'converted). Fix: pass the image as HxWx3 (e.g. '
+                'BGR images, not empty (HxW and HxWx1 grayscale and HxWx4 '
+                'BGRA are converted). Fix: pass the image as HxWx3 (e.g. '
                 'np.transpose(img, (1, 2, 0)) for a CxHxW array), or its '
                 'file path.')
+        check_pixels(img.shape[0], img.shape[1],
+                     results.get('img_path') or f'Image array {img.shape}')
+        if img.dtype.kind == 'f':
+            if not np.isfinite(img).all():
+                raise ValueError(
+                    f'Image array {img.shape} holds NaN or infinite values; '
+                    'the prediction would be meaningless. Fix: pass finite '
+                    'values (e.g. np.nan_to_num(img)) in 0..255.')
+            if img.max() <= 1 and img.min() >= 0 and img.any():
+                raise ValueError(
+                    f'Float image array {img.shape} holds values in [0, 1]; '
+                    "the model takes 0..255, as mmseg's loaders give it. "
+                    'Fix: pass (img * 255).round().astype(np.uint8), or the '
+                    'file path.')
         if img.dtype == np.uint16:
             img = (img >> 8).astype(np.uint8)
         if img.shape[2] == 1:
