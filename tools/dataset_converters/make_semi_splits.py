@@ -11,7 +11,9 @@ the fractions differ only in how many labels they add.
 A split file is never replaced: if OUT_DIR already holds one with other
 contents (another seed, another source), nothing is written and the file is
 named; rerunning the same command leaves identical files as they are. Use a
-new OUT_DIR per seed.
+new OUT_DIR per seed. The check and the writes happen under a lock on
+OUT_DIR (``.make_semi_splits.lock``), so of two writers at once the second
+stops with an error naming the first, instead of mixing the seeds' files.
 
 Examples::
 
@@ -34,6 +36,7 @@ import numpy as np
 # Only the readers: no mmseg import needed to write a list.
 from mmseg_seggan.datasets.validation import (list_files, read_split_file,
                                               strip_suffix)
+from mmseg_seggan.utils.dir_lock import DirLock
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -143,15 +146,21 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, int]:
                 f'of the sorted ids; labeled = its first n/{k})\n'
                 '# written by tools/dataset_converters/make_semi_splits.py\n' +
                 ''.join(f'{n}\n' for n in names))
-    refuse_to_replace(files, args.split)
-    os.makedirs(args.out_dir, exist_ok=True)
     written = {}
-    for path, text in files.items():
-        if not osp.exists(path):
-            with open(path, 'w') as f:
-                f.write(text)
-        written[path] = text.count('\n') - 3
-        print(f'{path}: {written[path]} ids')
+    with DirLock(
+            args.out_dir,
+            '.make_semi_splits.lock',
+            what='split folder',
+            hint='let that writer finish; one seed per --out-dir'):
+        refuse_to_replace(files, args.split)  # checked and written as one
+        for path, text in files.items():
+            if not osp.exists(path):  # whole or absent: never half a file
+                tmp = f'{path}.{os.getpid()}.tmp'
+                with open(tmp, 'w') as f:
+                    f.write(text)
+                os.replace(tmp, path)
+            written[path] = text.count('\n') - 3
+            print(f'{path}: {written[path]} ids')
     return written
 
 
