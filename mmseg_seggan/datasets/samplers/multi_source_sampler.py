@@ -29,7 +29,7 @@ class MultiSourceSampler(Sampler):
             value to both; ``SemiSupervisedDataCheckHook`` refuses a
             mismatch before the first iteration).
         source_ratio (Sequence[int]): Relative share of each source, whole
-            numbers, e.g. ``[1, 1]``: half of each batch from each source.
+            numbers >= 1 (a source never drawn is refused), e.g. ``[1, 1]``: half of each batch from each source.
             The batch must split exactly (``batch_size`` a multiple of the
             sum).
         shuffle (bool): Shuffle each source. Defaults to True.
@@ -48,23 +48,34 @@ class MultiSourceSampler(Sampler):
                 f'(got {type(dataset).__name__}): set train_dataloader.'
                 "dataset=dict(type='ConcatDataset', datasets=[...]).")
         sizes = [len(d) for d in dataset.datasets]
-        if not all(
-                isinstance(r, numbers.Integral) and not isinstance(r, bool)
-                for r in source_ratio):
+        key = 'train_dataloader.sampler'
+
+        def whole(v) -> bool:
+            return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+        if not whole(batch_size) or batch_size < 1:
             raise ValueError(
-                f'MultiSourceSampler: source_ratio={list(source_ratio)} must '
-                'be whole numbers, the relative counts of each source in a '
-                'batch (e.g. [1, 1] for half and half, [1, 3] for a quarter '
-                'from the first source), not fractions.')
+                f'MultiSourceSampler: {key}.batch_size={batch_size!r} must '
+                'be a whole number >= 1, the same as train_dataloader.'
+                'batch_size.')
+        if not all(whole(r) and r >= 0 for r in source_ratio):
+            raise ValueError(
+                f'MultiSourceSampler: {key}.source_ratio={list(source_ratio)} '
+                'must be whole numbers, the relative counts of each source '
+                'in a batch (e.g. [1, 1] for half and half, [1, 3] for a '
+                'quarter from the first source), not fractions.')
         if len(source_ratio) != len(sizes):
             raise ValueError(
                 f'MultiSourceSampler: source_ratio {list(source_ratio)} has '
                 f'{len(source_ratio)} entries for {len(sizes)} datasets.')
-        if batch_size < 1 or any(r < 0 for r in source_ratio) or \
-                sum(source_ratio) <= 0:
+        unused = [i for i, r in enumerate(source_ratio) if r == 0]
+        if unused:
             raise ValueError(
-                f'MultiSourceSampler: batch_size={batch_size} and '
-                f'source_ratio={list(source_ratio)} must be positive.')
+                f'MultiSourceSampler: {key}.source_ratio={list(source_ratio)}'
+                f' never draws source(s) {unused} (train_dataloader.dataset.'
+                f'datasets.{unused[0]}), which would be loaded and checked '
+                'but never trained on. Fix: give each source a share >= 1, '
+                'or remove the unused ones from the ConcatDataset.')
         total = sum(source_ratio)
         if any(batch_size * r % total for r in source_ratio):
             raise ValueError(
@@ -72,9 +83,9 @@ class MultiSourceSampler(Sampler):
                 f'exactly in the ratio {list(source_ratio)}; choose a '
                 f'batch_size that is a multiple of {total}.')
         counts = [batch_size * r // total for r in source_ratio]
-        for i, (r, c) in enumerate(zip(source_ratio, counts)):
-            if c > 0 and sizes[i] == 0:
-                raise ValueError(f'MultiSourceSampler: source {i} is empty.')
+        if 0 in sizes:
+            raise ValueError(
+                f'MultiSourceSampler: source {sizes.index(0)} is empty.')
         self.dataset = dataset
         self.batch_size = batch_size
         self.source_ratio = list(source_ratio)

@@ -69,3 +69,21 @@ def test_fractional_source_ratio_is_refused_when_built():
         MultiSourceSampler(ds, 4, [0.5, 0.5], seed=0)
     with pytest.raises(ValueError, match='whole numbers'):
         MultiSourceSampler(ds, 4, [1.0, 1.0], seed=0)
+
+
+def test_a_float_batch_size_is_refused_when_built():
+    # Bug (issue 33): batch_size=2.0 built, then a raw TypeError ('float'
+    # object cannot be interpreted as an integer) at the first batch.
+    with pytest.raises(ValueError) as e:
+        MultiSourceSampler(_concat(6, 10), 2.0, [1, 1], seed=0)
+    assert 'train_dataloader.sampler.batch_size=2.0 must be a whole' \
+        in str(e.value)
+
+
+def test_a_source_never_drawn_is_refused():
+    # Bug (issue 33): source_ratio=[1, 0] was accepted; the second source
+    # was never drawn, without a word.
+    with pytest.raises(ValueError) as e:
+        MultiSourceSampler(_concat(6, 10), 2, [1, 0], seed=0)
+    assert 'never draws source(s) [1] (train_dataloader.dataset.datasets.1)' \
+        in str(e.value) and 'Fix:' in str(e.value)
