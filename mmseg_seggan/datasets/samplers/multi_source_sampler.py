@@ -29,9 +29,9 @@ class MultiSourceSampler(Sampler):
             value to both; ``SemiSupervisedDataCheckHook`` refuses a
             mismatch before the first iteration).
         source_ratio (Sequence[int]): Relative share of each source, whole
-            numbers >= 1 (a source never drawn is refused), e.g. ``[1, 1]``: half of each batch from each source.
-            The batch must split exactly (``batch_size`` a multiple of the
-            sum).
+            numbers >= 1 (a source never drawn is refused), e.g.
+            ``[1, 1]``: half of each batch from each source. The batch must
+            split exactly (``batch_size`` a multiple of the sum).
         shuffle (bool): Shuffle each source. Defaults to True.
         seed (int, optional): Shuffling seed; the same on every rank.
     """
