@@ -1,34 +1,36 @@
-"""Safe checkpoint loading on torch >= 2.6 (``weights_only=True`` kept).
+"""Weights-only checkpoint loading, for every source a config or tool names.
 
-Nothing here changes mmengine or torch; the package's runner
-(:class:`~mmseg_seggan.engine.runner.SegGANRunner`), its tools and the
-``seggan://`` checkpoint scheme call these functions by name:
+:func:`load_checkpoint_file` reads a local file with torch's weights-only
+unpickler and turns failures into errors that name the file. It also reads
+what mmengine's plain ``Runner`` writes: the message hub pickles each
+``HistoryBuffer`` with numpy scalars and its statistics methods as
+``getattr(HistoryBuffer, 'min')``. For that one load, ``HistoryBuffer`` and
+numpy's data-only reconstructors are allowed, and the name
+``builtins.getattr`` is bound to :func:`_statistics_method`, which returns
+only those four methods; the real ``getattr`` is never allowed.
 
-* :func:`load_checkpoint_file` always loads weights-only and turns failures
-  into errors that name the file: :class:`UnsafeCheckpointError` for files
-  carrying pickled code, :class:`CorruptCheckpointError` for truncated or
-  damaged ones.
-* mmengine's message hub stores :class:`~mmengine.logging.HistoryBuffer`
-  objects whose default pickle form needs numpy internals and the builtin
-  ``getattr``. :func:`plain_message_hub` writes them as plain lists and
-  numbers (what any weights-only loader reads, torch's default included),
-  :func:`restore_message_hub` rebuilds them. Checkpoints written before
-  that (a ``HistoryBuffer`` pickled by class) load with ``HistoryBuffer``
-  and numpy's data-only reconstructors allowed for that one
-  ``torch.load`` call; ``getattr`` is never allowed.
-
-This module imports none of its siblings: :mod:`.checkpoint_shapes` and
-:mod:`.resume` build on it.
+mmengine loads through :class:`~mmengine.runner.CheckpointLoader`, whose
+local loader falls back to ``weights_only=False`` on some stacks and whose
+URL loaders (``http(s)://``, ``open-mmlab://``, ``torchvision://``) call
+``torch.hub`` with ``weights_only=False``. :func:`weights_only_loading` routes
+both through :func:`load_checkpoint_file` while it is active: the SegGAN
+runner holds it around ``load_from``, ``--resume``, testing and
+``init_cfg=dict(type='Pretrained')``; the ``seggan://`` scheme around its
+own load. Outside it, nothing of mmengine is changed.
 """
+import os
 import os.path as osp
 import pickle
 import pickletools
 import zipfile
-from typing import Any, List, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, List, Optional
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -44,28 +46,32 @@ class CorruptCheckpointError(CheckpointError):
     """The file is truncated, damaged or not a torch checkpoint at all."""
 
 
-def _numpy_data_types() -> list:
-    """numpy's data-only reconstructors (scalars and arrays of numbers).
+_STATISTICS = ('min', 'max', 'mean', 'current')
 
-    mmengine keeps numpy scalars in the runtime info (e.g. ``eta``). These
-    functions build a number or an array from a dtype and raw bytes and run
-    no other code. ``getattr`` and friends are never allowed.
-    """
+
+def _statistics_method(owner: Any, name: Any) -> Any:
+    """What ``builtins.getattr`` means inside a checkpoint: only
+    ``HistoryBuffer``'s own statistics methods (mmengine pickles them)."""
+    if owner is HistoryBuffer and name in _STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Unsupported global: getattr({owner!r}, {name!r})')
+
+
+def _allowed_for_one_load() -> list:
+    """HistoryBuffer, numpy numbers and arrays, the stand-in ``getattr``."""
     try:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _reconstruct, scalar
-    dtypes = [
-        type(np.dtype(t))
-        for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-                  np.uint16, np.uint32, np.uint64, np.float16, np.float32,
-                  np.float64)
-    ]
-    return [scalar, _reconstruct, np.ndarray, np.dtype] + dtypes
+    numbers = np.typecodes['AllInteger'] + np.typecodes['AllFloat'] + '?'
+    dtypes = {type(np.dtype(t)) for t in numbers}
+    return [HistoryBuffer, scalar, _reconstruct, np.ndarray, np.dtype,
+            (_statistics_method, 'builtins.getattr')] + sorted(dtypes, key=str)
 
 
 # The file most recently read by the safe loader, named in errors raised
-# later on the loading path (e.g. shape mismatches), which only see tensors.
+# later on the loading path (e.g. an optimizer of another kind of run).
 _last_loaded_file: Optional[str] = None
 
 
@@ -74,9 +80,17 @@ def last_loaded_checkpoint_file() -> Optional[str]:
     return _last_loaded_file
 
 
+# What torch's weights-only unpickler says when a file asks for a callable
+# or a class outside the allow-list (as opposed to damaged bytes).
+_CODE_MARKERS = ('Unsupported global', 'unsupported GLOBAL',
+                 'Trying to call reduce', 'Can only create new object',
+                 'Can only build')
+
+
 def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = 'cpu',
-                         fix: Optional[str] = None) -> Any:
+                         fix: Optional[str] = None,
+                         source: Optional[str] = None) -> Any:
     """Load a local checkpoint with the weights-only unpickler.
 
     Args:
@@ -84,6 +98,8 @@ def load_checkpoint_file(filename: str,
         map_location: Passed to :func:`torch.load`.
         fix (str, optional): What to do about a damaged file, when it is
             not a checkpoint of a run (e.g. reinstall the wheel it is from).
+        source (str, optional): Where the file came from (a URL), named in
+            errors beside the file.
 
     Returns:
         The object stored in the file (usually a dict).
@@ -99,40 +115,34 @@ def load_checkpoint_file(filename: str,
             f'Checkpoint file not found: {filename}. Check the path given '
             'to `load_from`, `--resume`, the test checkpoint or '
             '`init_cfg.checkpoint`.')
+    name = f'{filename} (from {source})' if source else filename
     try:
-        checkpoint = _torch_load_weights_only(filename, map_location)
+        with torch.serialization.safe_globals(_allowed_for_one_load()):
+            checkpoint = torch.load(
+                filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        msg = str(e)
-        detail = _first_reason(msg)
-        if not any(marker in msg for marker in _CODE_MARKERS):
-            # torch reads a non-zip file as legacy format and may stop at
-            # an opcode it does not know before reaching any callable: look
-            # for callables without running anything.
-            names = _pickled_callables(filename)
-            if names:
-                msg, detail = 'Unsupported global', 'pickled callables: ' \
-                    + ', '.join(names[:5])
-        if any(marker in msg for marker in _CODE_MARKERS):
+        detail = _first_reason(str(e))
+        unsafe = any(marker in str(e) for marker in _CODE_MARKERS)
+        names = [] if unsafe else _pickled_callables(filename)
+        if names:  # a non-zip file torch stopped reading before them
+            unsafe, detail = True, 'pickled callables: ' + ', '.join(names)
+        if unsafe:
             raise UnsafeCheckpointError(
-                f'{filename} is not a plain checkpoint: it holds pickled '
-                f'Python objects that are not tensors or plain data '
-                f'({detail}). It was NOT loaded, because loading it could '
-                'run arbitrary code. Only load checkpoints written by '
-                'mmengine/mmseg_seggan or converted with '
-                '`tools/model_converters/seggan2deeplabv3.py`; if you trust '
-                'the file, re-save its state_dict as plain tensors.') from None
+                f'{name} is not a plain checkpoint: it holds pickled Python '
+                f'objects that are not tensors or plain data ({detail}). It '
+                'was NOT loaded, because loading it could run arbitrary '
+                'code. Only load checkpoints written by mmengine/mmseg or '
+                'mmseg_seggan, or exported with `tools/model_converters/`; if '
+                'you trust the file, re-save its state_dict as plain '
+                'tensors.') from None
         raise CorruptCheckpointError(
-            f'{filename} is truncated or corrupt, or not a checkpoint at all '
+            f'{name} is truncated or corrupt, or not a checkpoint at all '
             f'({detail}). ' + (fix or 'Use an earlier checkpoint, or '
                                're-download / re-train.')) from None
-    except Exception as e:  # anything else means damaged bytes
-        # (RuntimeError from the zip reader, EOFError, KeyError/IndexError
-        # from a pickle stream that is garbage, ...). Nothing was run: the
-        # weights-only unpickler refuses callables before these can occur.
-        # torch's first sentence says what failed; the rest is advice.
+    except Exception as e:  # damaged bytes: nothing ran (see above)
         first = str(e).splitlines()[0].split('. ')[0] if str(e) else ''
         raise CorruptCheckpointError(
-            f'{filename} is truncated or corrupt and cannot be loaded '
+            f'{name} is truncated or corrupt and cannot be loaded '
             f'({type(e).__name__}: {first}). ' +
             (fix or 'Use an earlier checkpoint (e.g. the previous '
              '`iter_*.pth` in the work dir).')) from None
@@ -141,48 +151,25 @@ def load_checkpoint_file(filename: str,
     return checkpoint
 
 
-# What torch's weights-only unpickler says when a file asks for a callable
-# or a class outside the allow-list (as opposed to bytes that are not a
-# pickle at all, e.g. ``Unsupported operand``, which mean a damaged file).
-_CODE_MARKERS = ('Unsupported global', 'unsupported GLOBAL',
-                 'Trying to call reduce', 'Can only create new object',
-                 'Can only build')
-
-_STRING_OPS = ('SHORT_BINUNICODE', 'BINUNICODE', 'BINUNICODE8', 'UNICODE',
-               'SHORT_BINSTRING', 'BINSTRING', 'STRING')
-_CALL_OPS = ('REDUCE', 'INST', 'OBJ', 'NEWOBJ', 'NEWOBJ_EX', 'BUILD')
-
-
 def _pickled_callables(filename: str, limit: int = 1 << 26) -> List[str]:
-    """Globals a raw pickle would import, found by reading its opcodes.
-
-    :mod:`pickletools` only decodes; nothing is imported or called. Used
-    for files that torch could not classify (not a zip, unknown opcodes).
-    """
-    try:
-        if zipfile.is_zipfile(filename):
-            return []
-        with open(filename, 'rb') as f:
-            data = f.read(limit)
-    except OSError:
+    """Globals a raw (non-zip) pickle would import, read from its opcodes
+    by :mod:`pickletools`, which imports and calls nothing."""
+    if zipfile.is_zipfile(filename):
         return []
-    names, strings, memo, calls = [], [], {}, False
+    with open(filename, 'rb') as f:
+        data = f.read(limit)
+    names, strings = [], []
     try:
         for op, arg, _ in pickletools.genops(data):
-            if op.name in _STRING_OPS:
+            if isinstance(arg, str):
                 strings.append(arg)
-            elif op.name == 'MEMOIZE' and strings:
-                memo[len(memo)] = strings[-1]
-            elif op.name in ('BINGET', 'LONG_BINGET', 'GET') and arg in memo:
-                strings.append(memo[arg])
-            elif op.name == 'GLOBAL':
-                names.append(str(arg).replace(' ', '.'))
+            if op.name == 'GLOBAL':
+                names.append(arg.replace(' ', '.'))
             elif op.name == 'STACK_GLOBAL':
-                names.append('.'.join(strings[-2:]) or 'unknown')
-            calls = calls or op.name in _CALL_OPS
+                names.append('.'.join(strings[-2:]))
     except Exception:  # the damaged rest of the file; keep what was read
         pass
-    return names if (names and calls) else []
+    return names[:5]
 
 
 def _first_reason(msg: str) -> str:
@@ -197,43 +184,59 @@ def _first_reason(msg: str) -> str:
     return msg.splitlines()[0] if msg else 'unreadable pickle'
 
 
-def _torch_load_weights_only(filename: str, map_location: Any) -> Any:
-    """``torch.load(weights_only=True)``; older files of this package too.
+def load_url_weights_only(url: str,
+                          model_dir: Optional[str] = None,
+                          map_location: Optional[Any] = None,
+                          **kwargs) -> Any:
+    """``load_url`` as mmengine calls it, loading weights-only.
 
-    Checkpoints written before :func:`plain_message_hub` pickled each
-    ``HistoryBuffer`` by class (with plain lists as arguments) and numpy
-    scalars in the runtime info. Those types, and only for this call, are
-    allowed when the plain load names one of them.
+    Downloads into torch's hub cache (``model_dir``, as mmengine does) and
+    loads with :func:`load_checkpoint_file`; a file that is refused is
+    removed from the cache, so nothing unsafe stays behind.
     """
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached = osp.join(model_dir,
+                      kwargs.get('file_name') or osp.basename(
+                          urlparse(url).path) or 'checkpoint.pth')
+    if not osp.exists(cached):
+        torch.hub.download_url_to_file(url, cached, progress=False)
     try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        legacy = _legacy_safe_types()
-        names = {f'{t.__module__}.{t.__qualname__}' for t in legacy}
-        asked = str(e)
-        if not hasattr(torch.serialization, 'safe_globals') or not any(
-                f'GLOBAL {n}' in asked or f'global: {n}' in asked
-                or f'{n} was not an allowed global' in asked for n in names):
-            raise
-    with torch.serialization.safe_globals(legacy):
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
+        return load_checkpoint_file(cached, map_location, source=url)
+    except CheckpointError:
+        os.remove(cached)
+        raise
 
 
-def _legacy_safe_types() -> list:
-    return [HistoryBuffer] + _numpy_data_types()
+@contextmanager
+def weights_only_loading() -> Iterator[None]:
+    """Within this block, mmengine's local and URL loaders load weights-only.
+
+    Binds ``CheckpointLoader``'s local loader (prefix ``''``) to
+    :func:`load_checkpoint_file` and the ``load_url`` that mmengine's
+    ``http(s)://``, ``open-mmlab://``, ``torchvision://`` and ``mmcls://``
+    loaders call to :func:`load_url_weights_only`, and restores both on
+    exit. Not thread-safe: hold it around one load in the main thread.
+    """
+    local = CheckpointLoader._schemes['']
+    url = mmengine_checkpoint.load_url
+    CheckpointLoader._schemes[''] = load_checkpoint_file
+    mmengine_checkpoint.load_url = load_url_weights_only
+    try:
+        yield
+    finally:
+        CheckpointLoader._schemes[''] = local
+        mmengine_checkpoint.load_url = url
 
 
-# How :func:`plain_message_hub` marks a HistoryBuffer written as plain data.
+# How the message hub is stored: a HistoryBuffer as a tagged dict of plain
+# lists, numpy numbers as Python numbers, so torch's own weights-only
+# default (mmseg's init_model, a plain torch.load) reads the file too.
 _BUFFER_TAG = '__history_buffer__'
 
 
 def _plain(value: Any) -> Any:
-    """numpy scalars and arrays as Python numbers and lists (exact)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
     if isinstance(value, dict):
         return type(value)((k, _plain(v)) for k, v in value.items())
@@ -243,25 +246,15 @@ def _plain(value: Any) -> Any:
 
 
 def plain_message_hub(state: dict) -> dict:
-    """A message hub ``state_dict`` that weights-only loading reads.
-
-    Args:
-        state (dict): ``MessageHub.state_dict()`` (``log_scalars`` of
-            ``HistoryBuffer``, ``runtime_info``, ``resumed_keys``).
-
-    Returns:
-        dict: The same content as plain containers and numbers.
-    """
+    """``MessageHub.state_dict()`` as plain containers and numbers."""
     state = dict(state)
-    scalars = state.get('log_scalars') or {}
-    state['log_scalars'] = type(scalars)(
-        (key, {
-            _BUFFER_TAG: 1,
-            'log_history': buf._log_history.tolist(),
-            'count_history': buf._count_history.tolist(),
-            'max_length': buf.max_length
-        } if isinstance(buf, HistoryBuffer) else _plain(buf))
-        for key, buf in scalars.items())
+    state['log_scalars'] = {
+        key: dict({_BUFFER_TAG: 1}, log_history=buf._log_history.tolist(),
+                  count_history=buf._count_history.tolist(),
+                  max_length=buf.max_length)
+        if isinstance(buf, HistoryBuffer) else _plain(buf)
+        for key, buf in (state.get('log_scalars') or {}).items()
+    }
     if 'runtime_info' in state:
         state['runtime_info'] = _plain(state['runtime_info'])
     return state
@@ -269,38 +262,30 @@ def plain_message_hub(state: dict) -> dict:
 
 def restore_message_hub(state: dict) -> dict:
     """The inverse of :func:`plain_message_hub` (other input unchanged)."""
-    scalars = state.get('log_scalars')
-    if not scalars:
+    if not state.get('log_scalars'):
         return state
     state = dict(state)
-    state['log_scalars'] = type(scalars)(
-        (key,
-         HistoryBuffer(
-             buf['log_history'], buf['count_history'], buf['max_length']
-         ) if isinstance(buf, dict) and buf.get(_BUFFER_TAG) else buf)
-        for key, buf in scalars.items())
+    state['log_scalars'] = {
+        key: HistoryBuffer(buf['log_history'], buf['count_history'],
+                           buf['max_length'])
+        if isinstance(buf, dict) and buf.get(_BUFFER_TAG) else buf
+        for key, buf in state['log_scalars'].items()
+    }
     return state
 
 
 SCHEME = 'seggan://'
 
 
+@CheckpointLoader.register_scheme(prefixes=SCHEME)
 def load_seggan_scheme(filename: str, map_location=None) -> Any:
-    """mmengine ``CheckpointLoader`` for ``seggan://<local path>``.
+    """``seggan://<path or URL>``: the weights-only loader by name.
 
     For loaders that take a checkpoint name but no loader (mmseg's
     ``init_model``, ``MMSegInferencer``, ``init_cfg=dict(type=
-    'Pretrained')``): ``seggan://work_dirs/x/iter_4.pth`` reads that file
-    with :func:`load_checkpoint_file`.
+    'Pretrained')`` outside the SegGAN runner): ``seggan://work_dirs/x/
+    iter_4.pth`` or ``seggan://https://host/x.pth``.
     """
-    return load_checkpoint_file(filename[len(SCHEME):], map_location)
-
-
-def register_seggan_scheme() -> None:
-    """Register ``seggan://`` (a new prefix; no other scheme is touched)."""
-    if SCHEME not in CheckpointLoader._schemes:
-        CheckpointLoader.register_scheme(
-            prefixes=SCHEME, loader=load_seggan_scheme)
-
-
-register_seggan_scheme()
+    with weights_only_loading():
+        return CheckpointLoader.load_checkpoint(filename[len(SCHEME):],
+                                                map_location)

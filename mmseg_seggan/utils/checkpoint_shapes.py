@@ -1,21 +1,17 @@
 """Refuse checkpoints whose tensors have other shapes than the model's.
 
-mmengine's ``load_state_dict`` (used by ``load_from``, ``--resume``,
-``tools/test.py``, mmseg's ``init_model`` and ``init_cfg=dict(type=
-'Pretrained')``) copies what fits and only *warns* about a size mismatch:
-the layer keeps its random initial weights and training or testing goes on
-as if nothing happened. A checkpoint for another class count, or a G/D
-built with other widths, then silently gives a half-random model.
+mmengine's ``load_state_dict`` (``load_from``, ``--resume``, testing,
+mmseg's ``init_model``, ``init_cfg=dict(type='Pretrained')``) copies what
+fits and only *warns* about a size mismatch: the layer keeps its random
+weights and training or testing goes on, giving a half-random model.
 
-:func:`check_state_dict_shapes` raises :class:`CheckpointShapeError` naming
-each parameter and both shapes; the model is left untouched. It runs where
-the package loads: :class:`~mmseg_seggan.engine.runner.SegGANRunner` calls
-it with the file name before every load, and ``SegGAN`` registers
-:func:`shape_check_pre_hook` on itself, its generator and discriminator
-(torch's ``load_state_dict`` pre-hook), which covers mmseg's
-``init_model`` and ``init_cfg=dict(type='Pretrained')`` too. Missing and
-unexpected keys keep mmengine's behaviour (a warning): loading a plain
-DeepLabV3 checkpoint into SegGAN, whose G and D start fresh, stays allowed.
+:func:`shape_check_pre_hook`, a torch ``load_state_dict`` pre-hook, raises
+:class:`CheckpointShapeError` naming each parameter and both shapes before
+anything is copied. ``SegGAN`` registers it on itself, its generator and
+discriminator; the SegGAN runner adds it (:func:`add_shape_check`) to any
+other model it loads into. Missing and unexpected keys keep mmengine's
+behaviour (a warning): a plain DeepLabV3 checkpoint into SegGAN, whose G
+and D start fresh, stays allowed.
 """
 from typing import List, Mapping, Optional, Tuple
 
@@ -120,3 +116,11 @@ def shape_check_pre_hook(module: nn.Module, state_dict: Mapping, prefix: str,
         for key, value in state_dict.items() if key.startswith(prefix)
     }
     check_state_dict_shapes(module, own)
+
+
+def add_shape_check(module: nn.Module) -> None:
+    """Register :func:`shape_check_pre_hook` on ``module`` unless it is
+    there already (one check per load)."""
+    hooks = module._load_state_dict_pre_hooks.values()
+    if not any(getattr(h, 'hook', h) is shape_check_pre_hook for h in hooks):
+        module.register_load_state_dict_pre_hook(shape_check_pre_hook)

@@ -58,24 +58,20 @@ def _install(spec: str) -> None:
 
         OptimWrapper.update_params = update_params
     elif kind == 'save':
-        # SegGANRunner lets mmengine write the checkpoint into its
-        # temporary file (LocalBackend.put), then renames it.
-        from mmengine.fileio.backends.local_backend import LocalBackend
-
+        # The atomic backend writes the whole checkpoint into its temporary
+        # file, then renames it: cut the file to half and freeze before the
+        # rename (what a kill half-way through the write leaves).
         from mmseg_seggan.utils.atomic_checkpoint import temp_target
-        original_put = LocalBackend.put
+        original_replace = os.replace
 
-        def put(self, obj, filepath):
-            if temp_target(osp.basename(str(filepath))) == arg:
-                half = len(obj) // 2
-                with open(filepath, 'wb') as f:
-                    f.write(obj[:half])
-                    f.flush()
-                    os.fsync(f.fileno())
-                _freeze(f'save:{arg} ({half} of {len(obj)} bytes)')
-            return original_put(self, obj, filepath)
+        def replace(src, dst, *args, **kwargs):
+            if temp_target(osp.basename(str(src))) == arg:
+                size = os.path.getsize(src)
+                os.truncate(src, size // 2)
+                _freeze(f'save:{arg} ({size // 2} of {size} bytes)')
+            return original_replace(src, dst, *args, **kwargs)
 
-        LocalBackend.put = put
+        os.replace = replace
     elif kind == 'last_checkpoint':
         # mmengine's CheckpointHook rewrites last_checkpoint with the
         # ``open`` of its module, right after the checkpoint is complete.

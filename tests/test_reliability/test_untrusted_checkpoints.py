@@ -308,7 +308,7 @@ def test_plain_deeplabv3_into_seggan_is_allowed(tmp_path, monkeypatch,
     torch.save(dict(state_dict=baseline.state_dict(), meta={}), path)
     work = str(tmp_path / 'work')
     _train_main(monkeypatch, toy_root, work, f'load_from={path}',
-                'train_cfg.max_iters=1', 'model.gan_iters=1',
+                'train_cfg.max_iters=2', 'model.gan_iters=1',
                 'default_hooks.checkpoint.interval=1')
     final = load_checkpoint_file(osp.join(work, 'iter_1.pth'))['state_dict']
     # phase 1 ran: the segmentor is still the baseline's, bit for bit

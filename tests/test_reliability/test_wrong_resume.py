@@ -38,3 +38,23 @@ def test_seggan_resume_in_a_deeplabv3_work_dir(tmp_path, toy_root):
     msg = str(e.value)
     assert osp.join(work, 'iter_2.pth') in msg
     assert 'load_from' in msg and 'without --resume' in msg
+
+
+def test_deeplabv3_resume_in_a_seggan_work_dir(tmp_path, toy_root):
+    """Bug (issue 33): a phase-1 SegGAN checkpoint ``--resume``d with a plain
+    DeepLabV3 config failed with ``KeyError: 'param_groups'``."""
+    work = str(tmp_path / 'seggan')
+    _runner(TINY_SEGGAN, toy_root, work, 'seggan2', **{
+        'train_cfg.val_interval': 100,
+        'default_hooks.checkpoint.interval': 2
+    }).train()
+    phase1 = osp.join(work, 'iter_2.pth')
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(phase1)
+    runner = _runner(TINY_DEEPLAB, toy_root, work, 'deeplab2', resume=True,
+                     **{'train_cfg.val_interval': 100})
+    with pytest.raises(RuntimeError, match='--resume cannot continue') as e:
+        runner.train()
+    msg = str(e.value)
+    assert phase1 in msg and TINY_DEEPLAB in msg
+    assert f'load_from={phase1}' in msg and 'without --resume' in msg

@@ -1,10 +1,9 @@
 """Checkpoint writes are atomic: a final name never holds a partial file.
 
-``SegGANRunner.save_checkpoint`` writes through :func:`atomic_save`; the
-export converter through :func:`atomic_write`. mmengine's own writers are
-not changed (``test_import_changes_nothing.py``).
+``SegGANRunner.save_checkpoint`` hands mmengine's saver the ``seggan_atomic``
+file backend; mmengine's own ``LocalBackend`` is not changed
+(``test_import_changes_nothing.py``).
 """
-import builtins
 import errno
 import os
 import os.path as osp
@@ -13,14 +12,16 @@ import stat
 
 import pytest
 import torch
+from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.runner.checkpoint import save_checkpoint
 from seggan_testing import toy_runner
 
-from mmseg_seggan.utils import (AtomicFile, atomic_save, atomic_write,
-                                load_checkpoint_file)
-from mmseg_seggan.utils.atomic_checkpoint import temp_path_for, temp_target
+from mmseg_seggan.utils import (AtomicLocalBackend, CheckpointWriteError,
+                                atomic_write, load_checkpoint_file)
+from mmseg_seggan.utils.atomic_checkpoint import temp_target
 
 TEMP = re.compile(r'^\.iter_4\.pth\.\d+-[0-9a-f]{8}\.tmp$')
+ATOMIC = dict(backend='seggan_atomic')
 
 
 @pytest.fixture
@@ -38,30 +39,27 @@ def replaces(monkeypatch):
 
 
 def _save(path, value=1.0):
-    """What SegGANRunner does: mmengine's writer into a temp, then commit."""
-    atomic_save(
-        path, lambda tmp: save_checkpoint(
-            dict(state_dict={'w': torch.full((2, ), value)}), tmp))
+    """mmengine's own saver, through the backend selected by name."""
+    save_checkpoint(
+        dict(state_dict={'w': torch.full((2, ), value)}),
+        path,
+        backend_args=ATOMIC)
 
 
-def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path):
-    path = str(tmp_path / 'iter_2.pth')
-    atomic_write(path, b'old complete checkpoint')
-    with pytest.raises(RuntimeError, match='disk died'):
-        with AtomicFile(path, 'wb') as f:
-            f.write(b'new, half')
-            raise RuntimeError('disk died')
-    with open(path, 'rb') as f:
-        assert f.read() == b'old complete checkpoint'
-    assert os.listdir(tmp_path) == ['iter_2.pth']
+def test_backend_is_registered_by_name_beside_local():
+    assert isinstance(get_file_backend('x', backend_args=ATOMIC),
+                      AtomicLocalBackend)
+    assert type(get_file_backend('x')) is LocalBackend  # mmengine's default
 
 
 def test_runner_checkpoint_save_is_temp_then_rename(tmp_path, replaces):
     """Bug: SegGANRunner (or mmengine) streaming into ``iter_4.pth``."""
     runner = toy_runner(str(tmp_path))
     runner.save_checkpoint(str(tmp_path), 'iter_4.pth', by_epoch=False)
+    runner.release_work_dir()
     assert len(replaces) == 1 and replaces[0][1] == 'iter_4.pth'
     assert TEMP.match(replaces[0][0]), replaces
+    assert temp_target(replaces[0][0]) == 'iter_4.pth'
     ckpt = load_checkpoint_file(str(tmp_path / 'iter_4.pth'))
     assert ckpt['meta']['iter'] == 1
     assert not [n for n in os.listdir(tmp_path) if n.endswith('.tmp')]
@@ -69,49 +67,55 @@ def test_runner_checkpoint_save_is_temp_then_rename(tmp_path, replaces):
 
 def test_plain_runner_writes_as_before(tmp_path, replaces):
     """Only the runner a config names writes atomically: mmengine's own
-    Runner in the same process streams into the name, as without the
-    plugin."""
+    Runner in the same process streams into the name."""
     runner = toy_runner(str(tmp_path), runner_type=None)
     runner.save_checkpoint(str(tmp_path), 'iter_4.pth', by_epoch=False)
     assert replaces == []
 
 
-def test_temp_files_are_unique_per_writer(tmp_path):
+def test_backend_args_of_the_config_win(tmp_path, replaces):
+    runner = toy_runner(str(tmp_path))
+    runner.save_checkpoint(
+        str(tmp_path), 'iter_4.pth', by_epoch=False,
+        backend_args=dict(backend='local'))
+    runner.release_work_dir()
+    assert replaces == []
+
+
+def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = str(tmp_path / 'iter_2.pth')
+    atomic_write(path, b'old complete checkpoint')
+
+    def killed(*args):
+        raise KeyboardInterrupt  # e.g. Ctrl-C between write and rename
+
+    monkeypatch.setattr(os, 'replace', killed)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, b'new')
+    monkeypatch.undo()
+    assert open(path, 'rb').read() == b'old complete checkpoint'
+    assert os.listdir(tmp_path) == ['iter_2.pth']
+
+
+def test_temp_names_are_unique_and_never_shared(tmp_path, monkeypatch):
     """Bug (issue 20): two runs saving ``iter_1.pth`` in one folder wrote
-    into one fixed ``.iter_1.pth.tmp``; the file mixed both runs' bytes and
-    one run failed. Each writer now has its own file (O_EXCL)."""
+    into one fixed ``.iter_1.pth.tmp``. Each write has its own name, and
+    an existing name is never opened (O_EXCL)."""
     path = str(tmp_path / 'iter_1.pth')
-    first, second = AtomicFile(path), AtomicFile(path)
-    assert first.tmp_path != second.tmp_path
-    first.write(b'run 1')
-    second.write(b'run 2 ' * 100)
-    first.commit()
-    assert open(path, 'rb').read() == b'run 1'
-    second.commit()
-    assert open(path, 'rb').read() == b'run 2 ' * 100
-    assert os.listdir(tmp_path) == ['iter_1.pth']
-    assert temp_target(osp.basename(temp_path_for(path))) == 'iter_1.pth'
-    assert temp_target('.iter_1.pth.tmp') == 'iter_1.pth'  # older runs
-
-
-def test_an_existing_temp_name_is_never_shared(tmp_path, monkeypatch):
-    """O_EXCL: if the name exists (another writer's), the write fails
-    instead of truncating that writer's file."""
-    path = str(tmp_path / 'iter_1.pth')
-    taken = str(tmp_path / '.iter_1.pth.taken.tmp')
-    with open(taken, 'wb') as f:
-        f.write(b'another writer')
-    from mmseg_seggan.utils import atomic_checkpoint
-    monkeypatch.setattr(atomic_checkpoint, 'temp_path_for', lambda p: taken)
-    with pytest.raises(OSError, match='Could not write'):
-        AtomicFile(path)
-    assert open(taken, 'rb').read() == b'another writer'
+    import secrets
+    monkeypatch.setattr(secrets, 'token_hex', lambda n: 'abcd1234')
+    taken = tmp_path / f'.iter_1.pth.{os.getpid()}-abcd1234.tmp'
+    taken.write_bytes(b'another writer')
+    with pytest.raises(CheckpointWriteError, match='Could not write'):
+        atomic_write(path, b'mine')
+    assert taken.read_bytes() == b'another writer'
+    assert not osp.exists(path)
 
 
 def test_data_and_rename_are_fsynced(tmp_path, monkeypatch):
-    """docs/reliability.md: the temp file is fsynced before the rename and
-    the folder after it (else a power cut can lose the rename or leave the
-    new name pointing at unwritten blocks)."""
+    """The temp file is fsynced before the rename and the folder after it
+    (else a power cut can lose the rename or leave the new name pointing at
+    unwritten blocks)."""
     synced = []
     real = os.fsync
 
@@ -144,30 +148,14 @@ def test_disk_full_names_the_file_and_says_nothing_was_lost(
     if where == 'fsync':
         monkeypatch.setattr(os, 'fsync', _disk_full)
     else:
-        real_open = builtins.open
+        real_fdopen = os.fdopen
 
-        class FullDisk:
+        def fdopen(fd, *args, **kwargs):
+            f = real_fdopen(fd, *args, **kwargs)
+            f.write = _disk_full
+            return f
 
-            def __init__(self, f):
-                self._f = f
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self._f.close()
-
-            def __getattr__(self, name):
-                return getattr(self._f, name)
-
-            def write(self, data):
-                _disk_full()
-
-        def open_on_full_disk(file, mode='r', *args, **kwargs):
-            f = real_open(file, mode, *args, **kwargs)
-            return FullDisk(f) if 'w' in mode else f
-
-        monkeypatch.setattr(builtins, 'open', open_on_full_disk)
+        monkeypatch.setattr(os, 'fdopen', fdopen)
     with pytest.raises(OSError) as e:
         _save(path, 0.0)
     monkeypatch.undo()
@@ -186,5 +174,6 @@ def test_disk_full_through_the_runner(tmp_path, monkeypatch):
     with pytest.raises(OSError, match='Nothing was lost') as e:
         runner.save_checkpoint(str(tmp_path), 'iter_4.pth', by_epoch=False)
     monkeypatch.undo()
+    runner.release_work_dir()
     assert str(tmp_path / 'iter_4.pth') in str(e.value)
     assert not [n for n in os.listdir(tmp_path) if 'iter_4' in n]

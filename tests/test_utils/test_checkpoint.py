@@ -122,3 +122,96 @@ def test_seggan_runner_checkpoints_load_with_torch_defaults(tmp_path):
     resumed.resume(str(tmp_path / 'iter_1.pth'))
     assert resumed.message_hub.get_scalar('train/loss').current() == 0.5
     resumed.release_work_dir()
+
+
+def _plain_mmengine_checkpoint(work) -> str:
+    """What mmseg's own tools/train.py writes: mmengine's plain Runner,
+    whose message hub pickles ``getattr(HistoryBuffer, 'min')`` & co."""
+    from seggan_testing import toy_runner
+    runner = toy_runner(work, runner_type=None)
+    runner.message_hub.update_scalar('train/loss', 0.5)
+    runner.message_hub.update_info('eta', np.float64(2.0))
+    runner.save_checkpoint(work, 'iter_1.pth', by_epoch=False)
+    return osp.join(work, 'iter_1.pth')
+
+
+def test_plain_mmengine_checkpoint_loads_weights_only(tmp_path):
+    """Bug (issue 32): a checkpoint of mmseg's own train.py was refused as
+    ``load_from`` (``Unsupported global: GLOBAL getattr``)."""
+    from seggan_testing import toy_runner
+    path = _plain_mmengine_checkpoint(str(tmp_path / 'plain'))
+    # mmengine's own loader fails on it: the runner's success below shows
+    # that the package's loader read it, without patching anything.
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        _load_checkpoint(path, map_location='cpu')
+    hub = load_checkpoint_file(path)['message_hub']
+    assert hub['log_scalars']['train/loss'].current() == 0.5
+    runner = toy_runner(str(tmp_path / 'seggan'), resume=True)
+    runner.resume(path)
+    runner.release_work_dir()
+    assert runner.message_hub.get_scalar('train/loss').current() == 0.5
+    assert runner.iter == 1
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        torch.load(path, weights_only=True)  # allowed for that load only
+
+
+class _GetattrPayload:
+    """``getattr`` reaching for something other than a statistic."""
+
+    def __reduce__(self):
+        return (getattr, (HistoryBuffer, 'register_statistics'))
+
+
+def test_getattr_outside_the_statistics_is_refused(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save(dict(message_hub=_GetattrPayload()), path)
+    with pytest.raises(UnsafeCheckpointError, match='register_statistics'):
+        load_checkpoint_file(path)
+
+
+@pytest.fixture
+def http_payload(tmp_path, monkeypatch):
+    """``evil.pth`` served on 127.0.0.1 (loopback only); torch's hub cache
+    in the test's folder."""
+    import functools
+    import http.server
+    import threading
+    served = tmp_path / 'served'
+    served.mkdir()
+    sentinel = str(tmp_path / 'PWNED')
+    torch.save(dict(state_dict={}, meta=Payload(sentinel)),
+               str(served / 'evil.pth'))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    server = http.server.HTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for proxy in ('http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'):
+        monkeypatch.delenv(proxy, raising=False)
+    monkeypatch.setenv('no_proxy', '127.0.0.1')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    url = f'http://127.0.0.1:{server.server_address[1]}/evil.pth'
+    yield url, sentinel, tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    server.shutdown()
+
+
+@pytest.mark.parametrize('door', ['load_from', 'init_cfg', 'seggan_scheme'])
+def test_url_payload_is_refused_and_not_cached(http_payload, tmp_path, door):
+    """Bug (issue 31): ``load_from=http://...`` and ``init_cfg`` URLs went
+    to torch.hub with ``weights_only=False``: the payload ran and stayed in
+    the hub cache."""
+    from seggan_testing import toy_runner
+    url, sentinel, cache = http_payload
+    runner = toy_runner(str(tmp_path / 'work'))
+    with pytest.raises(UnsafeCheckpointError, match='is not a plain') as e:
+        if door == 'load_from':
+            runner.load_checkpoint(url)
+        elif door == 'init_cfg':
+            runner.model.init_cfg = dict(type='Pretrained', checkpoint=url)
+            runner._init_model_weights()
+        else:  # mmseg's init_model, init_cfg outside the runner
+            _load_checkpoint('seggan://' + url, map_location='cpu')
+    runner.release_work_dir()
+    assert url in str(e.value)
+    assert not osp.exists(sentinel), 'the payload ran'
+    assert not list(cache.glob('*.pth')), 'the payload stayed in the cache'

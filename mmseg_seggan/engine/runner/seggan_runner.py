@@ -7,41 +7,27 @@ README writes it); mmseg's and this package's ``tools/train.py`` build
 exactly as without the plugin.
 """
 import os
-import os.path as osp
-import re
 import weakref
-from typing import Callable, Dict, Optional, Union
+from typing import Dict, Optional, Union
 
 import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import (_load_checkpoint,
-                                        _load_checkpoint_to_model)
 from mmseg.registry import RUNNERS
 
 from ...models.utils import unwrap
-from ...utils.atomic_checkpoint import atomic_save
-from ...utils.checkpoint import (load_checkpoint_file, plain_message_hub,
-                                 restore_message_hub)
-from ...utils.checkpoint_shapes import check_state_dict_shapes
+from ...utils.atomic_checkpoint import BACKEND
+from ...utils.checkpoint import (CheckpointError, plain_message_hub,
+                                 restore_message_hub, weights_only_loading)
+from ...utils.checkpoint_shapes import CheckpointShapeError, add_shape_check
+from ...utils.cpu_features import cpu_capability
 from ...utils.dir_lock import DirLock
 from ...utils.resume import find_resumable_checkpoint
 from ..hooks.num_classes_check_hook import NumClassesCheckHook
+from ..hooks.seggan_phase_hook import add_phase_hook, phase2_schedulers
 
 WORK_DIR_LOCK = '.seggan_run.lock'
 NUM_CLASSES_CHECK = 'num_classes_check'
-
-
-def _is_local(path: str) -> bool:
-    return '://' not in str(path)
-
-
-def cpu_capability() -> str:
-    """The instruction set torch's CPU kernels use (e.g. ``AVX2``)."""
-    try:
-        return torch.backends.cpu.get_cpu_capability()
-    except AttributeError:  # torch < 2.1
-        return 'unknown'
 
 
 @RUNNERS.register_module()
@@ -53,15 +39,17 @@ class SegGANRunner(Runner):
       second run is refused naming the first (pid, host, start, command);
       a lock of a dead process is taken over. Released when ``train()``
       returns or fails.
-    * **Atomic checkpoints** (:meth:`save_checkpoint`): written to a temporary
-      file unique to this writer, synced, then renamed; the message hub is
-      stored as plain numbers, so any weights-only loader reads the file.
-    * **Safe loading** (:meth:`load_checkpoint`, used by ``load_from``,
-      ``--resume`` and testing): weights-only, errors that name the file,
-      the shape check before anything is copied.
-    * **Resume that survives a damaged latest checkpoint**
-      (:meth:`load_or_resume`): :func:`~mmseg_seggan.utils.
-      find_resumable_checkpoint`.
+    * **Atomic checkpoints**: local saves go through the ``seggan_atomic``
+      file backend (:mod:`~mmseg_seggan.utils.atomic_checkpoint`) unless
+      ``backend_args`` names another; the message hub is stored as plain
+      numbers, so any weights-only loader reads the file.
+    * **Weights-only loading** of ``load_from``, ``--resume``, testing and
+      ``init_cfg=dict(type='Pretrained')``, local or URL, inside
+      :func:`~mmseg_seggan.utils.weights_only_loading`; the shape check
+      (:func:`~mmseg_seggan.utils.add_shape_check`) before anything is
+      copied; errors that name the file.
+    * ``--resume`` past an unusable ``last_checkpoint`` pointer
+      (:func:`~mmseg_seggan.utils.find_resumable_checkpoint`).
     * **The class-count check**: :class:`NumClassesCheckHook` is one of its
       default hooks (key ``num_classes_check``;
       ``default_hooks=dict(num_classes_check=None)`` leaves it out).
@@ -129,58 +117,42 @@ class SegGANRunner(Runner):
             hooks.pop(NUM_CLASSES_CHECK)  # mmengine asserts on unknown None
         super().register_default_hooks(hooks)
 
+    def register_custom_hooks(self, hooks: list) -> None:
+        """mmengine's, plus the phase switch a SegGAN model cannot lack."""
+        super().register_custom_hooks(add_phase_hook(self, hooks))
+
+    def build_param_scheduler(self, scheduler):
+        """mmengine's; a SegGAN run's schedule is the segmentor's, from
+        phase 2 on (:func:`phase2_schedulers`)."""
+        return super().build_param_scheduler(
+            phase2_schedulers(self, scheduler))
+
     def call_hook(self, fn_name: str, **kwargs) -> None:
+        ckpt = kwargs.get('checkpoint') or {}
+        if fn_name == 'after_load_checkpoint' and \
+                isinstance(ckpt.get('message_hub'), dict):
+            ckpt['message_hub'] = restore_message_hub(ckpt['message_hub'])
         super().call_hook(fn_name, **kwargs)
-        if fn_name == 'before_save_checkpoint':
+        if fn_name == 'before_save_checkpoint' and 'message_hub' in ckpt:
             # After every hook saw it: the form weights-only loading reads.
-            ckpt = kwargs['checkpoint']
-            if 'message_hub' in ckpt:
-                ckpt['message_hub'] = plain_message_hub(ckpt['message_hub'])
+            ckpt['message_hub'] = plain_message_hub(ckpt['message_hub'])
 
-    # ----------------------------------------------------------------- save
-    def save_checkpoint(self,
-                        out_dir: str,
-                        filename: str,
-                        file_client_args: Optional[dict] = None,
-                        save_optimizer: bool = True,
-                        save_param_scheduler: bool = True,
-                        meta: Optional[dict] = None,
-                        by_epoch: bool = True,
-                        backend_args: Optional[dict] = None) -> None:
-        """mmengine's, written atomically for local folders.
+    def save_checkpoint(self, out_dir: str, filename: str, *args,
+                        **kwargs) -> None:
+        """mmengine's, through the atomic backend for a local ``out_dir``
+        when neither ``backend_args`` nor ``file_client_args`` is given."""
+        if not (args and args[0]) and '://' not in out_dir and \
+                not kwargs.get('file_client_args') and \
+                not kwargs.get('backend_args'):
+            kwargs['backend_args'] = dict(backend=BACKEND)
+        super().save_checkpoint(out_dir, filename, *args, **kwargs)
 
-        mmengine writes the whole checkpoint under a temporary name unique
-        to this process (``.<filename>.<pid>-<hex>.tmp``, created with
-        ``O_EXCL``), which is then synced and renamed to ``filename``.
+    def _init_model_weights(self) -> None:
+        with weights_only_loading():  # init_cfg=dict(type='Pretrained')
+            super()._init_model_weights()
 
-        Raises:
-            CheckpointWriteError: Disk full or another write error; the
-                message names the file and says that nothing was lost.
-        """
-        args = dict(
-            file_client_args=file_client_args,
-            save_optimizer=save_optimizer,
-            save_param_scheduler=save_param_scheduler,
-            meta=meta,
-            by_epoch=by_epoch,
-            backend_args=backend_args)
-        if file_client_args or backend_args or not _is_local(out_dir):
-            return super().save_checkpoint(out_dir, filename, **args)
-        final = osp.join(out_dir, filename)
-
-        def write(tmp_path: str) -> None:
-            super(SegGANRunner, self).save_checkpoint(
-                osp.dirname(tmp_path), osp.basename(tmp_path), **args)
-
-        atomic_save(final, write)
-
-    # ----------------------------------------------------------------- load
-    def load_checkpoint(self,
-                        filename: str,
-                        map_location: Union[str, Callable] = 'cpu',
-                        strict: bool = False,
-                        revise_keys: list = [(r'^module.', '')]):
-        """mmengine's, loading local files weights-only and shape-checked.
+    def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
+        """mmengine's, weights-only for every source, shape-checked.
 
         Raises:
             UnsafeCheckpointError: The file holds pickled code.
@@ -188,28 +160,28 @@ class SegGANRunner(Runner):
             CheckpointShapeError: Tensors of other shapes than the model's;
                 nothing was loaded.
         """
-        if _is_local(filename):
-            checkpoint = load_checkpoint_file(filename, map_location)
-        else:
-            checkpoint = _load_checkpoint(filename, map_location=map_location)
-        if isinstance(checkpoint, dict) and \
-                isinstance(checkpoint.get('message_hub'), dict):
-            checkpoint['message_hub'] = restore_message_hub(
-                checkpoint['message_hub'])
-        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = unwrap(self.model)
-        state_dict = checkpoint.get('state_dict', checkpoint)
-        for pattern, repl in revise_keys:
-            state_dict = {
-                re.sub(pattern, repl, k): v
-                for k, v in state_dict.items()
-            }
-        check_state_dict_shapes(model, state_dict, source=filename)
-        checkpoint = _load_checkpoint_to_model(
-            model, checkpoint, strict, revise_keys=revise_keys)
-        self._has_loaded = True
-        self.logger.info(f'Load checkpoint from {filename}')
-        return checkpoint
+        add_shape_check(unwrap(self.model))
+        with weights_only_loading():
+            try:
+                return super().load_checkpoint(filename, *args, **kwargs)
+            except CheckpointShapeError as e:
+                raise CheckpointShapeError(f'{filename}: {e}') from None
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """mmengine's; a checkpoint of another kind of run is named."""
+        try:
+            super().resume(filename, *args, **kwargs)
+        except KeyError as e:
+            if e.args != ('param_groups', ):
+                raise
+            raise CheckpointError(
+                f'--resume cannot continue from {filename} with the config '
+                f'{self.cfg.filename}: the checkpoint holds one optimizer per '
+                'network (a SegGAN run), the config builds a single one (a '
+                'plain segmentor). --resume only continues a run with the '
+                'config that started it: use that config, or start this one '
+                'from the weights in a new --work-dir, without --resume, with '
+                f'--cfg-options load_from={filename}.') from None
 
     def load_or_resume(self) -> None:
         """mmengine's, but ``--resume`` skips a damaged latest checkpoint."""
