@@ -187,9 +187,15 @@ def test_wheel_carries_configs_tools_and_hook(env):
                  'model-index.yml'):
         assert f'mmseg_seggan/.mim/{path}' in names, path
     assert {'_mmseg_seggan_hook.py', 'mmseg_seggan-hook.pth'} <= names
-    # the experiment scripts and the test runner stay in the repository
-    assert not any('.mim/tools/experiments' in n or 'run_tests' in n
-                   for n in names)
+    # the experiment tools ship in .mim with the other tools (their
+    # protocol package beside them), never as part of the importable
+    # package; the test runner stays in the repository
+    for path in ('tools/experiments/compare.py',
+                 'tools/experiments/protocol/engine.py'):
+        assert f'mmseg_seggan/.mim/{path}' in names, path
+    assert not any(
+        n.startswith('mmseg_seggan/experiments/') or 'run_tests' in n
+        for n in names)
 
 
 def test_the_installed_wheel_is_what_runs(env):

@@ -2,16 +2,16 @@
 import copy
 import json
 import os.path as osp
+import sys
 
 import pytest
 import torch
-from seggan_testing import import_tool
+from seggan_testing import REPO, import_tool
 
-from mmseg_seggan.experiments.carried_record import (RecordMismatchError,
-                                                     export_record,
-                                                     load_record,
-                                                     merge_records,
-                                                     weights_digest)
+sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))
+from protocol.carried_record import (RecordMismatchError,  # noqa: E402
+                                     export_record, load_record,
+                                     merge_records, weights_digest)
 
 ENV = dict(
     git_commit='abc',
@@ -99,7 +99,7 @@ def test_arms_of_a_reproduced_start_are_pooled(tmp_path):
     assert merged['merged_from'] == ['there.json']
     assert 'from_record' not in here['stages'].get('control_seed1', {})
 
-    from mmseg_seggan.experiments.summary import summarize
+    from protocol.summary import summarize
     s = summarize(merged)
     assert s['seggan']['paired']['n'] == 2
     assert s['seggan']['paired']['values'] == [-0.5, -0.5]

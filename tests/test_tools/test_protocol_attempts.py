@@ -14,14 +14,16 @@ import time
 
 from seggan_testing import REPO
 
-from mmseg_seggan.experiments.protocol import Protocol, Stage
-from mmseg_seggan.experiments.summary import wall_times
+sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))
+from protocol.engine import Protocol, Stage  # noqa: E402
+from protocol.summary import wall_times  # noqa: E402
 
 # A protocol whose one stage runs ``CMD``: it prints the status the record
 # gives the attempt while it runs.
 RUNNER = textwrap.dedent('''
     import sys
-    from mmseg_seggan.experiments.protocol import Protocol, Stage
+    sys.path.insert(0, {repo!r} + '/tools/experiments')
+    from protocol.engine import Protocol, Stage
     root, cmd = sys.argv[1], sys.argv[2:]
     p = Protocol(root, repo={repo!r}, name='toy')
     p.open({{}})

@@ -15,6 +15,9 @@ import mmseg_seggan  # noqa: F401
 from mmseg_seggan.datasets import make_toy_scenes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))
+from protocol.records import write_record  # noqa: E402
+
 SCRIPT = osp.join(REPO, 'tools', 'experiments', 'run_protocol.py')
 TOY = 'configs/{}_deeplabv3_r18-d16_1xb8-{}_toy-96x128.py'
 
@@ -99,6 +102,9 @@ def _copy(finished: list, tmp_path) -> list:
                     text = f.read()
                 with open(path, 'w') as f:
                     f.write(text.replace(osp.join(src, 'toy'), root))
+    path = osp.join(root, 'protocol.json')  # moved by the protocol's hand
+    with open(path) as f:
+        write_record(json.load(f), path, indent=1)
     return cmd
 
 
@@ -451,3 +457,118 @@ def test_a_rerun_elsewhere_reproduces_its_start_and_pools_the_arms(
          str(tmp_path / 'again'), '--merge', first])
     assert '| seggan | 2 | 3/1, 3/2 |' in text
     assert '| control | 2 | 1, 2 |' in text
+
+
+def test_a_rerun_with_other_threads_refuses_and_the_record_keeps_the_truth(
+        finished, tmp_path):
+    """Bug (measured): a rerun with ``--threads 2`` on a finished root
+    rewrote the record to say 2 threads per run, though every stage ran
+    with 1. Threads are part of a stage's identity now: refused, named,
+    and the record still says what the stages ran with."""
+    cmd = _copy(finished, tmp_path)
+    cmd[cmd.index('--threads') + 1] = '2'
+    proc = _run(cmd, ok=False)
+    assert proc.returncode != 0
+    assert 'threads: 1 -> 2' in proc.stderr
+    _, record = _record(cmd)
+    assert record['environment']['threads_per_run'] == 1
+    assert record['stages']['baseline']['identity']['threads'] == 1
+    assert record['invocations'][-1]['threads'] == 2
+
+
+def test_hand_edits_of_the_record_and_of_metrics_are_not_reported(
+        finished, tmp_path):
+    """Bug (measured): a protocol.json or metrics.json edited by hand was
+    reported as the result. An edited record is refused (by the protocol
+    and by summarize.py), naming the file; moved away, the record is
+    rebuilt from the stage dirs; an edited metrics.json is tested again."""
+    cmd = _copy(finished, tmp_path)
+    root, record = _record(cmd)
+    path = osp.join(root, 'protocol.json')
+    record['stages']['seggan_gan3_seed1']['metrics']['mIoU'] = 99.0
+    with open(path, 'w') as f:
+        json.dump(record, f)
+    proc = _run(cmd, ok=False)
+    assert proc.returncode != 0
+    assert 'protocol.json was changed after the protocol wrote it' in \
+        proc.stderr
+    with pytest.raises(RuntimeError, match='changed after'):
+        _tool('summarize').main(['toy', '--work-root', osp.dirname(root)])
+    os.rename(path, path + '.edited')
+    _run(cmd)  # rebuilt from stage.json / metrics.json
+    _, rebuilt = _record(cmd)
+    miou = rebuilt['stages']['seggan_gan3_seed1']['metrics']['mIoU']
+    assert miou != 99.0
+    metrics = osp.join(root, 'seggan_gan3_seed1', 'test', 'metrics.json')
+    with open(metrics) as f:
+        edited = json.load(f)
+    edited['mIoU'] = 99.0
+    with open(metrics, 'w') as f:
+        json.dump(edited, f)
+    proc = _run(cmd)
+    assert 'was changed after the test wrote it' in proc.stdout
+    assert proc.stdout.count('tools/test.py') == 1
+    _, record = _record(cmd)
+    assert record['stages']['seggan_gan3_seed1']['metrics']['mIoU'] == miou
+
+
+def test_a_truncated_record_is_named_and_leaves_no_lock(finished, tmp_path):
+    """Bug (measured): a truncated protocol.json stopped the run with a
+    bare JSONDecodeError and left the work root locked."""
+    from protocol.records import RecordError
+    from protocol.seggan_protocol import main
+
+    from mmseg_seggan.utils import DirLock
+    cmd = _copy(finished, tmp_path)
+    root, _ = _record(cmd)
+    path = osp.join(root, 'protocol.json')
+    with open(path) as f:
+        text = f.read()
+    with open(path, 'w') as f:
+        f.write(text[:len(text) // 2])
+    with pytest.raises(RecordError, match='not a complete JSON record'):
+        main(cmd[2:], repo=REPO)
+    lock = DirLock(root, name='protocol.lock')
+    lock.acquire()  # free again
+    lock.release()
+
+
+def test_a_stage_run_by_other_code_is_refused(finished, tmp_path):
+    """Bug (measured): after a code commit a rerun reported every stage
+    done with the old results. Here the baseline's record says it ran with
+    other package sources (as after an edit of the package): refused, the
+    code named."""
+    cmd = _copy(finished, tmp_path)
+    root, _ = _record(cmd)
+    path = osp.join(root, 'baseline', 'stage.json')
+    with open(path) as f:
+        rec = json.load(f)
+    spec = rec['spec']
+    spec.setdefault('code', {})['sources_sha256'] = '0' * 64
+    spec.pop('fingerprint')
+    spec['fingerprint'] = hashlib.sha256(
+        json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+    with open(path, 'w') as f:
+        json.dump(rec, f)
+    proc = _run(cmd, ok=False)
+    assert 'Stage baseline' in proc.stderr
+    assert 'code sources_sha256: 000000000000...' in proc.stderr
+    assert 'tools/train.py' not in proc.stdout
+
+
+def test_the_code_digest_covers_every_source_file(tmp_path, monkeypatch):
+    """Bug: a digest of the version alone (or of some files) would call
+    an edited package the same code."""
+    import mmseg_seggan
+    from protocol.identity import code_digest
+    pkg = tmp_path / 'pkg' / 'sub'
+    pkg.mkdir(parents=True)
+    (tmp_path / 'pkg' / '__init__.py').write_text('')
+    (pkg / 'model.py').write_text('x = 1\n')
+    monkeypatch.setattr(mmseg_seggan, '__file__',
+                        str(tmp_path / 'pkg' / '__init__.py'))
+    before = code_digest(str(tmp_path))
+    (pkg / 'model.py').write_text('x = 2\n')
+    after = code_digest(str(tmp_path))
+    assert before['sources_sha256'] != after['sources_sha256']
+    assert before['mmseg_seggan'] == after['mmseg_seggan']

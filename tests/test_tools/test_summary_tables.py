@@ -1,7 +1,13 @@
 """The protocol's tables: a single run is never printed with a spread."""
-from mmseg_seggan.experiments.summary import (format_mean_std, mean_std,
-                                              paired_differences, summarize,
-                                              summary_markdown)
+import os.path as osp
+import sys
+
+from seggan_testing import REPO
+
+sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))
+from protocol.summary import (format_mean_std, mean_std,  # noqa: E402
+                              paired_differences, summarize,
+                              summary_markdown)
 
 
 def _metrics(miou: float) -> dict:

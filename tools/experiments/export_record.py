@@ -14,12 +14,14 @@ Example::
         --out docs/records/stanford-bg-lite0_DATE.json
 """
 import argparse
-import json
 import os
 import os.path as osp
+import sys
 from typing import List, Optional
 
-from mmseg_seggan.experiments.carried_record import export_record
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # ./protocol
+from protocol.carried_record import export_record  # noqa: E402
+from protocol.records import read_record, write_record  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -35,13 +37,9 @@ def main(argv: Optional[List[str]] = None) -> str:
     if osp.exists(args.out):
         parser.error(f'{args.out} exists: an exported record is never '
                      'replaced; give another --out (e.g. with the date)')
-    with open(src) as f:
-        record = export_record(json.load(f))
+    record = export_record(read_record(src))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    tmp = args.out + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(record, f, indent=1, sort_keys=True)
-    os.replace(tmp, args.out)
+    write_record(record, args.out, indent=1, sort_keys=True)
     stages = record['stages']
     print(f'{args.out}: {len(stages)} stages '
           f'({sum("metrics" in s for s in stages.values())} tested, '

@@ -20,6 +20,7 @@ import argparse
 import functools
 import os
 import os.path as osp
+import sys
 import warnings
 from typing import Dict, List
 
@@ -31,14 +32,12 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mmseg_seggan.experiments.carried_record import \
-    add_merge_option  # noqa: E402,E501
-from mmseg_seggan.experiments.carried_record import load_record  # noqa: E402
-from mmseg_seggan.experiments.carried_record import stage_rows  # noqa: E402
-from mmseg_seggan.experiments.summary import format_mean_std  # noqa: E402
-from mmseg_seggan.experiments.summary import parse_stage_name  # noqa: E402
-from mmseg_seggan.experiments.summary import stage_name  # noqa: E402
-from mmseg_seggan.experiments.summary import summarize  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # ./protocol
+from mmseg_seggan.models.utils import one_hot, real_image  # noqa: E402
+from protocol.carried_record import add_merge_option  # noqa: E402
+from protocol.carried_record import load_record, stage_rows  # noqa: E402
+from protocol.summary import format_mean_std, summarize  # noqa: E402
+from protocol.summary import parse_stage_name, stage_name  # noqa: E402
 
 ARM_COLORS = {
     'baseline': '#7f7f7f',
@@ -285,7 +284,10 @@ def plot_generators(record: dict, out: str, num: int = 3) -> bool:
         rgb = cfg.model.data_preprocessor.get('bgr_to_rgb', False)
         with torch.no_grad():
             if images is None:
-                images = [model._real_image(b['inputs']) for b in batches]
+                images = [
+                    real_image(b['inputs'], model.data_preprocessor)
+                    for b in batches
+                ]
                 # a test pipeline that resizes the image keeps the mask at
                 # the original size (CamVid: 180x240 vs 360x480); G paints
                 # at the mask's size, so bring the mask to the image's
@@ -299,7 +301,11 @@ def plot_generators(record: dict, out: str, num: int = 3) -> bool:
                 columns += [('image', _to_rgb(images, rgb)),
                             ('ground truth',
                              _colour([g[0] for g in gts], palette))]
-            paint = [model.generator(model._one_hot(g[:, 0])) for g in gts]
+            paint = [
+                model.generator(
+                    one_hot(g[:, 0], model.num_classes, model.ignore_index))
+                for g in gts
+            ]
         err = [((p - i)**2).mean(1, keepdim=True).sqrt().clamp(0, 1)
                for p, i in zip(paint, images)]
         mse = np.mean([((p - i)**2).mean().item()
@@ -369,10 +375,15 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> bool:
             gt = data['data_samples'][0].gt_sem_seg.data[None].float()
             gts.append(
                 F.interpolate(gt, size=(h, w), mode='nearest')[:, 0].long())
-            images.append(model._real_image(data['inputs']))
+            images.append(real_image(data['inputs'],
+                                     model.data_preprocessor))
         # G is frozen in phase 2: the SegGAN checkpoint holds the phase-1 G.
         paint = {
-            'G(GT)': [model.generator(model._one_hot(g)) for g in gts],
+            'G(GT)': [
+                model.generator(
+                    one_hot(g, model.num_classes, model.ignore_index))
+                for g in gts
+            ],
             'G(control)': [model.generator(p) for p in probs['control']],
             'G(SegGAN)': [model.generator(p) for p in probs['seggan']],
         }

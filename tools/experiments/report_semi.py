@@ -16,19 +16,20 @@ Example::
 """
 import argparse
 import glob
-import json
 import os
 import os.path as osp
 import re
+import sys
 from typing import Dict, List, Optional, Sequence
 
-from mmseg_seggan.experiments.carried_record import (add_merge_option,
-                                                     merge_records)
-from mmseg_seggan.experiments.semi_protocol import PRESETS
-from mmseg_seggan.experiments.summary import (environment_line,
-                                              format_mean_std, mean_std,
-                                              metric_cells, paired_between,
-                                              paired_cell, summarize)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # ./protocol
+from protocol.carried_record import add_merge_option  # noqa: E402
+from protocol.carried_record import merge_records  # noqa: E402
+from protocol.records import read_record  # noqa: E402
+from protocol.semi_protocol import PRESETS  # noqa: E402
+from protocol.summary import (environment_line, format_mean_std,  # noqa: E402
+                              mean_std, metric_cells, paired_between,
+                              paired_cell, summarize)
 
 ARM_LABELS = {
     'control': '(a) CE, labeled only',
@@ -58,11 +59,9 @@ def load_fractions(work_root: str, dataset: str,
     for path in glob.glob(
             osp.join(work_root, f'{dataset}-1-*', 'protocol.json')):
         k = int(_NAME.search(osp.dirname(path)).group(1))
-        with open(path) as f:
-            out[k] = json.load(f)
+        out[k] = read_record(path)
     for path in merge:
-        with open(path) as f:
-            carried = json.load(f)
+        carried = read_record(path)
         name = carried.get('protocol', '')
         m = _NAME.search(name)
         if not name.startswith(f'{dataset}-1-') or not m:
@@ -86,8 +85,7 @@ def full_reference(full_root: str, dataset: str) -> Optional[dict]:
         full_root, name, 'protocol.json')
     if not osp.isfile(path):
         return None
-    with open(path) as f:
-        record = json.load(f)
+    record = read_record(path)
     if record.get('protocol') != name:
         raise SystemExit(
             f'{path} is the record of {record.get("protocol")!r}, not of '

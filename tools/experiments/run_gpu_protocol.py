@@ -23,7 +23,7 @@ iterations if they fit and the baseline and phase 2 get the longest equal
 schedule that still fits ``--budget-min``.
 
 The stages run on the package's experiments engine
-(:mod:`mmseg_seggan.experiments.protocol`), one protocol over the work
+(:mod:`protocol.engine`), one protocol over the work
 root: ``WORK_ROOT/<dataset>/<stage>`` (``stanford-bg/baseline``,
 ``camvid/seggan_seed0``, ...), each run as the package's own
 ``tools/train.py`` / ``tools/test.py`` with ``--cfg-options`` derived from
@@ -58,20 +58,21 @@ Examples::
 """
 import argparse
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
 import shlex
 import sys
-import threading
 import time
 from typing import Dict, List, Optional
 
-from mmseg_seggan.experiments.protocol import Protocol, Stage, run_protocol
-from mmseg_seggan.experiments.summary import format_mean_std, mean_std
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+sys.path[:0] = [HERE, osp.join(REPO, 'tools', 'analysis_tools')]
+import benchmark_seggan  # noqa: E402
+from protocol.engine import CONFIG_LOCK, Protocol  # noqa: E402
+from protocol.engine import Stage, run_protocol  # noqa: E402
+from protocol.summary import format_mean_std, summarize  # noqa: E402
 LITE0 = 'deeplabv3_lite0-d16_1xb8'
 DATASETS = {
     'stanford-bg':
@@ -101,7 +102,6 @@ DATASETS = {
 }
 PAPER_GAN_ITERS = 20000
 ARMS = ('control', 'seggan')
-_CONFIG_LOCK = threading.Lock()  # Config.fromfile is not thread-safe
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -282,11 +282,7 @@ def count_flops(config: str, crop, batch: int, device: str) -> dict:
     The CE step is the control's (the baseline trains the same
     segmentor).
     """
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_seggan',
-        osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_seggan.py'))
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmark_seggan
     out = {}
     for stage, key in (('ce', 'ce'), ('phase2', 'phase2'),
                        ('phase1', 'phase1'), ('infer_plain', 'infer')):
@@ -298,7 +294,7 @@ def count_flops(config: str, crop, batch: int, device: str) -> dict:
             batch=2,
             device=device,
             stage=stage)
-        with _CONFIG_LOCK:
+        with CONFIG_LOCK:
             model, optim, data, _, _ = bench.build(ns, stage)
         step = bench.make_step(stage, model, optim, data)
         gflop = bench.count_step(model, step)['total_gflop']
@@ -324,7 +320,7 @@ def stage_options(config: str, root: str, crop, scale, batch: int,
     (phase 1 and 2 have no validation) are left alone.
     """
     from mmengine.config import Config
-    with _CONFIG_LOCK:
+    with CONFIG_LOCK:
         cfg = Config.fromfile(osp.join(REPO, config))
     h, w = crop
     opts = [f'model.data_preprocessor.size=[{h},{w}]']
@@ -361,7 +357,7 @@ def precision_options(config: str, precision: str) -> List[str]:
     if precision != 'bf16':
         return []
     from mmengine.config import Config
-    with _CONFIG_LOCK:
+    with CONFIG_LOCK:
         cfg = Config.fromfile(osp.join(REPO, config))
     keys = ['optim_wrapper']
     if cfg.optim_wrapper.get('constructor') == 'SegGANOptimWrapperConstructor':
@@ -432,28 +428,6 @@ class GPUProtocol:
         self.precision = ('bf16' if self.cuda else
                           'fp32') if args.precision == 'auto' else \
             args.precision
-
-    def environment(self) -> dict:
-        """The record's environment beyond the engine's (versions, CPU):
-        the package, the device and its capability."""
-        import torch
-
-        import mmseg_seggan
-        from mmseg_seggan.utils.cpu_features import describe_cpu
-        env = dict(
-            mmseg_seggan=mmseg_seggan.__version__, cores=self.args.cores)
-        if self.cuda:
-            env.update(
-                device=torch.cuda.get_device_name(0),
-                capability='sm_{}{}'.format(
-                    *torch.cuda.get_device_capability(0)),
-                cuda=torch.version.cuda,
-                gpu_memory_gib=round(
-                    torch.cuda.get_device_properties(0).total_memory / 2**30,
-                    1))
-        else:
-            env.update(device='cpu', capability=describe_cpu()['capability'])
-        return env
 
     # ---------------------------------------------------------- planning
     def data_roots(self) -> Dict[str, str]:
@@ -590,7 +564,12 @@ class GPUProtocol:
                     ] + self.train_workers(name) + extra,
                     inputs,
                     seed=seed,
-                    info=dict(dataset=d, arm=key, iters=iters)))
+                    info=dict(
+                        dataset=d,
+                        arm=key,
+                        iters=iters,
+                        pair_with=name.replace('seggan', 'control')
+                        if key == 'seggan' else None)))
             if test:
                 p.add_test(f'{d}/{name}', config, options[d][config])
 
@@ -646,7 +625,7 @@ class GPUProtocol:
             threads=int(os.environ.get('OMP_NUM_THREADS') or 1),
             jobs=self.jobs(),
             dry_run=a.dry_run,
-            environment=self.environment(),
+            environment=dict(cores=a.cores),
             rerun_hint='Give the new plan another --work-root, or move the '
             'old work dir away to retrain it.')
         invocation = dict(
@@ -666,14 +645,11 @@ def _gan_iters_key(config: str) -> str:
     return gan_iters_key(Config.fromfile(osp.join(REPO, config)))
 
 
-def _mean_std(values: List[float], signed: bool = False) -> str:
-    return format_mean_std(mean_std(values), signed) if values else '-'
-
-
 def markdown(record: dict) -> str:
-    """mIoU per dataset and arm, the schedule, and each stage's start and
-    wall time (its last attempt's; start: seconds after the invocation
-    that ran it began)."""
+    """mIoU per dataset and arm (mean ± std over the seeds, SegGAN minus
+    its control run by run), the schedule, and each stage's start and wall
+    time (its last attempt's; start: seconds after the invocation that ran
+    it began)."""
     env, plan = record['environment'], record['plan']
     planned = '' if plan.get('estimate_s') is None else \
         f'planned {plan["estimate_s"]:.0f} s, '
@@ -693,30 +669,17 @@ def markdown(record: dict) -> str:
     ]
     stages = record['stages']
     for d in sorted({k.split('/')[0] for k in stages}):
-
-        def miou(name, d=d):
-            return stages.get(f'{d}/{name}', {}).get('metrics', {}).get('mIoU')
-
-        base = miou('baseline')
-        lines.append(f'| {d} | baseline | 1 | '
-                     f'{"-" if base is None else f"{base:.2f}"} | |')
-        seeds = sorted({
-            int(k.rsplit('seed', 1)[1])
-            for k in stages if k.startswith(f'{d}/') and 'seed' in k
-        })
-        diffs = [
-            miou(f'seggan_seed{s}') - miou(f'control_seed{s}') for s in seeds
-            if miou(f'seggan_seed{s}') is not None
-            and miou(f'control_seed{s}') is not None
-        ]
-        for arm in ARMS:
-            vals = [
-                miou(f'{arm}_seed{s}') for s in seeds
-                if miou(f'{arm}_seed{s}') is not None
-            ]
-            diff = _mean_std(diffs, signed=True) if arm == 'seggan' else ''
-            lines.append(f'| {d} | {arm} | {len(vals)} | {_mean_std(vals)} '
-                         f'| {diff} |')
+        # one dataset's stages under the names the summary reads
+        summary = summarize(
+            dict(stages={
+                k.split('/', 1)[1]: v
+                for k, v in stages.items() if k.startswith(f'{d}/')
+            }))
+        for arm, e in summary.items():
+            paired = format_mean_std(e['paired'], True) if 'paired' in e \
+                else ''
+            lines.append(f'| {d} | {arm} | {e["mIoU"]["n"]} | '
+                         f'{format_mean_std(e["mIoU"])} | {paired} |')
     lines += [
         '', '| stage | iterations | start s | wall s | test s |',
         '|---|---|---|---|---|'

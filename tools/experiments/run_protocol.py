@@ -2,8 +2,8 @@
 
 The stages, how each is identified (a rerun with other settings refuses
 instead of reporting the old result), the lock on the work root and the
-record are described in ``mmseg_seggan/experiments/seggan_protocol.py``
-and ``protocol.py``.
+record are described in ``tools/experiments/protocol/seggan_protocol.py``
+and ``engine.py``.
 
 Examples (the ImageNet-pre-trained protocol of ``docs/results.md``)::
 
@@ -19,8 +19,10 @@ Another dataset or schedule: give the four configs and overrides, e.g.
 """
 import os
 import os.path as osp
+import sys
 
-from mmseg_seggan.experiments.seggan_protocol import main
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # ./protocol
+from protocol.seggan_protocol import main  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -18,7 +18,7 @@ seed) and run once per phase-2 seed. Arms (b) and (c) run on every
 phase-1 seed. Each SegGAN arm is paired with the control of the same
 phase-2 seed.
 
-Stages, identity and record: ``mmseg_seggan/experiments/semi_protocol.py``.
+Stages, identity and record: ``tools/experiments/protocol/semi_protocol.py``.
 
 Example (both fractions of Stanford Background, as in ``docs/results.md``)::
 
@@ -27,8 +27,10 @@ Example (both fractions of Stanford Background, as in ``docs/results.md``)::
 """
 import os
 import os.path as osp
+import sys
 
-from mmseg_seggan.experiments.semi_protocol import main
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # ./protocol
+from protocol.semi_protocol import main  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

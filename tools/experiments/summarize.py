@@ -11,13 +11,18 @@ Example::
     python tools/experiments/summarize.py camvid stanford-bg
 """
 import argparse
+import os.path as osp
+import sys
 from typing import List, Optional
 
-from mmseg_seggan.experiments.carried_record import (add_merge_option,
-                                                     load_record)
-from mmseg_seggan.experiments.summary import (environment_line,
-                                              paired_differences, summarize,
-                                              summary_markdown, wall_times)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # ./protocol
+from protocol.carried_record import add_merge_option  # noqa: E402
+from protocol.carried_record import load_record  # noqa: E402
+from protocol.summary import environment_line  # noqa: E402
+from protocol.summary import paired_differences  # noqa: E402
+from protocol.summary import summarize  # noqa: E402
+from protocol.summary import summary_markdown  # noqa: E402
+from protocol.summary import wall_times  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> str:

@@ -5,16 +5,25 @@ run as the product's own command line (``tools/train.py``,
 ``tools/test.py``) in a subprocess, in a work dir of its own under one
 work root. Three rules make its record trustworthy:
 
-* **A stage is identified by everything that determines it**: the config
-  as the run will see it (the file with every ``--cfg-options`` merged,
-  exactly the text mmengine dumps into the work dir), the extra command
-  line flags (``--amp``) and the SHA-256 of every checkpoint it starts
-  from. That identity is written to ``<stage>/stage.json`` before the first
-  iteration. A rerun whose stage differs in any of these refuses, naming
-  the difference, instead of counting the old output as the new stage's.
+* **A stage is identified by everything that can change its result**:
+  the config as the run will see it (the file read by mmengine with every
+  ``--cfg-options`` merged), the extra command line flags (``--amp``), the
+  threads and the precision, the SHA-256 of every checkpoint it starts
+  from, the data its loader reads and the code that runs
+  (:mod:`.identity`). That identity is written to ``<stage>/stage.json``
+  before the first iteration. A rerun whose **training** stage differs in
+  any of these refuses, naming the difference, instead of counting the old
+  output as the new stage's; a **test** stage whose identity changed (other
+  test images, other code) is tested again, and says so.
+* **Outputs are what the stages wrote**: ``stage.json`` holds the SHA-256
+  of the stage's checkpoint or ``metrics.json``; a checkpoint replaced
+  under its consumers refuses, an edited ``metrics.json`` is tested again,
+  and ``protocol.json`` carries a digest of itself (:func:`.records.
+  read_record`): an edited or cut-short record is refused, never reported.
 * **One protocol per work root at a time** (:class:`DirLock` on the root,
-  naming the holder); the record ``protocol.json`` is only written by the
-  holder, and ``events.jsonl`` beside it is appended to, never rewritten.
+  naming the holder, released by the kernel when its process dies); the
+  record ``protocol.json`` is only written by the holder, and
+  ``events.jsonl`` beside it is appended to, never rewritten.
 * **Every attempt's log is kept**: ``train-1.out``, ``train-2.out`` ...; a
   stage killed half-way resumes from its own last checkpoint.
 
@@ -36,25 +45,21 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional
 
-from mmseg_seggan.utils.dir_lock import DirLock
-from .records import environment, read_test_metrics
+from mmseg_seggan.utils import DirLock
+from .identity import code_digest, data_digest, precision_of, sha256_of
+from .records import (environment, read_record, read_test_metrics,
+                      write_record)
 
 STAGE_FILE = 'stage.json'
 # mmengine's Config.fromfile is not thread-safe (pkg_resources look-ups fail
 # at random when several threads parse configs); parse one at a time.
-_CONFIG_LOCK = threading.Lock()
+CONFIG_LOCK = threading.Lock()
+# What a stage's identity held before it covered data, code and threads.
+LEGACY_KEYS = ('kind', 'config', 'flags', 'config_sha256', 'inputs')
 
 
 class StageMismatchError(RuntimeError):
     """A stage's work dir holds another stage than the one asked for."""
-
-
-def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
-    return h.hexdigest()
 
 
 def parse_options(options: List[str]) -> dict:
@@ -150,8 +155,12 @@ class Protocol:
             'stages), or give this one another --work-root')
         self._write = threading.Lock()
         self.stages: Dict[str, Stage] = {}
+        # checkpoints from outside (a user's trained baseline), by the name
+        # stages give them as inputs
+        self.external: Dict[str, str] = {}
         self.record: dict = {}
         self._configs: dict = {}
+        self._code: Optional[dict] = None
 
     # ------------------------------------------------------------ record
     def open(self, invocation: dict) -> None:
@@ -160,22 +169,31 @@ class Protocol:
             self.lock.acquire()
         self.t0 = time.time()
         self.record = {}
-        if osp.isfile(self.record_path):
-            with open(self.record_path) as f:
-                self.record = json.load(f)
+        try:
+            if osp.isfile(self.record_path):
+                self.record = read_record(self.record_path)
+        except BaseException:
+            self.close()
+            raise
         self.record.setdefault('stages', {})
         self._mark_interrupted()
         self.record['protocol'] = self.name
-        if 'precision' in invocation:
-            self.record['precision'] = invocation['precision']
+        if 'precision' in invocation:  # until a stage says (save())
+            self.record.setdefault('precision', invocation['precision'])
         self.environment = environment(self.repo)
-        self.environment.update(
-            threads_per_run=self.threads, jobs=self.jobs, nice=self.nice)
+        self.environment.update(jobs=self.jobs, nice=self.nice)
         self.environment.update(self.extra_environment)
-        self.record['environment'] = self.environment
-        invocation = dict(invocation, environment=self.environment)
+        # threads_per_run: what the stages ran with (save()), not what
+        # this invocation asks for
+        old = self.record.get('environment', {})
+        self.record['environment'] = dict(self.environment)
+        if 'threads_per_run' in old:
+            self.record['environment']['threads_per_run'] = \
+                old['threads_per_run']
+        invocation = dict(
+            invocation, environment=self.environment, threads=self.threads)
         invocation['start'] = time.strftime('%Y-%m-%dT%H:%M:%S')
-        if self.lock.replaced:
+        if getattr(self.lock, 'replaced', None):
             invocation['replaced_stale_lock'] = self.lock.replaced
         self.record.setdefault('invocations', []).append(invocation)
         self.event('invocation', **invocation)
@@ -207,10 +225,22 @@ class Protocol:
         if self.dry_run:
             return
         with self._write:
-            tmp = f'{self.record_path}.tmp.{os.getpid()}'
-            with open(tmp, 'w') as f:
-                json.dump(self.record, f, indent=1)
-            os.replace(tmp, self.record_path)
+            # what the stages ran with, not what this invocation asked for
+            # (a refused rerun with other --threads or --amp changes nothing)
+            idents = [
+                i for st in self.record['stages'].values()
+                for i in (st.get('identity'), st.get('test_identity')) if i
+            ]
+            threads = sorted({i['threads'] for i in idents if 'threads' in i})
+            if threads:
+                self.record['environment']['threads_per_run'] = \
+                    threads[0] if len(threads) == 1 else threads
+            precision = sorted(
+                {i['precision']
+                 for i in idents if 'precision' in i})
+            if precision:
+                self.record['precision'] = ', '.join(precision)
+            write_record(self.record, self.record_path, indent=1)
 
     def event(self, kind: str, **fields) -> None:
         """Append one line to ``events.jsonl`` (never rewritten)."""
@@ -242,7 +272,9 @@ class Protocol:
         return osp.join(self.root, stage.name)
 
     def checkpoint(self, name: str) -> str:
-        """The final checkpoint of a train stage."""
+        """The final checkpoint of a train stage (or an external one)."""
+        if name in self.external:
+            return self.external[name]
         return osp.join(
             self.root, name,
             'iter_{}.pth'.format(self.max_iters(self.stages[name])))
@@ -275,7 +307,7 @@ class Protocol:
     def _resolve(self, stage: Stage):
         from mmseg_seggan.utils.launch import load_config
         options = parse_options(self.options(stage))
-        with _CONFIG_LOCK:
+        with CONFIG_LOCK:
             cfg = load_config(
                 osp.join(self.repo, stage.config), options,
                 self.work_dir(stage))
@@ -285,7 +317,7 @@ class Protocol:
             cfg.load_from = self.checkpoint(stage.inputs['checkpoint'])
         else:
             if '--amp' in stage.flags:
-                from mmseg_seggan.utils.launch import enable_amp
+                from mmseg_seggan.engine.hooks import enable_amp
                 enable_amp(cfg)
             cfg.resume = False
         return cfg
@@ -298,36 +330,85 @@ class Protocol:
         return text.replace(self.work_dir(stage), '<work_dir>').replace(
             self.root, '<root>').replace(self.repo, '<repo>')
 
+    def code(self) -> dict:
+        """The code identity of every stage (computed once)."""
+        if self._code is None:
+            self._code = code_digest(self.repo)
+        return self._code
+
     def identity(self, stage: Stage) -> dict:
-        """Everything that determines the stage, and its fingerprint."""
-        text = self._normalise(self.resolved_config(stage).pretty_text, stage)
+        """Everything that can change the stage's result, and its
+        fingerprint: config, flags, threads, precision, input checkpoints,
+        data (a training stage's training set, a test stage's test set)
+        and code."""
+        cfg = self.resolved_config(stage)
+        text = self._normalise(cfg.pretty_text, stage)
         inputs = {}
         for role, src in sorted(stage.inputs.items()):
             ckpt = self.checkpoint(src)
             inputs[role] = dict(
                 stage=src,
                 sha256=sha256_of(ckpt) if osp.isfile(ckpt) else None)
+        loader = f'{stage.kind}_dataloader'
+        data = None
+        if not self.dry_run:  # (a dry run's data may not exist yet)
+            with CONFIG_LOCK:  # builds datasets: one thread at a time
+                data = data_digest(cfg, loader)
         spec = dict(
             kind=stage.kind,
-            config=stage.config,
+            config=self._normalise(stage.config, stage),
             flags=stage.flags,
             config_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            inputs=inputs)
+            inputs=inputs,
+            threads=self.threads,
+            data={loader: data},
+            code=self.code())
+        if stage.kind == 'train':
+            spec['precision'] = precision_of(cfg)
         spec['fingerprint'] = hashlib.sha256(
             json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
         return dict(spec=spec, config_text=text)
 
     def _check_identity(self, stage: Stage, ident: dict) -> dict:
-        """Compare with the work dir's ``stage.json``; adopt or refuse."""
+        """Compare with the work dir's ``stage.json``: the same stage, a
+        test to run again, an adopted work dir, or a refusal."""
         work = self.work_dir(stage)
         path = osp.join(work, STAGE_FILE)
         if osp.isfile(path):
             with open(path) as f:
                 old = json.load(f)
-            if old['spec']['fingerprint'] != ident['spec']['fingerprint']:
+            o, n = old['spec'], ident['spec']
+            if o['fingerprint'] == n['fingerprint']:
+                return old
+            if 'code' not in o and all(
+                    o.get(k) == n.get(k) for k in LEGACY_KEYS):
+                # written before identities covered data, code and threads:
+                # what it recorded agrees; the rest is taken as it is now
+                print(
+                    f'[{self.name}] {stage.name}: its {STAGE_FILE} predates '
+                    'data, code and thread identities; recorded as they '
+                    'are now (not verified)',
+                    flush=True)
+                old.update(spec=n, legacy_identity=True)
+                if not self.dry_run:
+                    self._write_stage_file(stage, old)
+                return old
+            if stage.kind != 'test':
                 raise StageMismatchError(
                     self._mismatch(stage, old, ident, path))
-            return old
+            why = '; '.join(self._differences(o, n))
+            print(
+                f'[{self.name}] {stage.name}: tested again, its inputs '
+                f'changed ({why})',
+                flush=True)
+            rec = dict(
+                name=stage.name,
+                spec=n,
+                created=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                retested_because=why)
+            if not self.dry_run:
+                self._write_stage_file(stage, rec)
+            return rec
         entries = [
             e for e in (os.listdir(work) if osp.isdir(work) else [])
             if e != 'test'
@@ -377,25 +458,48 @@ class Protocol:
             f'other settings than this invocation asks for ({path}):'
         ]
         o, n = old['spec'], new['spec']
-        for key in ('kind', 'config', 'flags'):
-            if o.get(key) != n.get(key):
-                lines.append(f'  {key}: {o.get(key)} -> {n.get(key)}')
-        for role in sorted(set(o['inputs']) | set(n['inputs'])):
-            a, b = o['inputs'].get(role), n['inputs'].get(role)
-            if a != b:
-                lines.append(f'  input {role}: {a} -> {b}')
+        lines += ['  ' + d for d in self._differences(o, n)]
         if o['config_sha256'] != n['config_sha256']:
             cfg_path = osp.join(self.work_dir(stage), 'stage_config.py')
             old_text = ''
             if osp.isfile(cfg_path):
                 with open(cfg_path) as f:
                     old_text = f.read()
-            lines.append('  the config differs:')
             lines.append(_diff(old_text, new['config_text']))
         lines.append(
             'Its results belong to those settings and are not reused under '
             'these. ' + self.rerun_hint)
         return '\n'.join(lines)
+
+    @staticmethod
+    def _differences(o: dict, n: dict) -> List[str]:
+        """What differs between two identities, one line each (the config
+        text's diff aside)."""
+        lines = [
+            f'{key}: {o.get(key)} -> {n.get(key)}'
+            for key in ('kind', 'config', 'flags', 'threads', 'precision')
+            if o.get(key) != n.get(key)
+        ]
+        for role in sorted(set(o['inputs']) | set(n['inputs'])):
+            a, b = o['inputs'].get(role), n['inputs'].get(role)
+            if a != b:
+                lines.append(f'input {role}: {a} -> {b}')
+        od, nd = o.get('data') or {}, n.get('data') or {}
+        for loader in sorted(set(od) | set(nd)):
+            a, b = od.get(loader), nd.get(loader)
+            if a != b:
+                lines.append(
+                    f'data of {loader}: {_files(a)} -> {_files(b)} (an '
+                    'image, mask or split file was changed, added or '
+                    'removed)')
+        oc, nc = o.get('code') or {}, n.get('code') or {}
+        for key in sorted(set(oc) | set(nc)):
+            if oc.get(key) != nc.get(key):
+                lines.append(f'code {key}: {_short(oc.get(key))} -> '
+                             f'{_short(nc.get(key))}')
+        if o['config_sha256'] != n['config_sha256']:
+            lines.append('the config differs:')
+        return lines
 
     # ------------------------------------------------------------ running
     def run_cmd(self, stage: Stage, cmd: List[str], log: str) -> dict:
@@ -422,6 +526,7 @@ class Protocol:
             # which invocation ran it, and when after that one began
             invocation=len(self.record['invocations']),
             offset_s=round(start - self.t0, 1),
+            threads=self.threads,
             git_commit=self.environment.get('git_commit', ''))
         rec = self.record['stages'][stage.record_name]
         rec.setdefault(f'{stage.kind}_attempts', []).append(attempt)
@@ -471,7 +576,7 @@ class Protocol:
         if stage.kind == 'train':
             self._train(stage, rec, stage_rec, work)
         else:
-            self._test(stage, rec, ident, work)
+            self._test(stage, rec, stage_rec, work)
         self.save()
 
     def _train(self, stage: Stage, rec: dict, stage_rec: dict,
@@ -528,8 +633,27 @@ class Protocol:
                 for d in os.listdir(work)
                 if osp.isfile(osp.join(work, d, 'vis_data', 'scalars.json')))
 
-    def _test(self, stage: Stage, rec: dict, ident: dict, work: str) -> None:
+    def _test(self, stage: Stage, rec: dict, stage_rec: dict,
+              work: str) -> None:
         done = osp.join(work, 'metrics.json')
+        written = stage_rec.get('output_sha256')
+        if osp.isfile(done) and (written is None
+                                 or sha256_of(done) != written):
+            # not the output of this identity's test (an older identity's,
+            # or edited by hand): kept aside, and the test runs again
+            n = 1
+            while osp.exists(osp.join(work, f'metrics-set-aside-{n}.json')):
+                n += 1
+            aside = osp.join(work, f'metrics-set-aside-{n}.json')
+            if written is not None:
+                print(
+                    f'[{self.name}] {stage.name}: {done} was changed after '
+                    f'the test wrote it; tested again (the changed file: '
+                    f'{aside})',
+                    flush=True)
+                stage_rec['retested_because'] = 'metrics.json was edited'
+            if not self.dry_run:
+                os.replace(done, aside)
         if not osp.isfile(done):
             ckpt = self.checkpoint(stage.inputs['checkpoint'])
             cmd = [
@@ -544,17 +668,21 @@ class Protocol:
             if self.dry_run:
                 return
             metrics = read_test_metrics(work)
-            metrics['identity'] = ident['spec']
+            metrics['identity'] = stage_rec['spec']
             with open(done + '.tmp', 'w') as f:
                 json.dump(metrics, f, indent=1)
             os.replace(done + '.tmp', done)
+            stage_rec['output_sha256'] = sha256_of(done)
+            self._write_stage_file(stage, stage_rec)
         if self.dry_run:
             return
         with open(done) as f:
             metrics = json.load(f)
         metrics.pop('identity', None)
         rec['metrics'] = metrics
-        rec['test_identity'] = ident['spec']
+        rec['test_identity'] = stage_rec['spec']
+        if stage_rec.get('retested_because'):
+            rec['retested_because'] = stage_rec['retested_because']
 
     def run_all(self, order: Optional[List[str]] = None) -> None:
         """Run every stage whose inputs are done, ``jobs`` at a time.
@@ -564,7 +692,7 @@ class Protocol:
         then it is raised.
         """
         pending = [self.stages[n] for n in (order or list(self.stages))]
-        done, running, failed = set(), set(), []
+        done, running, failed = set(self.external), set(), []
         cond = threading.Condition()
 
         def worker() -> None:
@@ -618,6 +746,19 @@ class Protocol:
             raise failed[0]
 
 
+def _short(value) -> str:
+    """A digest cut to 12 characters; versions as they are."""
+    if isinstance(value, str) and len(value) == 64:
+        return value[:12] + '...'
+    return 'not recorded' if value is None else str(value)
+
+
+def _files(data: Optional[dict]) -> str:
+    if not data:
+        return 'not recorded'
+    return f'{data["files"]} files {data["sha256"][:12]}...'
+
+
 def _diff(old: str, new: str, limit: int = 20) -> str:
     lines = [
         line for line in difflib.unified_diff(
@@ -632,7 +773,7 @@ def _diff(old: str, new: str, limit: int = 20) -> str:
 def run_protocol(protocol: Protocol, build: Callable[[Protocol], None],
                  invocation: dict, finish: Callable[[Protocol], None]) -> dict:
     """Open the work root, build and run the stages, summarise, close."""
-    protocol.open(invocation)
+    protocol.open(invocation)  # (releases the root itself if it fails)
     try:
         build(protocol)
         protocol.run_all()

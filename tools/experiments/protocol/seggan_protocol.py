@@ -32,7 +32,7 @@ import shlex
 import sys
 from typing import List, Optional, Sequence
 
-from .protocol import Protocol, Stage, run_protocol
+from .engine import Protocol, Stage, run_protocol
 from .summary import (environment_line, paired_differences, stage_name,
                       summarize, summary_markdown, wall_times)
 
@@ -216,15 +216,16 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
         # checkpoint does not load into the plain G the config names)
         p.add_test(name, config, common + list(overrides) + TEST_OPTIONS)
 
-    p.add(
-        Stage(
-            'baseline',
-            'train',
-            a.baseline,
-            common + _iters('baseline', a.baseline_iters) +
-            [f'randomness.seed={a.base_seed}'],
-            seed=a.base_seed,
-            flags=flags))
+    if 'baseline' not in p.external:  # else a trained one is given
+        p.add(
+            Stage(
+                'baseline',
+                'train',
+                a.baseline,
+                common + _iters('baseline', a.baseline_iters) +
+                [f'randomness.seed={a.base_seed}'],
+                seed=a.base_seed,
+                flags=flags))
     test('baseline', a.baseline)
     gan_variants = {v[0]: v[1:] for v in a.gan_variant}
     gan_jobs = [(None, g) for g in a.gan_seeds

@@ -6,6 +6,7 @@ and a test run's metrics to ``<work_dir>/<timestamp>/<timestamp>.json``;
 these are read here instead of scraping the text log.
 """
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
@@ -15,6 +16,57 @@ import subprocess
 from typing import List, Optional
 
 TIMESTAMP = re.compile(r'^\d{8}_\d{6}$')
+#: The key of a record's own digest (of everything else in it).
+RECORD_DIGEST = 'record_sha256'
+
+
+class RecordError(RuntimeError):
+    """A record that is not what the protocol wrote (cut short, edited)."""
+
+
+def record_digest(record: dict) -> str:
+    """SHA-256 of a record's content, its own digest left out."""
+    body = {k: v for k, v in record.items() if k != RECORD_DIGEST}
+    return hashlib.sha256(json.dumps(body,
+                                     sort_keys=True).encode()).hexdigest()
+
+
+def write_record(record: dict, path: str, **dump) -> None:
+    """Write ``record`` with its digest, atomically (never half a file)."""
+    record[RECORD_DIGEST] = record_digest(record)
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(record, f, **dump)
+    os.replace(tmp, path)
+
+
+def read_record(path: str) -> dict:
+    """A record as its writer left it, or an error that says what to do.
+
+    A record without a digest (written before records carried one, like
+    the exported ``docs/records/*.json``) is read as it is.
+
+    Raises:
+        RecordError: The file is not JSON (cut short) or its content does
+            not match its digest (edited by hand).
+    """
+    rebuild = ('Restore it, or move it away: a rerun of the protocol '
+               'rebuilds the record from the stages\' work dirs (their '
+               'stage.json and metrics.json); events.jsonl beside it keeps '
+               'the history of the attempts.')
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except ValueError as e:
+        raise RecordError(f'{path} is not a complete JSON record ({e}): it '
+                          f'was cut short or edited. {rebuild}') from None
+    digest = record.get(RECORD_DIGEST) if isinstance(record, dict) else 0
+    if digest is not None and digest != record_digest(record):
+        raise RecordError(
+            f'{path} was changed after the protocol wrote it (its content '
+            f'does not match its {RECORD_DIGEST}): its results are not '
+            f'reported. {rebuild}')
+    return record
 
 
 def scalar_rows(work_dir: str, has: str, by: str) -> List[dict]:
@@ -117,6 +169,17 @@ def environment(repo: Optional[str] = None) -> dict:
         platform=platform.platform(),
         cuda=torch.cuda.is_available())
     env.update(cpu_description())
+    import mmseg_seggan
+    env['mmseg_seggan'] = mmseg_seggan.__version__
+    if torch.cuda.is_available():
+        env.update(
+            device=torch.cuda.get_device_name(0),
+            capability='sm_{}{}'.format(*torch.cuda.get_device_capability(0)),
+            cuda_version=torch.version.cuda,
+            gpu_memory_gib=round(
+                torch.cuda.get_device_properties(0).total_memory / 2**30, 1))
+    else:
+        env.update(device='cpu', capability=env['cpu_capability'])
     if repo:
         env['git_commit'] = git_commit(repo)
     return env

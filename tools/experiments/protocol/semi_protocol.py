@@ -23,7 +23,7 @@ import shlex
 import sys
 from typing import Dict, List, Optional
 
-from .protocol import Protocol, Stage, run_protocol
+from .engine import Protocol, Stage, run_protocol
 from .seggan_protocol import TEST_OPTIONS
 from .summary import metric_cells, paired_cell, stage_name, summarize
 

@@ -17,11 +17,10 @@ kind of machine reproduces its weights bit for bit, see
 """
 import copy
 import hashlib
-import json
 import os.path as osp
 from typing import Iterable, List, Optional
 
-from .records import read_train_scalars, read_val_scalars
+from .records import read_record, read_train_scalars, read_val_scalars
 from .summary import METRICS
 
 #: What must agree for a carried arm to be the run this machine would train.
@@ -192,11 +191,9 @@ def add_merge_option(parser, what: str) -> None:
 
 def load_record(work_root: str, name: str, merge: Iterable[str] = ()) -> dict:
     """``<work_root>/<name>/protocol.json``, with the records in ``merge``
-    (exported by ``tools/experiments/export_record.py``) pooled in."""
-    path = osp.join(work_root, name, 'protocol.json')
-    with open(path) as f:
-        record = json.load(f)
+    (exported by ``tools/experiments/export_record.py``) pooled in; each
+    checked against its digest (:func:`.records.read_record`)."""
+    record = read_record(osp.join(work_root, name, 'protocol.json'))
     for other in merge:
-        with open(other) as f:
-            record = merge_records(record, json.load(f), other)
+        record = merge_records(record, read_record(other), other)
     return record
