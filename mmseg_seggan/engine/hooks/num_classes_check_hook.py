@@ -1,11 +1,29 @@
-"""Stop a run whose model and dataset disagree on the number of classes."""
+"""Stop a run whose model and dataset disagree on the number of classes,
+or whose batch is too small for a BatchNorm after global pooling."""
 from typing import List, Tuple
 
+import torch.nn as nn
+from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
 from ...datasets.validation import NumClassesMismatchError
 from ...models.utils import unwrap
+
+
+def pooled_batch_norms(model) -> List[str]:
+    """Names of the modules that run a BatchNorm on a globally pooled map
+    (mmseg's ASPP ``image_pool``: ``AdaptiveAvgPool2d(1)``, conv, BN)."""
+    found = []
+    for name, m in unwrap(model).named_modules():
+        children = list(m.children()) if isinstance(m, nn.Sequential) else []
+        if children and isinstance(children[0], nn.AdaptiveAvgPool2d) and \
+                children[0].output_size in (1, (1, 1)) and any(
+                    isinstance(b, nn.modules.batchnorm._BatchNorm) and not (
+                        isinstance(b, nn.SyncBatchNorm)
+                        and get_world_size() > 1) for b in m.modules()):
+            found.append(name)
+    return found
 
 
 def model_num_classes(model) -> List[Tuple[str, int]]:
@@ -38,6 +56,12 @@ class NumClassesCheckHook(Hook):
     of bounds``) and one with too many would train and report IoU over
     classes that do not exist.
 
+    Before training it also refuses ``train_dataloader.batch_size=1`` when
+    the segmentor will be trained and runs a BatchNorm on a globally pooled
+    map (ASPP's image pool): in training mode such a BN sees one value per
+    channel and fails (``ValueError: Expected more than 1 value per
+    channel``), for SegGAN only after the whole of phase 1.
+
     Every config run by :class:`~mmseg_seggan.engine.runner.SegGANRunner`
     (``runner_type='SegGANRunner'``) gets it as the default hook
     ``num_classes_check``; other runners take it from ``default_hooks`` or
@@ -48,6 +72,20 @@ class NumClassesCheckHook(Hook):
 
     def before_train(self, runner) -> None:
         self._check(runner, runner.train_dataloader, 'train_dataloader')
+        if getattr(runner.train_dataloader, 'batch_size', None) != 1:
+            return
+        model = unwrap(runner.model)
+        gan_iters = getattr(model, 'gan_iters', None)  # SegGAN's phase 1
+        pooled = pooled_batch_norms(model)
+        if pooled and (gan_iters is None or runner.max_iters > gan_iters):
+            raise ValueError(
+                'train_dataloader.batch_size=1, but the segmentor runs a '
+                f'BatchNorm on a globally pooled 1x1 map ({pooled[0]}); in '
+                'training a BatchNorm needs more than one value per channel, '
+                'so the first step of the segmentor would fail (for SegGAN '
+                'after the whole of phase 1). Fix: set train_dataloader.'
+                'batch_size to 2 or more (e.g. --cfg-options train_dataloader'
+                '.batch_size=2), or use SyncBN across several GPUs.')
 
     def before_val(self, runner) -> None:
         self._check(runner, runner.val_dataloader, 'val_dataloader')

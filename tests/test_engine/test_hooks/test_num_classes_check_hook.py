@@ -164,3 +164,40 @@ def test_a_runner_the_config_does_not_name_gets_no_check(tmp_path, toy_root):
     runner = _toy_runner(
         TOY_CONFIGS[1], toy_root, str(tmp_path / 'w'), plain_runner=True)
     assert not any(isinstance(h, NumClassesCheckHook) for h in runner.hooks)
+
+
+def _aspp_runner(batch_size, gan_iters=None, max_iters=100):
+    from mmseg.models.decode_heads import ASPPHead
+    model = _Segmentor(3)
+    model.decode_head = ASPPHead(
+        in_channels=4,
+        channels=4,
+        dilations=(1, ),
+        num_classes=3,
+        norm_cfg=dict(type='BN'))
+    if gan_iters is not None:
+        model.gan_iters = gan_iters
+    runner = _runner(model, ('a', 'b', 'c'))
+    runner.train_dataloader.batch_size = batch_size
+    runner.max_iters = max_iters
+    return runner
+
+
+def test_batch_size_one_with_aspp_image_pool_is_refused_before_training():
+    # Bug (issue 33): batch size 1 ran the whole of phase 1, then phase 2
+    # failed in ASPP's image pool with a raw BatchNorm error.
+    import torch
+    runner = _aspp_runner(1, gan_iters=60)
+    head = runner.model.decode_head.train()
+    with pytest.raises(ValueError, match='more than 1 value per channel'):
+        head([torch.rand(1, 4, 8, 8)])  # what phase 2 would meet
+    with pytest.raises(ValueError) as e:
+        NumClassesCheckHook().before_train(runner)
+    msg = str(e.value)
+    assert 'train_dataloader.batch_size=1' in msg
+    assert 'decode_head.image_pool' in msg
+    assert '--cfg-options train_dataloader.batch_size=2' in msg
+    NumClassesCheckHook().before_train(_aspp_runner(2, gan_iters=60))
+    # A run of phase 1 only never trains the segmentor: batch 1 is fine.
+    NumClassesCheckHook().before_train(
+        _aspp_runner(1, gan_iters=100, max_iters=100))
