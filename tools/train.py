@@ -13,9 +13,9 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 import mmseg_seggan  # noqa: E402,F401  (mmcv-lite compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
+from mmseg_seggan.engine.hooks import enable_amp  # noqa: E402
 from mmseg_seggan.utils.launch import (  # noqa: E402
-    build_runner, enable_amp, load_config, set_local_rank_env,
-    shutdown_distributed)
+    build_runner, load_config, set_local_rank_env, shutdown_distributed)
 
 
 def parse_args():
@@ -31,8 +31,10 @@ def parse_args():
         '--amp',
         action='store_true',
         default=False,
-        help='mixed precision: fp16 AMP on a CUDA GPU, bf16 autocast on a '
-        'CPU (fast only with native bf16, e.g. avx512_bf16; the log says)')
+        help='mixed precision: fp16 AMP on a CUDA GPU; on a CPU with native '
+        'bf16 (avx512_bf16, AMX) the bf16 policy (BF16AutocastOptimWrapper '
+        '+ BF16PolicyHook: channels-last, depthwise convs fp32); refused '
+        'where bf16 is emulated unless --cfg-options allow_emulated_bf16=True')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

@@ -5,7 +5,6 @@ without CUDA (gloo), which mmengine 0.10.7 does not: its ``pytorch``
 launcher calls ``torch.cuda.set_device`` and the runner passes
 ``device_ids=[LOCAL_RANK]`` to DDP, both of which fail on the CPU.
 """
-import logging
 import os
 import os.path as osp
 from typing import Optional
@@ -20,11 +19,7 @@ def load_config(config: str,
                 cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None,
                 launcher: str = 'none') -> Config:
-    """Read a config the way mmseg's tools do (CLI > file > file name).
-
-    Raises:
-        FileNotFoundError: The config file does not exist.
-    """
+    """Read a config the way mmseg's tools do (CLI > file > file name)."""
     if not osp.isfile(config):
         raise FileNotFoundError(
             f'Config file not found: {config}. Configs of this package live '
@@ -44,30 +39,23 @@ def load_config(config: str,
     return cfg
 
 
-# Top-level variables of this package's configs that are written into other
-# keys (``model = dict(..., gan_iters=gan_iters)``, ``max_iters=gan_iters +
-# finetune_iters``) when the file is read; by the time --cfg-options is
-# merged, changing them changes nothing.
+# Top-level variables of this package's configs, written into other keys
+# (``model = dict(gan_iters=gan_iters)``) when the file is read: by the time
+# --cfg-options is merged, changing them changes nothing.
 SUBSTITUTED_VARIABLES = ('gan_iters', 'finetune_iters')
 
 
 def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
-    """Refuse --cfg-options that would be silently ignored.
-
-    Raises:
-        ValueError: An option sets ``gan_iters`` or ``finetune_iters``; the
-            message gives the keys that set what was meant.
-    """
+    """Refuse --cfg-options that would be silently ignored (``gan_iters``,
+    ``finetune_iters``), naming the keys that set what was meant."""
     from .seggan_config import gan_iters_key, gan_iters_of
-    wanted = {
-        k: cfg_options[k]
-        for k in SUBSTITUTED_VARIABLES if k in cfg_options
-    }
+    wanted = {k: cfg_options[k] for k in SUBSTITUTED_VARIABLES
+              if k in cfg_options}
     if not wanted:
         return
     given = ' '.join(f'{k}={v}' for k, v in wanted.items())
-    key = gan_iters_key(cfg)
-    max_iters = cfg.get('train_cfg', {}).get('max_iters')
+    key, max_iters = gan_iters_key(cfg), cfg.get('train_cfg', {}).get(
+        'max_iters')
     if key is None:
         raise ValueError(
             f'--cfg-options {given} would change nothing: {config} has no '
@@ -76,17 +64,13 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
             '`train_cfg.max_iters` (--cfg-options train_cfg.max_iters=N).')
     gan_iters = gan_iters_of(cfg) or 0
     new_gan = wanted.get('gan_iters', gan_iters)
-    fix = []
-    if 'gan_iters' in wanted:
-        fix.append(f'{key}={new_gan}')
-    if isinstance(max_iters, int) and isinstance(new_gan, int):
-        new_ft = wanted.get('finetune_iters', max_iters - gan_iters)
-        if isinstance(new_ft, int):
-            fix.append(f'train_cfg.max_iters={new_gan + new_ft}')
-    names = ' and '.join(wanted)
+    fix = [f'{key}={new_gan}'] if 'gan_iters' in wanted else []
+    new_ft = wanted.get('finetune_iters', (max_iters or 0) - gan_iters)
+    if all(isinstance(v, int) for v in (max_iters, new_gan, new_ft)):
+        fix.append(f'train_cfg.max_iters={new_gan + new_ft}')
     raise ValueError(
-        f'--cfg-options {given} would change nothing: {names} '
-        f'{"is a variable" if len(wanted) == 1 else "are variables"} of '
+        f'--cfg-options {given} would change nothing: {" and ".join(wanted)}'
+        f' {"is a variable" if len(wanted) == 1 else "are variables"} of '
         f'{config}, already written into {key} and train_cfg.max_iters '
         'when the file was read. Set the keys the run reads instead: '
         '--cfg-options ' + ' '.join(fix) + ' (max_iters = GAN pre-training '
@@ -100,13 +84,7 @@ def build_runner(cfg: Config, training: bool = True):
         cfg (Config): The whole config.
         training (bool): False for testing: the training parts of the config
             are set to None (in ``cfg``), so a test does not take the work
-            dir's lock
-            (:class:`~mmseg_seggan.engine.runner.SegGANRunner` takes it
-            only for runs that train).
-
-    Returns:
-        Runner: ``RUNNERS.build(cfg)`` if ``runner_type`` is set, else
-        mmengine's ``Runner.from_cfg(cfg)``.
+            dir's lock (``SegGANRunner`` takes it for runs that train).
     """
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
@@ -120,11 +98,8 @@ def build_runner(cfg: Config, training: bool = True):
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
-    """Make ``--launcher pytorch`` work without CUDA (gloo, no device_ids).
-
-    The process group is created here, so the runner skips its own CUDA-only
-    initialization; every model wrapper is told ``device_ids=None``.
-    """
+    """Make ``--launcher pytorch`` work without CUDA: the gloo group made
+    here (the runner skips its CUDA-only init), ``device_ids=None``."""
     if torch.cuda.is_available() or cfg.launcher != 'pytorch':
         return
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
@@ -142,58 +117,11 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
 
 def shutdown_distributed() -> None:
-    """Tear the process group down before the interpreter exits.
-
-    Left to interpreter shutdown, a gloo group's threads can be destroyed
-    while joinable and the process aborts ("terminate called without an
-    active exception", exit -6) after the job has finished.
-    """
+    """Tear the process group down before the interpreter exits (left to
+    interpreter shutdown, gloo's threads can abort the finished job)."""
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
-
-
-def enable_amp(cfg: Config) -> None:
-    """``--amp``: mixed precision for every optimizer wrapper in the config.
-
-    On a CUDA GPU, mmengine's ``AmpOptimWrapper`` (fp16 with dynamic loss
-    scaling, as mmseg's ``--amp``). Without one, bf16 autocast on the CPU
-    (``BF16AutocastOptimWrapper``; mmengine's wrapper refuses the CPU):
-    fast with native bf16 (``avx512_bf16``, AMX), emulated and slower than
-    fp32 elsewhere, which is said here and in the run's log.
-
-    Raises:
-        ValueError: A wrapper of another type than ``OptimWrapper``.
-    """
-    from .cpu_features import bf16_speed_note
-    cuda = torch.cuda.is_available()
-    target = 'AmpOptimWrapper' if cuda else 'BF16AutocastOptimWrapper'
-    optim = cfg.optim_wrapper
-    wrappers = (
-        [optim[k] for k in ('segmentor', 'generator',
-                            'discriminator')] if optim.get('constructor')
-        == 'SegGANOptimWrapperConstructor' else [optim])
-    for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') == target:
-            print_log(
-                'AMP training is already enabled in your config.',
-                logger='current',
-                level=logging.WARNING)
-            continue
-        if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
-            raise ValueError('`--amp` is only supported when the optimizer '
-                             'wrapper type is `OptimWrapper`, got '
-                             f'{wrapper["type"]}.')
-        wrapper['type'] = target
-        if cuda:
-            wrapper['loss_scale'] = 'dynamic'
-    note = None if cuda else bf16_speed_note()
-    if note:
-        print_log(
-            f'--amp without a CUDA GPU trains in bf16 autocast on the CPU; '
-            f'{note}. Drop --amp to train in fp32.',
-            logger='current',
-            level=logging.WARNING)
 
 
 def set_local_rank_env(local_rank: int) -> None:

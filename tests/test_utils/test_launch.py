@@ -6,8 +6,9 @@ import torch
 from mmengine.config import Config
 from seggan_testing import CONFIGS, TINY_DEEPLAB, TINY_SEGGAN, run_tool
 
+from mmseg_seggan.engine.hooks import enable_amp
 from mmseg_seggan.utils import gan_iters_of
-from mmseg_seggan.utils.launch import enable_amp, load_config
+from mmseg_seggan.utils.launch import load_config
 
 
 def test_amp_applies_to_every_seggan_optimizer_on_gpu(monkeypatch):
@@ -20,6 +21,8 @@ def test_amp_applies_to_every_seggan_optimizer_on_gpu(monkeypatch):
     plain = Config.fromfile(TINY_DEEPLAB)
     enable_amp(plain)
     assert plain.optim_wrapper.type == 'AmpOptimWrapper'
+    # The CPU policy's hook has no place on a GPU.
+    assert 'BF16PolicyHook' not in str(cfg.get('custom_hooks'))
 
 
 def test_work_dir_priority_and_missing_config(tmp_path):

@@ -9,6 +9,8 @@ so no loss scaling is needed (nor kept in the checkpoint).
 
 On a CPU bf16 is fast only with native bf16 instructions (``avx512_bf16``,
 AMX); elsewhere it is emulated and slower than fp32, and the log says so.
+``--amp`` on a CPU pairs it with ``BF16PolicyHook`` (channels-last, the
+depthwise convolutions outside autocast), and refuses emulated bf16.
 """
 from contextlib import contextmanager
 from typing import Optional

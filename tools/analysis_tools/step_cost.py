@@ -1,21 +1,20 @@
-"""Analytic FLOP count of a training step: forward and backward.
+"""What a training step costs against the CPU's own ceiling.
 
-``torch.utils.flop_counter`` counts the forward of convolutions right, but
-its backward of grouped (depthwise) convolutions is about a thousand times
-too high (858 GFLOP reported for an EfficientNet-Lite0 step whose forward
-is 25.7). Here every convolution and linear layer is counted from its
-shapes when it runs, and its backward from what autograd will compute:
+Used by ``benchmark_seggan.py``. Two measures:
 
-* the gradient w.r.t. its input (as many FLOPs as the forward) only if
-  that input requires grad: layers below the first trainable one get none;
-* the gradient w.r.t. its weight (as many again) only if the weight
-  requires grad: frozen layers (a frozen backbone stage, SegGAN's G and D
-  in phase 2) get none.
-
-FLOPs are 2 x the multiply-adds of convolutions and matmuls, the work a
-GEMM rate measures; elementwise ops (BN, activations, resize) are left
-out, as ``torch.utils.flop_counter`` leaves them out.
+* The analytic FLOP count of a step, forward and backward.
+  ``torch.utils.flop_counter`` counts the forward of convolutions right, but
+  its backward of grouped (depthwise) convolutions is about a thousand times
+  too high. Here every convolution and linear layer is counted from its
+  shapes when it runs, and its backward from what autograd will compute:
+  the gradient w.r.t. its input (as many FLOPs as the forward) only if that
+  input requires grad, the gradient w.r.t. its weight (as many again) only
+  if the weight requires grad (frozen layers, SegGAN's G and D in phase 2,
+  get none). FLOPs are 2 x the multiply-adds of convolutions and matmuls,
+  the work a GEMM rate measures; elementwise ops are left out.
+* The GEMM rate of the CPU (one matmul), fp32 and bf16.
 """
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator
@@ -144,3 +143,43 @@ def step_flops(model: nn.Module, step: Callable[[], object]) -> FlopCount:
     with count_flops(model) as count:
         step()
     return count
+
+
+def gemm_gflops(dtype: torch.dtype = torch.float32,
+                size: int = 2048,
+                min_seconds: float = 0.2,
+                max_seconds: float = 1.5) -> Dict[str, float]:
+    """Measured rate of one ``size`` x ``size`` matmul (best of a few).
+
+    Where bf16 is emulated a 2048 matmul takes minutes: the size doubles
+    from 256 up to ``size`` only while the next product would take under
+    ``max_seconds``, and the size used is returned with the rate.
+
+    Returns:
+        dict: ``gflops`` (2 n^3 / s of the fastest product) and ``size``.
+    """
+    n = min(256, size)
+    while True:
+        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+        t0 = time.perf_counter()
+        a @ b  # warm-up, and the size probe
+        first = time.perf_counter() - t0
+        if n >= size or 8 * first > max_seconds:
+            break
+        n = min(2 * n, size)
+    best, spent = first, 0.0
+    while spent < min_seconds:
+        t0 = time.perf_counter()
+        a @ b
+        dt = time.perf_counter() - t0
+        best, spent = min(best, dt), spent + dt
+    return dict(gflops=2 * n**3 / best / 1e9, size=n)
+
+
+def onednn_bf16() -> bool:
+    """Whether torch runs bf16 convolutions and matmuls in oneDNN here
+    (without it, reference kernels far slower than fp32)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False

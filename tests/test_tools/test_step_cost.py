@@ -1,9 +1,11 @@
-"""The analytic FLOP count of a training step (benchmark_seggan.py)."""
+"""step_cost.py: a step's analytic FLOP count, the CPU's GEMM rate."""
 import torch
 import torch.nn as nn
+from seggan_testing import import_tool
 from torch.utils.flop_counter import FlopCounterMode
 
-from mmseg_seggan.utils.flop_count import count_flops, step_flops
+step_cost = import_tool('tools/analysis_tools/step_cost.py')
+count_flops, step_flops = step_cost.count_flops, step_cost.step_flops
 
 # Input 1 x 3 x 8 x 8; every layer keeps 8 x 8 except the transposed conv.
 STEM = 2 * 64 * 8 * 3 * 9  # 3 -> 8, 3x3: 27648 (frozen)
@@ -78,3 +80,14 @@ def test_forward_agrees_with_torch_flop_counter_and_no_grad_has_no_backward():
     # The hooks are gone after the block: nothing more is counted.
     net(x)
     assert count.forward_total == ref.get_total_flops()
+
+
+def test_gemm_size_search_stops_before_a_slow_product():
+    """Bug: probing straight at 2048 (a bf16 2048 matmul takes minutes
+    where bf16 is emulated). With no time allowed, the search must stay
+    at its first size."""
+    out = step_cost.gemm_gflops(
+        torch.float32, size=2048, max_seconds=0.0, min_seconds=0.0)
+    assert out['size'] == 256 and out['gflops'] > 0
+    assert step_cost.gemm_gflops(
+        torch.float32, size=128, min_seconds=0.0)['size'] == 128
