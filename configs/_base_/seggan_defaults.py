@@ -1,17 +1,16 @@
-# SegGAN's building blocks, as named variables. An experiment config inherits
-# a plain mmseg EncoderDecoder config plus this file and writes:
-#   runner_type = 'SegGANRunner'   (the package's configs inherit it from
-#                                   ./default_runtime.py; it is what gives a
-#                                   run its lock, atomic checkpoints, safe
-#                                   loading and resume, the class-count check)
+# SegGAN's building blocks, as named variables, for the package's own
+# configs (a config of one's own inherits ./seggan_drop_in.py instead). Such a
+# config inherits a plain mmseg EncoderDecoder config plus this file and
+# writes:
 #   model = dict(_base_.seggan_model, gan_iters=N)   (merged into the base
 #                                   model; N iterations of phase 1)
-#   optim_wrapper = {{_base_.seggan_optim_wrapper}}
+#   optim_wrapper = {{_base_.seggan_optim_wrapper}}  (Adam for all three, as
+#                                   the paper; _delete_ drops the base's)
 #   log_processor = {{_base_.seggan_log_processor}}
 #   model_wrapper_cfg = {{_base_.seggan_model_wrapper_cfg}}
 #   custom_hooks = [dict(type='SegGANPhaseHook')]   (reads model.gan_iters)
-# (mmengine forbids the same key in two bases, hence the seggan_* names and
-# runner_type not set here: the package's own bases already set it.)
+# runner_type = 'SegGANRunner' comes from ./default_runtime.py. (mmengine
+# forbids the same key in two bases, hence the seggan_* names.)
 seggan_model = dict(
     type='SegGAN',
     generator=dict(
@@ -20,10 +19,12 @@ seggan_model = dict(
     discriminator=dict(
         type='SegGANDiscriminator', base_channels=32, conditional=False,
         norm_cfg=dict(type='BN')),
-    gan_content_weight=100.0,  # phase 1: l_G = 100 * l_C + l_A
-    gan_adv_weight=1.0,
-    content_weight=0.1,  # phase 2: l = l_S + 0.1 * l_C + 0.1 * l_A
-    adv_weight=0.1)
+    # phase 1: l_G = 100 * l_C + l_A
+    phase1_content_loss=dict(type='SegGANContentLoss', loss_weight=100.0),
+    phase1_adv_loss=dict(type='SegGANAdvLoss', loss_weight=1.0),
+    # phase 2: l = l_S + 0.1 * l_C + 0.1 * l_A
+    phase2_content_loss=dict(type='SegGANContentLoss', loss_weight=0.1),
+    phase2_adv_loss=dict(type='SegGANAdvLoss', loss_weight=0.1))
 # G and D: Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8 (paper). Segmentor:
 # Adam (paper); its lr is set by each experiment config.
 seggan_gan_optimizer = dict(

@@ -171,9 +171,9 @@ def _drop_in_config(tmp_path, root):
     recipe = re.search(r'```python\n(.*?)```', after, re.S).group(1)
     # a clone has no installed .mim folder for the scope: the path instead
     recipe = recipe.replace(
-        'mmseg_seggan::_base_/seggan_defaults.py',
-        osp.join(REPO, 'configs', '_base_', 'seggan_defaults.py'))
-    assert "runner_type = 'SegGANRunner'" in recipe
+        'mmseg_seggan::_base_/seggan_drop_in.py',
+        osp.join(REPO, 'configs', '_base_', 'seggan_drop_in.py')).replace(
+            './my_segmentor_config.py', './my_deeplabv3_config.py')
     (tmp_path / 'my_seggan.py').write_text(recipe)
     return str(tmp_path / 'my_seggan.py')
 
@@ -205,7 +205,7 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     assert res.returncode == 0, out[-3000:]
     assert 'CPU capability:' in out  # SegGANRunner's log header
     assert 'NumClassesCheckHook' in out  # its default hook
-    assert 'phase: 2 (seggan_finetune)' in out
+    assert 'SegGAN phase 2 (seggan_finetune) from iteration 3' in out
     # atomic: each checkpoint was a temp file of this writer, then renamed
     lines = open(replaces).read().split('\n')
     saved = [ln.split()[1] for ln in lines if ln]
@@ -245,3 +245,39 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     assert res.returncode != 0
     assert 'NumClassesMismatchError' in res.stderr
     assert 'model.decode_head.num_classes=5' in res.stderr
+
+
+def test_drop_in_keeps_the_users_optimizer_and_schedule(tmp_path, toy_root):
+    """Bug (issue 32): the recipe replaced the config's SGD by Adam 1e-4 and
+    dropped its PolyLR (param_scheduler = []); keeping a list schedule
+    decayed G and D too and started it at iteration 0, in phase 1."""
+    import torch
+    config = _drop_in_config(tmp_path, toy_root)
+    with open(tmp_path / 'my_deeplabv3_config.py', 'a') as f:
+        f.write("optim_wrapper = dict(type='OptimWrapper', "
+                "optimizer=dict(type='SGD', lr=0.01, momentum=0.9), "
+                "paramwise_cfg=dict(custom_keys={'head': "
+                "dict(lr_mult=10.)}))\n"
+                "param_scheduler = [dict(type='PolyLR', eta_min=1e-4, "
+                'power=0.9, begin=0, end=4, by_epoch=False)]\n')
+    work = str(tmp_path / 'work')
+    res = run_tool([
+        MMSEG_TRAIN, config, '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=6', 'model.gan_iters=2'
+    ],
+                   timeout=300,
+                   cwd=str(tmp_path))
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    ckpt = torch.load(osp.join(work, 'iter_6.pth'), weights_only=True)
+    optim = ckpt['optimizer']
+    seg = optim['segmentor']['param_groups']
+    assert all(g['momentum'] == 0.9 for g in seg)  # SGD: the config's own
+    lrs = {round(g['initial_lr'], 6) for g in seg}
+    assert lrs == {0.01, 0.1}  # with its paramwise rule
+    for net in ('generator', 'discriminator'):  # the paper's Adam, constant
+        (group, ) = optim[net]['param_groups']
+        assert group['lr'] == 1e-3 and group['betas'] == (0.9, 0.999)
+    (poly, ) = ckpt['param_schedulers']['segmentor']
+    assert (poly['begin'], poly['end']) == (2, 6)  # shifted by gan_iters
+    assert all(g['lr'] < g['initial_lr'] for g in seg)  # decayed in phase 2
+    assert ckpt['param_schedulers']['generator'] == []
