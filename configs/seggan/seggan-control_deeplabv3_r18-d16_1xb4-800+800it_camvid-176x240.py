@@ -1,4 +1,6 @@
 # The honest CE-only control of the SegGAN config next to it: the same
 # schedule and iterations, the phase-2 content and adversarial weights at 0.
 _base_ = ['./seggan_deeplabv3_r18-d16_1xb4-800+800it_camvid-176x240.py']
-model = dict(content_weight=0.0, adv_weight=0.0)
+model = dict(
+    phase2_content_loss=dict(loss_weight=0.0),
+    phase2_adv_loss=dict(loss_weight=0.0))

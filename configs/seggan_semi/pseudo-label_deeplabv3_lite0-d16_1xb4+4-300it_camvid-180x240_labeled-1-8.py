@@ -7,7 +7,7 @@ _base_ = [
     './seggan-semi_deeplabv3_lite0-d16_1xb4+4-300it_camvid-180x240_labeled-1-8.py'
 ]  # noqa: E501
 model = dict(
-    content_weight=0.0,
-    adv_weight=0.0,
-    pseudo_label_weight=1.0,
-    pseudo_label_threshold=0.9)
+    phase2_content_loss=dict(loss_weight=0.0),
+    phase2_adv_loss=dict(loss_weight=0.0),
+    pseudo_label_loss=dict(
+        type='PseudoLabelLoss', loss_weight=1.0, threshold=0.9))

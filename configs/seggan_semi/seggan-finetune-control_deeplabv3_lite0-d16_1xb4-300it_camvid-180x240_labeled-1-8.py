@@ -3,4 +3,6 @@
 _base_ = [
     './seggan-finetune_deeplabv3_lite0-d16_1xb4-300it_camvid-180x240_labeled-1-8.py'
 ]  # noqa: E501
-model = dict(content_weight=0.0, adv_weight=0.0)
+model = dict(
+    phase2_content_loss=dict(loss_weight=0.0),
+    phase2_adv_loss=dict(loss_weight=0.0))

@@ -1,7 +1,7 @@
 """Score segmentation masks without labels, with SegGAN's trained generator.
 
-A mask is as good as the image G paints from it (see
-``mmseg_seggan/evaluation/mask_quality.py`` and ``docs/mask_quality.md``).
+A mask is as good as the image G paints from it (see ``mask_scores.py``
+next to this script and ``docs/mask_quality.md``).
 
 Modes:
     predict  Score each *predicted* mask of the val set. Where the set has
@@ -29,6 +29,7 @@ import heapq
 import json
 import os
 import os.path as osp
+import sys
 import time
 import warnings
 
@@ -40,15 +41,19 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmseg_seggan.evaluation import (  # noqa: E402
-    AUDIT_SCORES, DEFAULT_AUDIT_SCORE, DEFAULT_PREDICT_SCORE, PREDICT_SCORES,
-    changed_share, choose_corruptions, compute_scores, corrupt_mask, gan_view,
-    image_statistics, per_image_miou, precision_at_k, rank_worst_first,
-    recall_at_k, spearman, unwrap_seggan)
+from mmseg_seggan.models.utils import gan_view, unwrap_seggan  # noqa: E402
 from mmseg_seggan.utils import load_checkpoint_file  # noqa: E402
 from mmseg_seggan.utils.launch import load_config  # noqa: E402
 from mmseg_seggan.visualization import contact_sheet  # noqa: E402
 from mmseg_seggan.visualization import view_panels  # noqa: E402
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the two below
+from mask_corruption import (changed_share, choose_corruptions,  # noqa: E402
+                             corrupt_mask)
+from mask_scores import (AUDIT_SCORES, DEFAULT_AUDIT_SCORE,  # noqa: E402
+                         DEFAULT_PREDICT_SCORE, PREDICT_SCORES, compute_scores,
+                         image_statistics, per_image_miou, precision_at_k,
+                         rank_worst_first, recall_at_k, spearman)
 
 
 def parse_args(argv=None):

@@ -8,7 +8,7 @@ from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.registry import HOOKS
 from mmseg.structures import SegDataSample
 
-from ...evaluation.mask_quality import gan_view, unwrap_seggan
+from ...models.utils import gan_view, unwrap_seggan
 from ...visualization.reconstruction_panel import view_panels
 
 

@@ -4,8 +4,10 @@ from typing import Optional
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmengine.model import BaseModule, normal_init
+from mmengine.model import BaseModule
 from mmseg.registry import MODELS
+
+from ..utils import generation_init_weights
 
 
 @MODELS.register_module()
@@ -28,6 +30,7 @@ class SegGANDiscriminator(BaseModule):
             ``SegGANGenerator`` (faster on CPUs). Defaults to True.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
+    min_size = 16  # the smallest input with one patch logit
 
     def __init__(self,
                  in_channels: int = 3,
@@ -64,17 +67,20 @@ class SegGANDiscriminator(BaseModule):
         if self.init_cfg is not None:
             super().init_weights()
             return
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                normal_init(m, 0, self.init_std)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                normal_init(m, 1.0, self.init_std)
+        generation_init_weights(self, self.init_std)
         self._is_init = True
 
     def forward(self,
                 img: torch.Tensor,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Return patch logits (N, 1, h, w) for images in [-1, 1]."""
+        if min(img.shape[-2:]) < self.min_size:
+            raise ValueError(
+                f'SegGANDiscriminator needs images of at least '
+                f'{self.min_size}x{self.min_size} px (three stride-2 4x4 '
+                f'convolutions, then a 4x4 patch convolution), got '
+                f'{tuple(img.shape[-2:])}. Raise the crop size (`crop_size` '
+                '/ the RandomCrop of train_pipeline) of the config.')
         if self.conditional:
             if mask is None:
                 raise ValueError('A conditional SegGANDiscriminator needs the '

@@ -5,8 +5,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_norm_layer
-from mmengine.model import BaseModule, normal_init
+from mmengine.model import BaseModule
 from mmseg.registry import MODELS
+
+from ..utils import generation_init_weights
 
 
 @MODELS.register_module()
@@ -101,11 +103,7 @@ class SegGANGenerator(BaseModule):
         if self.init_cfg is not None:
             super().init_weights()
             return
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                normal_init(m, 0, self.init_std)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                normal_init(m, 1.0, self.init_std)
+        generation_init_weights(self, self.init_std)
         self._is_init = True
 
     def forward(self, mask: torch.Tensor) -> torch.Tensor:
@@ -118,6 +116,13 @@ class SegGANGenerator(BaseModule):
         h, w = mask.shape[-2:]
         m = 2**self.num_down
         pad_h, pad_w = (-h) % m, (-w) % m
+        if self.training and mask.shape[0] * (h + pad_h) * (w + pad_w) <= m**2:
+            # One value per channel at the bottleneck: BN cannot train.
+            raise ValueError(
+                f'SegGANGenerator cannot train on one {h}x{w} mask: it needs '
+                f'masks larger than {m}x{m} px or a batch of 2 or more. Raise '
+                'the crop size (`crop_size` / the RandomCrop of '
+                'train_pipeline) or the batch size.')
         if pad_h or pad_w:
             mask = F.pad(mask, (0, pad_w, 0, pad_h), mode='replicate')
         if self.channels_last:

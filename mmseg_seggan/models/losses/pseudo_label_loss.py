@@ -2,32 +2,36 @@
 
 The target of a pixel is the segmentor's own current argmax, detached,
 where its softmax probability reaches a threshold (and the pixel is inside
-the image); every other pixel is ignored.
+the image); every other pixel is ignored. Configured as
+``model.pseudo_label_loss=dict(type='PseudoLabelLoss', ...)``; SegGAN
+applies it to the unlabeled samples of a phase-2 batch.
 """
 import math
 from typing import Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+from mmseg.registry import MODELS
 from torch import Tensor
 
 
-def check_pseudo_label_threshold(threshold) -> float:
-    """``model.pseudo_label_threshold``, or an error naming the key.
+def check_pseudo_label_threshold(threshold,
+                                 key: str = 'pseudo_label_threshold') -> float:
+    """``threshold``, or an error naming the config key.
 
     Raises:
         ValueError: Not a number in (0, 1] (e.g. the string ``'0.9'``).
     """
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise ValueError(
-            f'model.pseudo_label_threshold={threshold!r} '
-            f'({type(threshold).__name__}): a probability in (0, 1] is '
-            'needed, as a number (e.g. 0.9, not the string "0.9"). Fix '
-            '`model.pseudo_label_threshold` in the config or --cfg-options.')
+            f'model.{key}={threshold!r} ({type(threshold).__name__}): a '
+            'probability in (0, 1] is needed, as a number (e.g. 0.9, not the '
+            f'string "0.9"). Fix `model.{key}` in the config or '
+            '--cfg-options.')
     if not (math.isfinite(threshold) and 0 < threshold <= 1):
-        raise ValueError(
-            f'model.pseudo_label_threshold={threshold!r}: a probability in '
-            '(0, 1] is needed (0.9 is usual).')
+        raise ValueError(f'model.{key}={threshold!r}: a probability in '
+                         '(0, 1] is needed (0.9 is usual).')
     return threshold
 
 
@@ -58,4 +62,31 @@ def pseudo_label_loss(logits: Tensor, area: Tensor, threshold: float,
     return loss, ratio
 
 
-__all__ = ['check_pseudo_label_threshold', 'pseudo_label_loss']
+@MODELS.register_module()
+class PseudoLabelLoss(nn.Module):
+    """``loss_weight`` x :func:`pseudo_label_loss`, and the pseudo-label ratio.
+
+    Args:
+        loss_weight (float): Weight of the pseudo-label cross-entropy.
+            Defaults to 1.
+        threshold (float): Pixels whose top softmax probability is below it
+            get no pseudo-label. Defaults to 0.9.
+    """
+
+    def __init__(self, loss_weight: float = 1.0, threshold: float = 0.9):
+        super().__init__()
+        self.loss_weight = loss_weight
+        self.threshold = check_pseudo_label_threshold(
+            threshold, 'pseudo_label_loss.threshold')
+
+    def forward(self, logits: Tensor, area: Tensor,
+                ignore_index: int) -> Tuple[Tensor, Tensor]:
+        """The weighted loss and the ratio (see :func:`pseudo_label_loss`)."""
+        loss, ratio = pseudo_label_loss(logits, area, self.threshold,
+                                        ignore_index)
+        return self.loss_weight * loss, ratio
+
+
+__all__ = [
+    'check_pseudo_label_threshold', 'pseudo_label_loss', 'PseudoLabelLoss'
+]

@@ -1,10 +1,9 @@
 """SegGAN: an EncoderDecoder fine-tuned with a mask-to-image GAN as a loss."""
-import math
+import warnings
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -15,12 +14,28 @@ from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from ...utils.checkpoint_shapes import shape_check_pre_hook
-from ..losses import (check_pseudo_label_threshold, gan_loss, masked_mse_loss,
-                      pseudo_label_loss)
+from ..losses import (check_loss_weight, check_pseudo_label_threshold,
+                      gan_loss, masked_mse_loss)
 from ..utils import NonFiniteLossError  # noqa: F401 (its home before)
-from ..utils import FrozenFusedCopy, NonFiniteLossPolicy, unwrap
+from ..utils import (FrozenFusedCopy, NonFiniteLossPolicy, content_mask,
+                     image_area, one_hot, real_image, unwrap)
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
+# The paper's weights: phase 1 l_G = 100 l_C + l_A; phase 2 l = l_S + 0.1
+# l_C + 0.1 l_A. A config's dict without ``type`` is merged into these.
+LOSS_DEFAULTS = dict(
+    phase1_content_loss=dict(type='SegGANContentLoss', loss_weight=100.0),
+    phase1_adv_loss=dict(type='SegGANAdvLoss', loss_weight=1.0),
+    phase2_content_loss=dict(type='SegGANContentLoss', loss_weight=0.1),
+    phase2_adv_loss=dict(type='SegGANAdvLoss', loss_weight=0.1))
+# The scalar weights of configs written before the loss modules.
+OLD_WEIGHT_KEYS = dict(
+    gan_content_weight='phase1_content_loss',
+    gan_adv_weight='phase1_adv_loss',
+    content_weight='phase2_content_loss',
+    adv_weight='phase2_adv_loss')
+OLD_KEYS = tuple(OLD_WEIGHT_KEYS) + ('pseudo_label_weight',
+                                    'pseudo_label_threshold')
 
 
 def _starting_phase(gan_iters: Optional[int], phase: Optional[int]) -> int:
@@ -42,6 +57,44 @@ def _set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
+def _loss_configs(losses: dict, old: dict) -> dict:
+    """The loss configs, with the old scalar keys mapped onto them."""
+    out = {
+        key: dict(cfg) if 'type' in (cfg or {}) else dict(
+            LOSS_DEFAULTS[key], **(cfg or {}))
+        for key, cfg in losses.items()
+    }
+    for old_key, key in OLD_WEIGHT_KEYS.items():
+        if old_key in old:
+            out[key]['loss_weight'] = check_loss_weight(
+                old.pop(old_key), old_key)
+    for key, cfg in out.items():
+        check_loss_weight(cfg.get('loss_weight', 1.0), f'{key}.loss_weight')
+    return out
+
+
+def _pseudo_label_config(cfg: Optional[dict], old: dict) -> Optional[dict]:
+    """``pseudo_label_loss``, or the one the old ``pseudo_label_weight`` and
+    ``pseudo_label_threshold`` keys describe; None: no self-training."""
+    cfg = dict(cfg) if cfg else None
+    if 'pseudo_label_threshold' in old:
+        threshold = check_pseudo_label_threshold(
+            old.pop('pseudo_label_threshold'))
+        if cfg is not None:
+            cfg['threshold'] = threshold
+    else:
+        threshold = 0.9
+    if 'pseudo_label_weight' in old:
+        weight = check_loss_weight(
+            old.pop('pseudo_label_weight'), 'pseudo_label_weight')
+        cfg = dict(cfg or dict(type='PseudoLabelLoss', threshold=threshold),
+                   loss_weight=weight) if weight else None
+    if cfg is not None:
+        check_loss_weight(
+            cfg.get('loss_weight', 1.0), 'pseudo_label_loss.loss_weight')
+    return cfg
+
+
 @MODELS.register_module()
 class SegGAN(EncoderDecoder):
     """SegGAN (Zhang et al., BigMM 2018) on top of any mmseg EncoderDecoder.
@@ -53,40 +106,42 @@ class SegGAN(EncoderDecoder):
         train_step(data, optim_wrapper)     # optim_wrapper: OptimWrapperDict
          ├─ phase 1: GAN pre-training (segmentor untouched)
          │    one_hot(gt) ──> G ──> fake
-         │    D step:  loss_d = BCE(D([real, fake]), [1, 0])
-         │    G step:  loss_content = 100 * MSE(fake, real)   (valid pixels)
-         │             loss_adv     = BCE(D(fake), 1)
+         │    train_discriminator: loss_d = BCE(D([real, fake]), [1, 0])
+         │    train_generator:     loss_content = 100 * MSE(fake, real)
+         │                         loss_adv     = BCE(D(fake), 1)
          └─ phase 2: SegGAN fine-tuning (G and D frozen, eval mode)
               inputs ─> extract_feat ─> decode_head ─> logits ─> loss_ce
-              softmax(resize(logits)) ─> G ─> fake
-              loss_content = 0.1 * MSE(fake, real)
-              loss_adv     = 0.1 * BCE(D(fake), 1)
+              frozen_gan_losses: softmax(resize(logits)) ─> G ─> fake
+                  loss_content = 0.1 * MSE(fake, real)
+                  loss_adv     = 0.1 * BCE(D(fake), 1)
+              [pseudo_label_loss on the unlabeled samples' logits]
               only the segmentor's optimizer steps
 
         predict / tensor: EncoderDecoder's own; G and D never run.
 
-    With ``content_weight=0`` and ``adv_weight=0`` phase 2 is plain
-    cross-entropy fine-tuning: the honest control for SegGAN.
+    With ``phase2_content_loss`` and ``phase2_adv_loss`` at
+    ``loss_weight=0`` phase 2 is plain cross-entropy fine-tuning (G and D
+    never run): the honest control for SegGAN.
 
     Args:
         generator (dict): Config of the mask-to-image generator.
         discriminator (dict): Config of the discriminator.
-        gan_content_weight (float): Weight of the content loss of G in
-            phase 1. Defaults to 100 (paper).
-        gan_adv_weight (float): Weight of the adversarial loss of G in
-            phase 1. Defaults to 1 (paper).
-        content_weight (float): Weight of the content loss in phase 2.
-            Defaults to 0.1 (paper).
-        adv_weight (float): Weight of the adversarial loss in phase 2.
-            Defaults to 0.1 (paper). The four weights must be finite and
-            >= 0 (``ValueError`` naming the key otherwise).
-        pseudo_label_weight (float): Weight of a cross-entropy on
-            confidence-thresholded pseudo-labels of unlabeled samples in
-            phase 2 (self-training, Lee 2013: the segmentor's own argmax,
-            detached). 0 (default) switches it off; it is the simple
-            semi-supervised baseline SegGAN-semi is compared with.
-        pseudo_label_threshold (float): Pixels whose top softmax
-            probability is below it get no pseudo-label. Defaults to 0.9.
+        phase1_content_loss (dict, optional): G's content loss in phase 1
+            (``SegGANContentLoss``, ``loss_weight`` 100, paper).
+        phase1_adv_loss (dict, optional): G's adversarial loss in phase 1
+            (``SegGANAdvLoss``, ``loss_weight`` 1); D's own loss is its
+            unweighted BCE.
+        phase2_content_loss (dict, optional): The content loss in phase 2
+            (``loss_weight`` 0.1, paper).
+        phase2_adv_loss (dict, optional): The adversarial loss in phase 2
+            (``loss_weight`` 0.1, paper). A dict without ``type`` only
+            changes the defaults above (e.g. ``dict(loss_weight=0.)``);
+            every ``loss_weight`` must be finite and >= 0.
+        pseudo_label_loss (dict, optional): Self-training on the unlabeled
+            samples of phase 2 (``PseudoLabelLoss``: cross-entropy on the
+            segmentor's own confident predictions, Lee 2013), the simple
+            semi-supervised baseline SegGAN-semi is compared with. None
+            (default) switches it off.
         gan_iters (int, optional): Length of phase 1 (GAN pre-training) in
             iterations; the rest of the run is phase 2. The one config key
             of the switch: ``SegGANPhaseHook`` reads it, and the model starts
@@ -106,7 +161,11 @@ class SegGAN(EncoderDecoder):
             as copies with their BN folded into the convolutions: the same
             function up to float rounding, without the BN passes. The
             model's state dict keeps the unfolded G and D. Defaults to True.
-        **kwargs: Everything ``EncoderDecoder`` takes.
+        **kwargs: Everything ``EncoderDecoder`` takes, and the keys of older
+            configs: ``gan_content_weight``, ``gan_adv_weight``,
+            ``content_weight``, ``adv_weight`` (each sets the
+            ``loss_weight`` of its loss above), ``pseudo_label_weight`` and
+            ``pseudo_label_threshold`` (a ``PseudoLabelLoss``).
 
     Semi-supervised phase 2: a sample without ``gt_sem_seg`` (an unlabeled
     image, e.g. from ``UnlabeledImageDataset`` mixed in by
@@ -121,12 +180,11 @@ class SegGAN(EncoderDecoder):
                  decode_head: ConfigType,
                  generator: ConfigType,
                  discriminator: ConfigType,
-                 gan_content_weight: float = 100.0,
-                 gan_adv_weight: float = 1.0,
-                 content_weight: float = 0.1,
-                 adv_weight: float = 0.1,
-                 pseudo_label_weight: float = 0.0,
-                 pseudo_label_threshold: float = 0.9,
+                 phase1_content_loss: OptConfigType = None,
+                 phase1_adv_loss: OptConfigType = None,
+                 phase2_content_loss: OptConfigType = None,
+                 phase2_adv_loss: OptConfigType = None,
+                 pseudo_label_loss: OptConfigType = None,
                  gan_iters: Optional[int] = None,
                  phase: Optional[int] = None,
                  nonfinite: str = 'raise',
@@ -137,7 +195,33 @@ class SegGAN(EncoderDecoder):
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  pretrained: Optional[str] = None,
-                 init_cfg: OptConfigType = None):
+                 init_cfg: OptConfigType = None,
+                 **old_keys):
+        if 'num_stages' in old_keys or isinstance(decode_head, (list, tuple)):
+            raise ValueError(
+                'SegGAN builds on EncoderDecoder (one decode head); this '
+                'config is a cascade segmentor (`model.num_stages` and a '
+                'list of decode heads, CascadeEncoderDecoder, e.g. OCRNet), '
+                'which SegGAN does not support. Start from a single-head '
+                'config (DeepLabV3, PSPNet, FCN, ...).')
+        used = sorted(set(old_keys) & set(OLD_KEYS))
+        if used:
+            warnings.warn(
+                f'model.{", model.".join(used)}: deprecated keys, still '
+                'applied. Set the loss_weight of phase1_content_loss, '
+                'phase1_adv_loss, phase2_content_loss, phase2_adv_loss, and '
+                "pseudo_label_loss=dict(type='PseudoLabelLoss', "
+                'loss_weight=..., threshold=...) instead.', DeprecationWarning)
+        losses = _loss_configs(
+            dict(
+                phase1_content_loss=phase1_content_loss,
+                phase1_adv_loss=phase1_adv_loss,
+                phase2_content_loss=phase2_content_loss,
+                phase2_adv_loss=phase2_adv_loss), old_keys)
+        pseudo_label_loss = _pseudo_label_config(pseudo_label_loss, old_keys)
+        if old_keys:
+            raise TypeError('SegGAN.__init__() got unexpected keyword '
+                            f'arguments {sorted(old_keys)} (model.* keys).')
         super().__init__(
             backbone=backbone,
             decode_head=decode_head,
@@ -148,45 +232,27 @@ class SegGAN(EncoderDecoder):
             data_preprocessor=data_preprocessor,
             pretrained=pretrained,
             init_cfg=init_cfg)
-        generator = dict(generator)
-        generator.setdefault('num_classes', self.num_classes)
-        if generator['num_classes'] != self.num_classes:
-            raise ValueError(
-                f'model.generator.num_classes={generator["num_classes"]} but '
-                f'model.decode_head.num_classes={self.num_classes}: the '
-                'generator paints from one channel per class, so they must '
-                'be equal.')
         # Kept here: under separate DDP the head itself is wrapped.
         self.ignore_index = self.decode_head.ignore_index
-        self.generator = MODELS.build(generator)
-        discriminator = dict(discriminator)
-        if discriminator.get('conditional', False):
-            discriminator.setdefault('num_classes', self.num_classes)
-        self.discriminator = MODELS.build(discriminator)
-        weights = dict(
-            gan_content_weight=gan_content_weight,
-            gan_adv_weight=gan_adv_weight,
-            content_weight=content_weight,
-            adv_weight=adv_weight,
-            pseudo_label_weight=pseudo_label_weight)
-        for key, value in weights.items():
-            # A negative weight turns a loss into a reward (e.g. train the
-            # segmentor to make G's reconstruction worse); NaN/Inf poison
-            # every step. 0 is allowed: it switches the term off.
-            if not (isinstance(value, (int, float)) and math.isfinite(value)
-                    and value >= 0):
+        nets = dict(generator=dict(generator), discriminator=dict(
+            discriminator))
+        nets['generator'].setdefault('num_classes', self.num_classes)
+        if nets['discriminator'].get('conditional', False):
+            nets['discriminator'].setdefault('num_classes', self.num_classes)
+        for name, cfg in nets.items():
+            if cfg.get('num_classes', self.num_classes) != self.num_classes \
+                    and (name == 'generator' or cfg.get('conditional')):
                 raise ValueError(
-                    f'model.{key}={value!r}: loss weights must be finite '
-                    'numbers >= 0 (0 switches the term off, as the CE-only '
-                    f'control does). Fix `model.{key}` in the config or '
-                    'in --cfg-options.')
-        self.gan_content_weight = gan_content_weight
-        self.gan_adv_weight = gan_adv_weight
-        self.content_weight = content_weight
-        self.adv_weight = adv_weight
-        self.pseudo_label_weight = pseudo_label_weight
-        self.pseudo_label_threshold = check_pseudo_label_threshold(
-            pseudo_label_threshold)
+                    f'model.{name}.num_classes={cfg["num_classes"]} but '
+                    f'model.decode_head.num_classes={self.num_classes}: the '
+                    f'{name} takes one mask channel per class, so they must '
+                    f'be equal (or leave model.{name}.num_classes out).')
+        self.generator = MODELS.build(nets['generator'])
+        self.discriminator = MODELS.build(nets['discriminator'])
+        for key, cfg in losses.items():  # no parameters: no state dict keys
+            setattr(self, key, MODELS.build(cfg))
+        self.pseudo_label_loss = MODELS.build(
+            pseudo_label_loss) if pseudo_label_loss else None
         self._nonfinite = NonFiniteLossPolicy(nonfinite)
         self.gan_iters = gan_iters
         self.fuse_frozen_bn = fuse_frozen_bn
@@ -223,96 +289,13 @@ class SegGAN(EncoderDecoder):
 
     @property
     def segmentor_modules(self) -> Dict[str, nn.Module]:
-        """The segmentor's children (everything but G and D)."""
+        """The segmentor's children (everything but G, D and the losses)."""
         return {
             name: m
             for name, m in self.named_children()
             if name not in ('generator', 'discriminator', 'data_preprocessor')
+            and not name.endswith('_loss')
         }
-
-    # ---------------------------------------------------------------- helpers
-    def _real_image(self, inputs: Tensor) -> Tensor:
-        """Undo the preprocessor's normalization and scale to [-1, 1]."""
-        pre = self.data_preprocessor
-        img = inputs
-        if getattr(pre, '_enable_normalize', False):
-            img = img * pre.std + pre.mean
-        return img / 127.5 - 1.0
-
-    def _gt(self, data_samples: SampleList) -> Tensor:
-        return torch.stack([s.gt_sem_seg.data
-                            for s in data_samples]).squeeze(1).long()
-
-    def _one_hot(self, gt: Tensor) -> Tensor:
-        """One-hot (N, C, H, W) of the labels; ignored pixels are all-zero."""
-        valid = gt != self.ignore_index
-        if (gt[valid] >= self.num_classes).any() or (gt[valid] < 0).any():
-            bad = torch.unique(
-                gt[valid & ((gt >= self.num_classes) | (gt < 0))]).tolist()
-            raise ValueError(
-                f'Label values {bad} are outside [0, {self.num_classes}) and '
-                f'are not the ignore index {self.ignore_index}. '
-                'Check the dataset (see its loading errors) and '
-                '`decode_head.num_classes`.')
-        labels = torch.where(valid, gt, torch.zeros_like(gt))
-        onehot = F.one_hot(labels, self.num_classes).permute(0, 3, 1, 2)
-        return onehot.to(torch.float32) * valid.unsqueeze(1)
-
-    def _valid(self, gt: Tensor) -> Tensor:
-        return (gt != self.ignore_index).unsqueeze(1)
-
-    @staticmethod
-    def _labeled(data_samples: SampleList) -> List[int]:
-        """Indices of the samples that carry ground truth."""
-        return [i for i, s in enumerate(data_samples) if 'gt_sem_seg' in s]
-
-    @staticmethod
-    def _image_area(inputs: Tensor, sample) -> Tensor:
-        """(1, H, W) mask of a sample's image inside the padded batch."""
-        area = torch.zeros(
-            (1, ) + tuple(inputs.shape[2:]),
-            dtype=torch.bool,
-            device=inputs.device)
-        h, w = sample.metainfo.get('img_shape', inputs.shape[2:])[:2]
-        area[:, :h, :w] = True
-        return area
-
-    def _content_mask(self, inputs: Tensor,
-                      data_samples: SampleList) -> Tensor:
-        """(N, 1, H, W) pixels the content loss counts.
-
-        Labeled samples: every pixel whose label is not ignored (padding is
-        ``seg_pad_val``, i.e. ignored too). Unlabeled samples: their image
-        area, without the padding.
-        """
-        masks = [
-            s.gt_sem_seg.data.to(inputs.device) != self.ignore_index
-            if 'gt_sem_seg' in s else self._image_area(inputs, s)
-            for s in data_samples
-        ]
-        return torch.stack(masks)
-
-    def _head_losses(self,
-                     head: nn.Module,
-                     x: List[Tensor],
-                     data_samples: SampleList,
-                     labeled: Optional[List[int]] = None) -> Dict[str, Tensor]:
-        """The head's losses on the labeled samples, and all its logits.
-
-        Args:
-            labeled: Indices of the samples with ground truth; None means
-                all of them. The others get no loss from this head.
-        """
-        # Forward through the (possibly DDP-wrapped) head so gradients sync,
-        # then the loss on the plain module.
-        logits = head(x)
-        if labeled is None or len(labeled) == len(data_samples):
-            return unwrap(head).loss_by_feat(logits, data_samples), logits
-        if not labeled:
-            return {}, logits
-        losses = unwrap(head).loss_by_feat(logits[labeled],
-                                           [data_samples[i] for i in labeled])
-        return losses, logits
 
     @property
     def nonfinite(self) -> str:
@@ -355,13 +338,14 @@ class SegGAN(EncoderDecoder):
                 f'(got {type(optim_wrapper).__name__}).')
         data = self.data_preprocessor(data, True)
         if self.phase == 1:
-            return self._train_gan(data['inputs'], data['data_samples'],
-                                   optim_wrapper)
-        return self._train_segmentor(data['inputs'], data['data_samples'],
-                                     optim_wrapper)
+            return self.train_gan(data['inputs'], data['data_samples'],
+                                  optim_wrapper)
+        return self.train_segmentor(data['inputs'], data['data_samples'],
+                                    optim_wrapper)
 
-    def _train_gan(self, inputs: Tensor, data_samples: SampleList,
-                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+    # ---------------------------------------------------------------- phase 1
+    def train_gan(self, inputs: Tensor, data_samples: SampleList,
+                  optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """Phase 1: G paints the image from the one-hot GT; D judges."""
         if len(self._labeled(data_samples)) < len(data_samples):
             raise ValueError(
@@ -369,74 +353,80 @@ class SegGAN(EncoderDecoder):
                 'batch holds samples without gt_sem_seg (unlabeled images). '
                 'Train phase 1 on the labeled split only; unlabeled images '
                 'belong to phase 2.')
-        g_wrapper: OptimWrapper = optim_wrapper['generator']
-        d_wrapper: OptimWrapper = optim_wrapper['discriminator']
-        gt = self._gt(data_samples)
-        onehot = self._one_hot(gt)
-        valid = self._valid(gt)
-        real = self._real_image(inputs)
-        d_cond = unwrap(self.discriminator).conditional
+        gt = torch.stack([s.gt_sem_seg.data
+                          for s in data_samples]).squeeze(1).long()
+        onehot = one_hot(gt, self.num_classes, self.ignore_index)
+        real = real_image(inputs, self.data_preprocessor)
         skipped_before = self.skipped_steps
         saved = self._nonfinite.snapshot(self.generator, self.discriminator)
-
-        with g_wrapper.optim_context(self.generator):
+        valid = content_mask(inputs, data_samples, self.ignore_index)
+        with optim_wrapper['generator'].optim_context(self.generator):
             fake = self.generator(onehot)
-
-        # D step: real and fake in one batch.
-        with d_wrapper.optim_context(self.discriminator):
-            pair = torch.cat([real, fake.detach()])
-            cond = torch.cat([onehot, onehot]) if d_cond else None
-            logits = self.discriminator(pair, cond)
-            n = real.shape[0]
-            loss_d = 0.5 * (
-                gan_loss(logits[:n], True) + gan_loss(logits[n:], False))
-        parsed_d, log_d = self.parse_losses(dict(loss_d=loss_d))
-        if self._finite_or_skip(dict(loss_d=loss_d)):
-            d_wrapper.update_params(parsed_d)
-
-        # G step: D is held fixed (no grads), called unwrapped.
-        disc = unwrap(self.discriminator)
-        _set_requires_grad(disc, False)
-        try:
-            with g_wrapper.optim_context(self.generator):
-                mse = masked_mse_loss(fake, real, valid)
-                adv = gan_loss(disc(fake, onehot if d_cond else None), True)
-                losses_g = dict(
-                    loss_content=self.gan_content_weight * mse,
-                    loss_adv=self.gan_adv_weight * adv)
-            parsed_g, log_g = self.parse_losses(losses_g)
-            if self._finite_or_skip(losses_g):
-                g_wrapper.update_params(parsed_g)
-        finally:
-            _set_requires_grad(disc, True)
-        log_vars = dict(log_g)
+        log_d = self.train_discriminator(real, fake.detach(), onehot,
+                                         optim_wrapper['discriminator'])
+        log_vars = self.train_generator(real, fake, onehot, valid,
+                                        optim_wrapper['generator'])
         log_vars['loss_d'] = log_d['loss_d']
-        log_vars['recon_mse'] = mse.detach()
+        log_vars['recon_mse'] = masked_mse_loss(fake.detach(), real, valid)
         if self.skipped_steps > skipped_before:
             self._nonfinite.restore(saved)  # no NaN in G/D running stats
         log_vars.update(self._nonfinite.log_vars())
         return log_vars
 
-    def _train_segmentor(self, inputs: Tensor, data_samples: SampleList,
-                         optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """Phase 2: CE plus the frozen GAN's content and adversarial terms."""
+    def train_discriminator(self, real: Tensor, fake: Tensor, onehot: Tensor,
+                            optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """D's step on real and (detached) fake images in one batch."""
+        cond = torch.cat([onehot, onehot]) if self._d_conditional else None
+        with optim_wrapper.optim_context(self.discriminator):
+            logits = self.discriminator(torch.cat([real, fake]), cond)
+            n = real.shape[0]
+            loss_d = 0.5 * (
+                self.phase1_adv_loss(logits[:n], True, is_disc=True) +
+                self.phase1_adv_loss(logits[n:], False, is_disc=True))
+        parsed, log_vars = self.parse_losses(dict(loss_d=loss_d))
+        if self._finite_or_skip(dict(loss_d=loss_d)):
+            optim_wrapper.update_params(parsed)
+        return log_vars
+
+    def train_generator(self, real: Tensor, fake: Tensor, onehot: Tensor,
+                        valid: Tensor,
+                        optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
+        """G's step: paint the image (content) and fool D, held fixed."""
+        disc = unwrap(self.discriminator)  # no grads: called unwrapped
+        _set_requires_grad(disc, False)
+        try:
+            with optim_wrapper.optim_context(self.generator):
+                losses = dict(
+                    loss_content=self.phase1_content_loss(fake, real, valid))
+                losses['loss_adv'] = self.phase1_adv_loss(
+                    disc(fake, onehot if self._d_conditional else None), True)
+            parsed, log_vars = self.parse_losses(losses)
+            if self._finite_or_skip(losses):
+                optim_wrapper.update_params(parsed)
+        finally:
+            _set_requires_grad(disc, True)
+        return log_vars
+
+    # ---------------------------------------------------------------- phase 2
+    def train_segmentor(self, inputs: Tensor, data_samples: SampleList,
+                        optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """Phase 2: the heads' losses (on the labeled samples) plus the
+        frozen GAN's terms and the pseudo-label loss (on all / unlabeled)."""
         s_wrapper: OptimWrapper = optim_wrapper['segmentor']
         labeled = self._labeled(data_samples)
         unlabeled = [i for i in range(len(data_samples)) if i not in labeled]
-        if not labeled and not (self.content_weight or self.adv_weight
-                                or self.pseudo_label_weight):
+        if not labeled and not (self._with_frozen_gan
+                                or self.pseudo_label_loss is not None):
             raise ValueError(
                 'A phase-2 batch without any labeled sample and no loss that '
-                'uses unlabeled images (content_weight, adv_weight and '
-                'pseudo_label_weight are 0): nothing to train. Check the '
-                "sampler's source_ratio.")
+                'uses unlabeled images (phase2_content_loss and '
+                'phase2_adv_loss at loss_weight 0, no pseudo_label_loss): '
+                "nothing to train. Check the sampler's source_ratio.")
         saved = self._nonfinite.snapshot(*self.segmentor_modules.values())
         with s_wrapper.optim_context(self):
             x = self.extract_feat(inputs)
-            losses = {}
-            loss_decode, logits = self._head_losses(self.decode_head, x,
-                                                    data_samples, labeled)
-            losses.update({f'decode.{k}': v for k, v in loss_decode.items()})
+            losses, logits = self._head_losses(self.decode_head, 'decode', x,
+                                               data_samples, labeled)
             if self.with_auxiliary_head:
                 heads = self.auxiliary_head
                 if is_model_wrapper(heads) and isinstance(
@@ -446,23 +436,26 @@ class SegGAN(EncoderDecoder):
                         'supported with MMSeparateDistributedDataParallel: '
                         'use one auxiliary head for distributed SegGAN.')
                 if isinstance(heads, nn.ModuleList):
-                    for i, head in enumerate(heads):
-                        loss_aux, _ = self._head_losses(
-                            head, x, data_samples, labeled)
-                        losses.update({
-                            f'aux_{i}.{k}': v
-                            for k, v in loss_aux.items()
-                        })
+                    named = [(f'aux_{i}', h) for i, h in enumerate(heads)]
                 else:
-                    loss_aux, _ = self._head_losses(heads, x, data_samples,
-                                                    labeled)
-                    losses.update({f'aux.{k}': v for k, v in loss_aux.items()})
-            if self.content_weight or self.adv_weight:
-                losses.update(self._gan_terms(inputs, data_samples, logits))
-            if self.pseudo_label_weight and unlabeled:
+                    named = [('aux', heads)]
+                for prefix, head in named:
+                    losses.update(
+                        self._head_losses(head, prefix, x, data_samples,
+                                          labeled)[0])
+            if self._with_frozen_gan:
                 losses.update(
-                    self._pseudo_label_terms(inputs, data_samples, logits,
-                                             unlabeled))
+                    self.frozen_gan_losses(inputs, data_samples, logits))
+            if self.pseudo_label_loss is not None and unlabeled:
+                up = resize(
+                    logits[unlabeled],
+                    size=inputs.shape[2:],
+                    mode='bilinear',
+                    align_corners=self.align_corners).float()
+                area = image_area([data_samples[i] for i in unlabeled],
+                                  inputs.shape[2:], inputs.device)
+                losses['loss_pseudo'], losses['pseudo_ratio'] = \
+                    self.pseudo_label_loss(up, area, self.ignore_index)
         parsed, log_vars = self.parse_losses(losses)
         if not labeled:
             # No CE this step: NaN for the heads' keys logged before, else
@@ -480,12 +473,14 @@ class SegGAN(EncoderDecoder):
         log_vars.update(self._nonfinite.log_vars())
         return log_vars
 
-    def _gan_terms(self, inputs: Tensor, data_samples: SampleList,
-                   logits: Tensor) -> Dict[str, Tensor]:
+    def frozen_gan_losses(self, inputs: Tensor, data_samples: SampleList,
+                          logits: Tensor) -> Dict[str, Tensor]:
         """Content and adversarial losses of the prediction through frozen G.
 
         Gradients flow through G and D (their parameters need none) into the
-        segmentor's logits.
+        segmentor's logits; as mmagic's ``PerceptualLoss`` with its frozen
+        VGG, except that G and D stay children of the model (their weights
+        are its checkpoint's ``generator.*`` and ``discriminator.*``).
         """
         gen, disc = unwrap(self.generator), unwrap(self.discriminator)
         if self.fuse_frozen_bn:  # BN folded; rebuilt when G/D change
@@ -498,17 +493,15 @@ class SegGAN(EncoderDecoder):
             align_corners=self.align_corners)
         prob = logits.float().softmax(dim=1)
         fake = gen(prob)
-        real = self._real_image(inputs)
-        valid = self._content_mask(inputs, data_samples)
-        mse = masked_mse_loss(fake, real, valid)
-        terms = dict(recon_mse=mse.detach())
-        if self.content_weight:
-            terms['loss_content'] = self.content_weight * mse
+        real = real_image(inputs, self.data_preprocessor)
+        valid = content_mask(inputs, data_samples, self.ignore_index)
+        terms = dict(recon_mse=masked_mse_loss(fake.detach(), real, valid))
+        if self.phase2_content_loss.loss_weight:
+            terms['loss_content'] = self.phase2_content_loss(fake, real, valid)
         d_logits = None
-        if self.adv_weight:
-            cond = prob if disc.conditional else None
-            d_logits = disc(fake, cond)
-            terms['loss_adv'] = self.adv_weight * gan_loss(d_logits, True)
+        if self.phase2_adv_loss.loss_weight:
+            d_logits = disc(fake, prob if disc.conditional else None)
+            terms['loss_adv'] = self.phase2_adv_loss(d_logits, True)
         labeled = self._labeled(data_samples)
         if 0 < len(labeled) < len(data_samples):  # per source, for the log
             unlabeled = [
@@ -523,24 +516,35 @@ class SegGAN(EncoderDecoder):
                         terms[f'adv_{name}'] = gan_loss(d_logits[idx], True)
         return terms
 
-    def _pseudo_label_terms(self, inputs: Tensor, data_samples: SampleList,
-                            logits: Tensor,
-                            unlabeled: List[int]) -> Dict[str, Tensor]:
-        """Cross-entropy on the model's own confident predictions.
+    # ---------------------------------------------------------------- helpers
+    @property
+    def _d_conditional(self) -> bool:
+        return unwrap(self.discriminator).conditional
 
-        Self-training (Lee 2013) on the unlabeled samples: the argmax of
-        the current prediction, detached, is the target where its
-        probability reaches ``pseudo_label_threshold`` (and inside the
-        image); other pixels are ignored.
+    @property
+    def _with_frozen_gan(self) -> bool:
+        """Whether phase 2 runs G and D (False: the CE-only control)."""
+        return bool(self.phase2_content_loss.loss_weight
+                    or self.phase2_adv_loss.loss_weight)
+
+    @staticmethod
+    def _labeled(data_samples: SampleList) -> List[int]:
+        """Indices of the samples that carry ground truth."""
+        return [i for i, s in enumerate(data_samples) if 'gt_sem_seg' in s]
+
+    def _head_losses(self, head: nn.Module, prefix: str, x: List[Tensor],
+                     data_samples: SampleList, labeled: List[int]):
+        """The head's losses on the labeled samples, and all its logits.
+
+        Forward through the (possibly DDP-wrapped) head so gradients sync,
+        then the loss on the plain module.
         """
-        up = resize(
-            logits[unlabeled],
-            size=inputs.shape[2:],
-            mode='bilinear',
-            align_corners=self.align_corners).float()
-        area = torch.cat(
-            [self._image_area(inputs, data_samples[i]) for i in unlabeled])
-        loss, ratio = pseudo_label_loss(up, area, self.pseudo_label_threshold,
-                                        self.ignore_index)
-        return dict(
-            loss_pseudo=self.pseudo_label_weight * loss, pseudo_ratio=ratio)
+        logits = head(x)
+        if not labeled:
+            return {}, logits
+        if len(labeled) < len(data_samples):
+            losses = unwrap(head).loss_by_feat(
+                logits[labeled], [data_samples[i] for i in labeled])
+        else:
+            losses = unwrap(head).loss_by_feat(logits, data_samples)
+        return {f'{prefix}.{k}': v for k, v in losses.items()}, logits

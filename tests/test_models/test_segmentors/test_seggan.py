@@ -16,6 +16,11 @@ from seggan_testing import TINY_SEGGAN, build_optim, make_batch
 from mmseg_seggan.models import NonFiniteLossError, SegGAN
 
 C = 6
+CONTROL = dict(
+    phase2_content_loss=dict(loss_weight=0.0),
+    phase2_adv_loss=dict(loss_weight=0.0))
+LOSS_KEYS = ('phase1_content_loss', 'phase1_adv_loss', 'phase2_content_loss',
+             'phase2_adv_loss')
 
 
 @functools.lru_cache(maxsize=None)
@@ -151,12 +156,16 @@ def test_phase2_gradients_reach_segmentor_through_generator():
 
 
 def test_control_with_zero_weights_is_plain_cross_entropy():
-    model = build_model(phase=2, content_weight=0.0, adv_weight=0.0)
+    model = build_model(phase=2, **CONTROL)
     model.train()
+    called = []
+    model.generator.register_forward_hook(lambda *a: called.append('G'))
+    model.discriminator.register_forward_hook(lambda *a: called.append('D'))
     log_vars = model.train_step(make_batch(), build_optim(model))
     assert 'loss_content' not in log_vars and 'loss_adv' not in log_vars
     ce = log_vars['decode.loss_ce'] + log_vars['aux.loss_ce']
     torch.testing.assert_close(log_vars['loss'], ce)
+    assert called == []  # G and D never run in the control
 
 
 def test_predict_and_tensor_modes_match_encoder_decoder():
@@ -165,9 +174,8 @@ def test_predict_and_tensor_modes_match_encoder_decoder():
     plain_cfg = {
         k: v
         for k, v in cfg.items()
-        if k not in ('generator', 'discriminator', 'gan_iters',
-                     'gan_content_weight',
-                     'gan_adv_weight', 'content_weight', 'adv_weight', 'phase')
+        if k not in ('generator', 'discriminator', 'gan_iters', 'phase') +
+        LOSS_KEYS
     }
     plain_cfg['type'] = 'EncoderDecoder'
     plain = MODELS.build(plain_cfg).eval()
@@ -418,17 +426,24 @@ def test_train_step_needs_one_optimizer_per_network():
         model.train_step(make_batch(), wrapper)
 
 
-@pytest.mark.parametrize(
-    'key',
-    ['gan_content_weight', 'gan_adv_weight', 'content_weight', 'adv_weight'])
+@pytest.mark.parametrize('key', LOSS_KEYS)
 @pytest.mark.parametrize('value', [-0.1, float('nan'), float('inf')])
 def test_negative_or_nonfinite_loss_weight_is_rejected_with_its_key(
         key, value):
     """Bug: ``content_weight=-0.1`` was accepted and trained the segmentor
     to make G's reconstruction *worse*, without a word."""
-    with pytest.raises(ValueError, match=rf'model\.{key}={value}.*>= 0'):
-        build_model(**{key: value})
-    build_model(**{key: 0.0})  # 0 switches a term off: the control
+    with pytest.raises(ValueError,
+                       match=rf'model\.{key}\.loss_weight={value}.*>= 0'):
+        build_model(**{key: dict(loss_weight=value)})
+    build_model(**{key: dict(loss_weight=0.0)})  # 0: the control
+
+
+@pytest.mark.parametrize(
+    'key',
+    ['gan_content_weight', 'gan_adv_weight', 'content_weight', 'adv_weight'])
+def test_old_weight_keys_are_checked_too(key):
+    with pytest.raises(ValueError, match=rf'model\.{key}=-0.1.*>= 0'):
+        build_model(**{key: -0.1})
 
 
 @pytest.mark.parametrize('value', ['0.9', None, 0, 1.5, float('nan')])
@@ -439,6 +454,10 @@ def test_bad_pseudo_label_threshold_names_the_key(value):
     with pytest.raises(ValueError, match='model.pseudo_label_threshold='):
         build_model(pseudo_label_threshold=value)
     build_model(pseudo_label_threshold=0.9)
+    with pytest.raises(ValueError,
+                       match='model.pseudo_label_loss.threshold='):
+        build_model(
+            pseudo_label_loss=dict(type='PseudoLabelLoss', threshold=value))
 
 
 @pytest.mark.parametrize('gan_iters,phase', [(0, 2), (5, 1), (None, 1)])

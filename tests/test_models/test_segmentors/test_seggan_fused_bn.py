@@ -31,7 +31,8 @@ def phase2_losses_and_grads(model):
     data = model.data_preprocessor(make_batch(), True)
     x = model.extract_feat(data['inputs'])
     logits = unwrap(model.decode_head)(x)
-    terms = model._gan_terms(data['inputs'], data['data_samples'], logits)
+    terms = model.frozen_gan_losses(data['inputs'], data['data_samples'],
+                                    logits)
     loss = terms['loss_content'] + terms['loss_adv']
     params = [p for p in model.decode_head.parameters() if p.requires_grad]
     grads = torch.autograd.grad(loss, [logits] + params)

@@ -27,10 +27,17 @@ C = 6
 SIZE = (32, 48)  # the tiny config pads every batch to this size
 RAW = (28, 44)  # images of the batches here: padding on two sides
 WEIGHTS = dict(
-    gan_content_weight=7.0,
-    gan_adv_weight=3.0,
-    content_weight=0.3,
-    adv_weight=0.2)
+    phase1_content_loss=dict(loss_weight=7.0),
+    phase1_adv_loss=dict(loss_weight=3.0),
+    phase2_content_loss=dict(loss_weight=0.3),
+    phase2_adv_loss=dict(loss_weight=0.2))
+
+
+def phase2(content, adv):
+    """The phase-2 loss weights as config keys."""
+    return dict(
+        phase2_content_loss=dict(loss_weight=content),
+        phase2_adv_loss=dict(loss_weight=adv))
 
 
 @functools.lru_cache(maxsize=None)
@@ -251,8 +258,7 @@ def ce_reference(model, batch, logits):
 ])
 def test_phase2_logit_gradient_is_ce_plus_weighted_gan_terms(
         content_weight, adv_weight, conditional):
-    model = build_model(
-        2, conditional, content_weight=content_weight, adv_weight=adv_weight)
+    model = build_model(2, conditional, **phase2(content_weight, adv_weight))
     batch = make_batch(size=RAW)
     log_vars, logits, grad, gen, disc = phase2_step(model, batch)
 
@@ -294,13 +300,13 @@ def ce_off(model):
     return model
 
 
-@pytest.mark.parametrize('term', ['content_weight', 'adv_weight'])
+@pytest.mark.parametrize('term', ['phase2_content_loss', 'phase2_adv_loss'])
 def test_phase2_doubling_a_weight_doubles_its_gradient(term):
     batch = make_batch(size=RAW)
     grads = []
     for weight in (0.2, 0.4):
-        weights = dict(content_weight=0.0, adv_weight=0.0)
-        weights[term] = weight
+        weights = phase2(0.0, 0.0)
+        weights[term] = dict(loss_weight=weight)
         model = ce_off(build_model(2, **weights))
         grads.append(phase2_step(model, batch)[2])
     assert grads[0].abs().max() > 1e-4  # not a zero gradient doubled
@@ -320,7 +326,7 @@ def d_logit_of_prediction(model, batch):
 
 
 def test_phase2_adversarial_step_makes_the_painting_look_real_to_d():
-    model = ce_off(build_model(2, content_weight=0.0, adv_weight=1.0))
+    model = ce_off(build_model(2, **phase2(0.0, 1.0)))
     batch = make_batch(size=RAW)
     before = d_logit_of_prediction(model, batch)
     phase2_step(model, batch, lr=1e-3)
@@ -329,7 +335,7 @@ def test_phase2_adversarial_step_makes_the_painting_look_real_to_d():
 
 
 def test_phase2_content_step_brings_the_painting_closer_to_the_image():
-    model = ce_off(build_model(2, content_weight=1.0, adv_weight=0.0))
+    model = ce_off(build_model(2, **phase2(1.0, 0.0)))
     batch = make_batch(size=RAW)
     before = phase2_step(model, batch, lr=1e-3)[0]['recon_mse']
     after = phase2_step(model, batch, lr=1e-3)[0]['recon_mse']
@@ -344,8 +350,7 @@ def test_phase2_gan_terms_reach_the_backbone_through_train_step(
     plus the weighted GAN terms', and it reaches the backbone."""
     batch = make_batch(size=RAW)
     runs = {}
-    for name, weights in (('control', dict(content_weight=0.0,
-                                           adv_weight=0.0)), ('seggan', {})):
+    for name, weights in (('control', phase2(0.0, 0.0)), ('seggan', {})):
         model = build_model(1, **weights)  # phase 1 when the runner wraps
         wrapper = None
         if wrapped:

@@ -8,6 +8,8 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from seggan_testing import build_optim, tiny_seggan
 
+from mmseg_seggan.models import PseudoLabelLoss, content_mask
+
 H, W = 32, 48
 
 
@@ -38,12 +40,15 @@ def _batch(num_labeled, num_unlabeled, seed=0, unlabeled_size=(H, W)):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def _model(**weights):
+def _model(content=0.1, adv=0.1, pseudo_label_threshold=None):
     torch.manual_seed(0)
     model = tiny_seggan()
     model.data_preprocessor.size = (H, W)  # pad smaller unlabeled images
-    for k, v in weights.items():
-        setattr(model, k, v)
+    model.phase2_content_loss.loss_weight = content
+    model.phase2_adv_loss.loss_weight = adv
+    if pseudo_label_threshold is not None:
+        model.pseudo_label_loss = PseudoLabelLoss(
+            loss_weight=1.0, threshold=pseudo_label_threshold)
     model.set_phase(2)
     model.train()
     return model
@@ -58,7 +63,7 @@ def _segmentor_state(model):
 
 
 def test_cross_entropy_sees_only_the_labeled_samples(monkeypatch):
-    model = _model(content_weight=0.1, adv_weight=0.1)
+    model = _model()
     seen = []
     real = type(model.decode_head).loss_by_feat
 
@@ -81,21 +86,21 @@ def test_unlabeled_images_do_not_change_the_cross_entropy():
     # different the unlabeled images are.
     losses = []
     for seed in (1, 2):
-        model = _model(content_weight=0., adv_weight=0.)
+        model = _model(content=0., adv=0.)
         model.eval()  # no batch statistics across samples
         batch = _batch(2, 2, seed=0)
         other = _batch(2, 2, seed=seed)
         batch['inputs'][2:] = other['inputs'][2:]
         data = model.data_preprocessor(batch, True)
         x = model.extract_feat(data['inputs'])
-        loss, _ = model._head_losses(model.decode_head, x,
+        loss, _ = model._head_losses(model.decode_head, 'decode', x,
                                      data['data_samples'], [0, 1])
-        losses.append(loss['loss_ce'])
+        losses.append(loss['decode.loss_ce'])
     assert torch.equal(losses[0], losses[1])
 
 
 def test_gan_terms_reach_the_segmentor_from_unlabeled_images_only():
-    model = _model(content_weight=0.1, adv_weight=0.1)
+    model = _model()
     before = _segmentor_state(model)
     gan_before = {
         k: v.clone()
@@ -117,13 +122,14 @@ def test_unlabeled_padding_is_left_out_of_the_content_loss():
     model = _model()
     batch = _batch(0, 2, unlabeled_size=(H, W // 2))
     data = model.data_preprocessor(batch, True)
-    mask = model._content_mask(data['inputs'], data['data_samples'])
+    mask = content_mask(data['inputs'], data['data_samples'],
+                        model.ignore_index)
     assert mask.shape == (2, 1, H, W)
     assert mask[..., :W // 2].all() and not mask[..., W // 2:].any()
 
 
 def test_no_labeled_sample_and_no_unlabeled_loss_is_an_error():
-    model = _model(content_weight=0., adv_weight=0.)
+    model = _model(content=0., adv=0.)
     with pytest.raises(ValueError, match='nothing to train'):
         model.train_step(_batch(0, 2), build_optim(model))
 
@@ -138,11 +144,7 @@ def test_phase_1_refuses_unlabeled_samples():
 @pytest.mark.parametrize('threshold,ratio_is_zero', [(1.0, True),
                                                      (0.05, False)])
 def test_pseudo_labels_follow_the_threshold(threshold, ratio_is_zero):
-    model = _model(
-        content_weight=0.,
-        adv_weight=0.,
-        pseudo_label_weight=1.0,
-        pseudo_label_threshold=threshold)
+    model = _model(content=0., adv=0., pseudo_label_threshold=threshold)
     before = _segmentor_state(model)
     log = model.train_step(_batch(2, 2), build_optim(model))
     assert (log['pseudo_ratio'] == 0) == ratio_is_zero
@@ -154,7 +156,7 @@ def test_pseudo_labels_follow_the_threshold(threshold, ratio_is_zero):
 def test_pseudo_label_settings_are_checked():
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
-    with pytest.raises(ValueError, match='pseudo_label_threshold'):
+    with pytest.raises(ValueError, match='pseudo_label_loss.threshold=0.0'):
         model = tiny_seggan()
         type(model)(
             backbone=dict(type='ResNetV1c', depth=18),
@@ -162,7 +164,7 @@ def test_pseudo_label_settings_are_checked():
                 type='FCNHead', in_channels=8, channels=8, num_classes=4),
             generator=dict(type='SegGANGenerator'),
             discriminator=dict(type='SegGANDiscriminator'),
-            pseudo_label_threshold=0.)
+            pseudo_label_loss=dict(type='PseudoLabelLoss', threshold=0.))
 
 
 def test_a_step_without_labeled_samples_logs_no_stale_cross_entropy(
@@ -170,7 +172,7 @@ def test_a_step_without_labeled_samples_logs_no_stale_cross_entropy(
     # Bug: the CE keys were missing from such a step's log variables, so
     # mmengine's logger printed the last labeled step's CE as this step's.
     hub = fresh_message_hub
-    model = _model(content_weight=0.1, adv_weight=0.1)
+    model = _model()
     optim = build_optim(model)
     for batch in (_batch(2, 2), _batch(0, 4, seed=1)):
         log = model.train_step(batch, optim)
@@ -187,11 +189,8 @@ def test_pseudo_labels_leave_the_padding_of_a_smaller_image_out():
     # them: the padding must get no pseudo-label (it would train the model
     # to predict whatever it sees in the zeros).
     from mmseg.models.utils import resize
-    model = _model(
-        content_weight=0.,
-        adv_weight=0.,
-        pseudo_label_weight=1.0,
-        pseudo_label_threshold=1e-6)  # every pixel is confident
+    model = _model(content=0., adv=0.,
+                   pseudo_label_threshold=1e-6)  # every pixel is confident
     data = model.data_preprocessor(
         _batch(2, 2, unlabeled_size=(H, W // 2)), True)
     torch.manual_seed(1)  # the head's dropout, as in the step below

@@ -4,9 +4,15 @@ import mmseg_seggan  # noqa: F401
 import numpy as np
 import pytest
 
-from mmseg_seggan.evaluation import (CORRUPTION_KINDS, changed_share,
-                                     choose_corruptions, corrupt_mask,
-                                     punch_holes, shift_mask, wrong_class_mask)
+from seggan_testing import import_tool
+
+corruption = import_tool('tools/analysis_tools/mask_corruption.py')
+(CORRUPTION_KINDS, changed_share, choose_corruptions, corrupt_mask,
+ punch_holes, shift_mask, wrong_class_mask) = (
+     corruption.CORRUPTION_KINDS, corruption.changed_share,
+     corruption.choose_corruptions, corruption.corrupt_mask,
+     corruption.punch_holes, corruption.shift_mask,
+     corruption.wrong_class_mask)
 
 
 def scene(h=48, w=64):

@@ -8,14 +8,17 @@ import torch.nn as nn
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmseg_seggan.evaluation import (AUDIT_SCORES, PREDICT_SCORES,
-                                     compute_scores, gan_view,
-                                     high_frequency_energy, image_statistics,
-                                     per_image_miou, precision_at_k,
-                                     rank_worst_first, recall_at_k, spearman,
-                                     unwrap_seggan)
-from mmseg_seggan.evaluation.mask_quality import _class_means
-from seggan_testing import tiny_seggan
+from mmseg_seggan.models.utils import gan_view, unwrap_seggan
+from seggan_testing import import_tool, tiny_seggan
+
+scores = import_tool('tools/analysis_tools/mask_scores.py')
+(AUDIT_SCORES, PREDICT_SCORES, compute_scores, high_frequency_energy,
+ image_statistics, per_image_miou, precision_at_k, rank_worst_first,
+ recall_at_k, spearman, _class_means) = (
+     scores.AUDIT_SCORES, scores.PREDICT_SCORES, scores.compute_scores,
+     scores.high_frequency_energy, scores.image_statistics,
+     scores.per_image_miou, scores.precision_at_k, scores.rank_worst_first,
+     scores.recall_at_k, scores.spearman, scores._class_means)
 
 NUM_CLASSES = 4
 COLORS = torch.tensor([[-1., -1., 1.], [1., -1., -1.], [-1., 1., -1.],

@@ -1,0 +1,167 @@
+"""What SegGAN's trained G paints from a batch's masks, for the tools.
+
+``gan_view`` segments a batch and lets G paint it back from the soft and
+hard prediction, an uninformative mask and the ground truth, at the
+segmentor's input scale (the scale G was trained at). The reconstruction
+panels (``SegGANReconstructionVisHook``) and the label-free mask scores of
+``tools/analysis_tools/mask_quality.py`` are built on it.
+"""
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmseg.models.utils import resize
+from torch import Tensor
+
+from .ddp import unwrap
+from .gan_inputs import image_area, one_hot, real_image
+
+
+def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
+    """The SegGAN inside a model wrapper; a clear error for other models.
+
+    Raises:
+        TypeError: The model has no ``generator`` (not a SegGAN).
+    """
+    model = unwrap(model)
+    if not hasattr(model, 'generator') or not hasattr(model, 'discriminator'):
+        raise TypeError(
+            f'{type(model).__name__} has no generator/discriminator: mask '
+            "quality needs a SegGAN model (config `model.type='SegGAN'`) "
+            'and a checkpoint whose phase-1 GAN is trained.')
+    return model
+
+
+@dataclass
+class GANView:
+    """One batch at the segmentor's input scale, with G's reconstructions.
+
+    Tensors are (N, ..., H, W) on the grid of the preprocessed inputs.
+
+    Attributes:
+        image: The input image in [-1, 1] (what G is trained to paint).
+        rgb: Whether ``image`` is in RGB order (else BGR).
+        region: (N, H, W) bool, False on the preprocessor's padding.
+        logits: (N, C, H, W) segmentor logits.
+        prob: (N, C, H, W) softmax of ``logits``.
+        pred: (N, H, W) argmax of ``logits``.
+        fake_pred: G(prob), the reconstruction from the soft prediction.
+        fake_hard: G(one_hot(pred)), from the hard prediction.
+        fake_null: G(uniform 1/C), what G paints knowing nothing: a
+            per-image reference of how hard the image is to paint.
+        gt: (N, H, W) ground truth on the grid (``ignore_index`` on ignored
+            and padded pixels), or None without annotations.
+        fake_gt: G(one_hot(gt)), or None.
+        d_pred: (N,) mean D logit of ``fake_pred``.
+        d_gt: (N,) mean D logit of ``fake_gt``, or None.
+        ignore_index: The label ignored by the decode head.
+        samples: The preprocessed data samples (meta info, original GT).
+    """
+    image: Tensor
+    rgb: bool
+    region: Tensor
+    logits: Tensor
+    prob: Tensor
+    pred: Tensor
+    fake_pred: Tensor
+    fake_hard: Tensor
+    fake_null: Tensor
+    gt: Optional[Tensor]
+    fake_gt: Optional[Tensor]
+    d_pred: Tensor
+    d_gt: Optional[Tensor]
+    ignore_index: int
+    samples: list
+
+    def __len__(self) -> int:
+        return self.image.shape[0]
+
+    def crop(self, i: int) -> Tuple[int, int]:
+        """(h, w) of image ``i`` without padding."""
+        rows = self.region[i].any(dim=1).nonzero()
+        cols = self.region[i].any(dim=0).nonzero()
+        return int(rows.max()) + 1, int(cols.max()) + 1
+
+
+def _gt_on_grid(sample, size: Tuple[int, int], ignore_index: int) -> Tensor:
+    """The sample's GT resized (nearest) to its ``img_shape``, padded."""
+    gt = sample.gt_sem_seg.data.long().reshape(
+        (1, 1) + tuple(sample.gt_sem_seg.data.shape[-2:]))
+    h, w = sample.metainfo.get('img_shape', size)[:2]
+    if tuple(gt.shape[-2:]) != (h, w):
+        gt = F.interpolate(gt.float(), size=(h, w), mode='nearest').long()
+    out = torch.full(tuple(size), ignore_index, dtype=torch.long)
+    out[:h, :w] = gt[0, 0]
+    return out
+
+
+def _disc_logit(disc: torch.nn.Module, fake: Tensor, cond: Tensor) -> Tensor:
+    logits = disc(fake, cond if disc.conditional else None)
+    return logits.flatten(1).mean(1)
+
+
+@torch.no_grad()
+def gan_view(model: torch.nn.Module,
+             data_batch: dict,
+             with_gt: bool = True) -> GANView:
+    """Segment a batch and let SegGAN's G paint it back.
+
+    Args:
+        model: A SegGAN (possibly wrapped), in eval mode for deterministic
+            results (dropout off, BN running statistics).
+        data_batch: A batch from a test/val dataloader.
+        with_gt: Also paint the ground truth when the samples carry one.
+
+    Returns:
+        GANView: Everything at the segmentor's input scale.
+    """
+    model = unwrap_seggan(model)
+    data = model.data_preprocessor(data_batch, False)
+    inputs, samples = data['inputs'], data['data_samples']
+    size = tuple(inputs.shape[2:])
+    logits = model.inference(inputs, [s.metainfo for s in samples])
+    if tuple(logits.shape[2:]) != size:
+        logits = resize(
+            logits,
+            size=size,
+            mode='bilinear',
+            align_corners=model.align_corners)
+    logits = logits.float()
+    prob = logits.softmax(dim=1)
+    pred = prob.argmax(dim=1)
+    ignore_index = model.decode_head.ignore_index
+    region = image_area(samples, size, inputs.device)
+    gen, disc = model.generator, model.discriminator
+    image = real_image(inputs, model.data_preprocessor)
+    fake_pred = gen(prob)
+    hard = one_hot(pred, model.num_classes, ignore_index)
+    fake_hard = gen(hard)
+    fake_null = gen(torch.full_like(prob, 1.0 / prob.shape[1]))
+    gt = fake_gt = d_gt = None
+    if with_gt and all('gt_sem_seg' in s for s in samples):
+        gt = torch.stack([_gt_on_grid(s, size, ignore_index) for s in samples])
+        gt = gt.to(inputs.device)
+        gt[~region] = ignore_index
+        onehot = one_hot(gt, model.num_classes, ignore_index)
+        fake_gt = gen(onehot)
+        d_gt = _disc_logit(disc, fake_gt, onehot)
+    return GANView(
+        image=image,
+        rgb=bool(getattr(model.data_preprocessor, 'channel_conversion', True)),
+        region=region,
+        logits=logits,
+        prob=prob,
+        pred=pred,
+        fake_pred=fake_pred,
+        fake_hard=fake_hard,
+        fake_null=fake_null,
+        gt=gt,
+        fake_gt=fake_gt,
+        d_pred=_disc_logit(disc, fake_pred, prob),
+        d_gt=d_gt,
+        ignore_index=ignore_index,
+        samples=samples)
+
+
+__all__ = ['GANView', 'gan_view', 'unwrap_seggan']
