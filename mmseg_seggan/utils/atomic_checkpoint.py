@@ -1,19 +1,13 @@
 """Crash-safe checkpoint writes: a file backend whose ``put`` is atomic.
 
-mmengine's ``save_checkpoint`` ends in ``backend.put(bytes, filepath)``;
-its ``LocalBackend`` opens ``iter_N.pth`` and streams into it, so a run
-killed meanwhile leaves a truncated checkpoint. The backend registered here
-as ``seggan_atomic`` (``backend_args=dict(backend='seggan_atomic')``, the
-SegGAN runner's default for local work dirs) writes the way databases do::
-
-    create .<name>.<pid>-<random>.tmp  (same directory, O_EXCL)
-    write, fsync
-    os.replace(temp, <name>)           ->  atomic on POSIX and Windows
-    fsync(directory)                   ->  the rename survives power loss
-
-so a reader sees the old complete file or the new complete one. A failed
-write (a full disk, most often) removes its temporary file and raises
-:class:`CheckpointWriteError`, naming the file and saying what to do.
+mmengine's ``save_checkpoint`` ends in ``backend.put(bytes, filepath)``,
+and its ``LocalBackend`` streams into ``iter_N.pth``: a run killed meanwhile
+leaves a truncated checkpoint. ``seggan_atomic`` (``backend_args=dict(
+backend='seggan_atomic')``, the SegGAN runner's default for local work dirs)
+writes ``.<name>.<pid>-<random>.tmp`` (``O_EXCL``), fsyncs it, renames it
+over the name and fsyncs the folder: a reader sees the old complete file or
+the new one. A failed write removes its temporary file and raises
+:class:`CheckpointWriteError`, naming the file and what to do.
 """
 import errno
 import os
@@ -30,16 +24,13 @@ _TEMP_NAME = re.compile(r'^\.(?P<target>.+?)\.\d+-[0-9a-f]+\.tmp$')
 
 
 def temp_target(name: str) -> Optional[str]:
-    """The final name a temporary file of :func:`atomic_write` was for."""
+    """The name a temporary file of :func:`atomic_write` was for."""
     m = _TEMP_NAME.match(name)
     return m.group('target') if m else None
 
 
 class CheckpointWriteError(OSError):
-    """A checkpoint could not be written (disk full, quota, I/O error).
-
-    Still an :class:`OSError` with the original ``errno``.
-    """
+    """A write failed (disk full, quota, I/O error); keeps the ``errno``."""
 
 
 def _write_error(path: str, error: OSError) -> CheckpointWriteError:
@@ -60,12 +51,7 @@ def _write_error(path: str, error: OSError) -> CheckpointWriteError:
 
 
 def atomic_write(path: Union[str, Path], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see the module docstring).
-
-    Raises:
-        CheckpointWriteError: The write, sync or rename failed; ``path``
-            is as it was and the temporary file is removed.
-    """
+    """Write ``data`` to ``path`` atomically (see the module docstring)."""
     path = osp.abspath(os.fspath(path))
     directory, name = osp.split(path)
     os.makedirs(directory, exist_ok=True)

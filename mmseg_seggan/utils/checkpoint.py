@@ -1,22 +1,18 @@
 """Weights-only checkpoint loading, for every source a config or tool names.
 
 :func:`load_checkpoint_file` reads a local file with torch's weights-only
-unpickler and turns failures into errors that name the file. It also reads
-what mmengine's plain ``Runner`` writes: the message hub pickles each
-``HistoryBuffer`` with numpy scalars and its statistics methods as
-``getattr(HistoryBuffer, 'min')``. For that one load, ``HistoryBuffer`` and
-numpy's data-only reconstructors are allowed, and the name
-``builtins.getattr`` is bound to :func:`_statistics_method`, which returns
-only those four methods; the real ``getattr`` is never allowed.
+unpickler; errors name the file. It also reads what mmengine's plain
+``Runner`` writes, whose message hub pickles ``HistoryBuffer`` objects with
+numpy scalars and ``getattr(HistoryBuffer, 'min')``: for that one load those
+classes are allowed and the name ``builtins.getattr`` is bound to a stand-in
+that returns only the four statistics methods (the real ``getattr`` is never
+allowed).
 
-mmengine loads through :class:`~mmengine.runner.CheckpointLoader`, whose
-local loader falls back to ``weights_only=False`` on some stacks and whose
-URL loaders (``http(s)://``, ``open-mmlab://``, ``torchvision://``) call
-``torch.hub`` with ``weights_only=False``. :func:`weights_only_loading` routes
-both through :func:`load_checkpoint_file` while it is active: the SegGAN
-runner holds it around ``load_from``, ``--resume``, testing and
-``init_cfg=dict(type='Pretrained')``; the ``seggan://`` scheme around its
-own load. Outside it, nothing of mmengine is changed.
+mmengine's local loader falls back to ``weights_only=False`` on some stacks,
+and its URL loaders call ``torch.hub`` with ``weights_only=False``.
+:func:`weights_only_loading` routes both through :func:`load_checkpoint_file`
+while it is active (the SegGAN runner's loads, ``seggan://``); outside it
+nothing of mmengine is changed.
 """
 import os
 import os.path as osp
@@ -32,6 +28,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
+from mmengine.utils import apply_to
 
 
 class CheckpointError(RuntimeError):
@@ -46,20 +43,15 @@ class CorruptCheckpointError(CheckpointError):
     """The file is truncated, damaged or not a torch checkpoint at all."""
 
 
-_STATISTICS = ('min', 'max', 'mean', 'current')
-
-
 def _statistics_method(owner: Any, name: Any) -> Any:
-    """What ``builtins.getattr`` means inside a checkpoint: only
-    ``HistoryBuffer``'s own statistics methods (mmengine pickles them)."""
-    if owner is HistoryBuffer and name in _STATISTICS:
+    """``builtins.getattr`` inside a checkpoint: HistoryBuffer statistics."""
+    if owner is HistoryBuffer and name in ('min', 'max', 'mean', 'current'):
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'Unsupported global: getattr({owner!r}, {name!r})')
 
 
 def _allowed_for_one_load() -> list:
-    """HistoryBuffer, numpy numbers and arrays, the stand-in ``getattr``."""
     try:
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2
@@ -70,8 +62,7 @@ def _allowed_for_one_load() -> list:
             (_statistics_method, 'builtins.getattr')] + sorted(dtypes, key=str)
 
 
-# The file most recently read by the safe loader, named in errors raised
-# later on the loading path (e.g. an optimizer of another kind of run).
+# Named in errors raised later on the loading path (e.g. by the optimizer).
 _last_loaded_file: Optional[str] = None
 
 
@@ -96,18 +87,13 @@ def load_checkpoint_file(filename: str,
     Args:
         filename (str): Path of the checkpoint file.
         map_location: Passed to :func:`torch.load`.
-        fix (str, optional): What to do about a damaged file, when it is
-            not a checkpoint of a run (e.g. reinstall the wheel it is from).
-        source (str, optional): Where the file came from (a URL), named in
-            errors beside the file.
-
-    Returns:
-        The object stored in the file (usually a dict).
+        fix (str, optional): What to do about a damaged file that is not a
+            checkpoint of a run (e.g. reinstall the wheel it comes from).
+        source (str, optional): The URL it was downloaded from.
 
     Raises:
-        FileNotFoundError: No such file.
-        UnsafeCheckpointError: The file needs objects that could run code.
-        CorruptCheckpointError: The file is truncated or not a checkpoint.
+        FileNotFoundError, UnsafeCheckpointError (pickled code),
+        CorruptCheckpointError (truncated, or not a checkpoint).
     """
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
@@ -120,32 +106,27 @@ def load_checkpoint_file(filename: str,
         with torch.serialization.safe_globals(_allowed_for_one_load()):
             checkpoint = torch.load(
                 filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        detail = _first_reason(str(e))
-        unsafe = any(marker in str(e) for marker in _CODE_MARKERS)
-        names = [] if unsafe else _pickled_callables(filename)
-        if names:  # a non-zip file torch stopped reading before them
-            unsafe, detail = True, 'pickled callables: ' + ', '.join(names)
-        if unsafe:
+    except Exception as e:  # nothing ran: callables are refused unrun
+        msg, first = str(e), (str(e).splitlines() or [''])[0].split('. ')[0]
+        detail = _first_reason(msg) if isinstance(
+            e, pickle.UnpicklingError) else f'{type(e).__name__}: {first}'
+        names = [] if not isinstance(e, pickle.UnpicklingError) or any(
+            m in msg for m in _CODE_MARKERS) else _pickled_callables(filename)
+        if names or any(marker in msg for marker in _CODE_MARKERS):
             raise UnsafeCheckpointError(
                 f'{name} is not a plain checkpoint: it holds pickled Python '
-                f'objects that are not tensors or plain data ({detail}). It '
-                'was NOT loaded, because loading it could run arbitrary '
-                'code. Only load checkpoints written by mmengine/mmseg or '
-                'mmseg_seggan, or exported with `tools/model_converters/`; if '
-                'you trust the file, re-save its state_dict as plain '
-                'tensors.') from None
+                'objects that are not tensors or plain data (' +
+                (f'pickled callables: {", ".join(names)}' if names else detail)
+                + '). It was NOT loaded, because loading it could run '
+                'arbitrary code. Only load checkpoints written by mmengine/'
+                'mmseg or mmseg_seggan, or exported with `tools/model_'
+                'converters/`; if you trust the file, re-save its state_dict '
+                'as plain tensors.') from None
         raise CorruptCheckpointError(
             f'{name} is truncated or corrupt, or not a checkpoint at all '
-            f'({detail}). ' + (fix or 'Use an earlier checkpoint, or '
-                               're-download / re-train.')) from None
-    except Exception as e:  # damaged bytes: nothing ran (see above)
-        first = str(e).splitlines()[0].split('. ')[0] if str(e) else ''
-        raise CorruptCheckpointError(
-            f'{name} is truncated or corrupt and cannot be loaded '
-            f'({type(e).__name__}: {first}). ' +
-            (fix or 'Use an earlier checkpoint (e.g. the previous '
-             '`iter_*.pth` in the work dir).')) from None
+            f'({detail}). ' + (fix or 'Use an earlier checkpoint (e.g. the '
+                               'previous `iter_*.pth` in the work dir), or '
+                               're-download it.')) from None
     global _last_loaded_file
     _last_loaded_file = filename
     return checkpoint
@@ -188,12 +169,8 @@ def load_url_weights_only(url: str,
                           model_dir: Optional[str] = None,
                           map_location: Optional[Any] = None,
                           **kwargs) -> Any:
-    """``load_url`` as mmengine calls it, loading weights-only.
-
-    Downloads into torch's hub cache (``model_dir``, as mmengine does) and
-    loads with :func:`load_checkpoint_file`; a file that is refused is
-    removed from the cache, so nothing unsafe stays behind.
-    """
+    """mmengine's ``load_url``, weights-only: downloads into torch's hub
+    cache and removes a file that is refused from it."""
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
     cached = osp.join(model_dir,
@@ -210,13 +187,12 @@ def load_url_weights_only(url: str,
 
 @contextmanager
 def weights_only_loading() -> Iterator[None]:
-    """Within this block, mmengine's local and URL loaders load weights-only.
+    """Within the block, mmengine's local and URL loaders load weights-only.
 
-    Binds ``CheckpointLoader``'s local loader (prefix ``''``) to
-    :func:`load_checkpoint_file` and the ``load_url`` that mmengine's
-    ``http(s)://``, ``open-mmlab://``, ``torchvision://`` and ``mmcls://``
-    loaders call to :func:`load_url_weights_only`, and restores both on
-    exit. Not thread-safe: hold it around one load in the main thread.
+    Binds ``CheckpointLoader``'s local loader (prefix ``''``) and the
+    ``load_url`` of its ``http(s)://``, ``open-mmlab://``, ``torchvision://``
+    and ``mmcls://`` loaders to the safe ones; both are restored on exit.
+    Not thread-safe: hold it around one load in the main thread.
     """
     local = CheckpointLoader._schemes['']
     url = mmengine_checkpoint.load_url
@@ -229,20 +205,14 @@ def weights_only_loading() -> Iterator[None]:
         mmengine_checkpoint.load_url = url
 
 
-# How the message hub is stored: a HistoryBuffer as a tagged dict of plain
-# lists, numpy numbers as Python numbers, so torch's own weights-only
-# default (mmseg's init_model, a plain torch.load) reads the file too.
+# The message hub as the SegGAN runner stores it: plain lists and numbers,
+# which torch's own weights-only default (init_model, torch.load) reads.
 _BUFFER_TAG = '__history_buffer__'
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, dict):
-        return type(value)((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    return value
+    return apply_to(value, lambda x: isinstance(x, (np.generic, np.ndarray)),
+                    lambda x: x.tolist())
 
 
 def plain_message_hub(state: dict) -> dict:
@@ -279,13 +249,8 @@ SCHEME = 'seggan://'
 
 @CheckpointLoader.register_scheme(prefixes=SCHEME)
 def load_seggan_scheme(filename: str, map_location=None) -> Any:
-    """``seggan://<path or URL>``: the weights-only loader by name.
-
-    For loaders that take a checkpoint name but no loader (mmseg's
-    ``init_model``, ``MMSegInferencer``, ``init_cfg=dict(type=
-    'Pretrained')`` outside the SegGAN runner): ``seggan://work_dirs/x/
-    iter_4.pth`` or ``seggan://https://host/x.pth``.
-    """
+    """``seggan://<path or URL>``: weights-only where only a name can be
+    given (mmseg's ``init_model``, ``init_cfg`` outside the SegGAN runner)."""
     with weights_only_loading():
         return CheckpointLoader.load_checkpoint(filename[len(SCHEME):],
                                                 map_location)

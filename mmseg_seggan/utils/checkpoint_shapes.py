@@ -31,27 +31,17 @@ class CheckpointShapeError(CheckpointError):
 
 def find_shape_mismatches(module: nn.Module,
                           state_dict: Mapping) -> List[Mismatch]:
-    """Entries of ``state_dict`` whose shape differs from ``module``'s.
-
-    Args:
-        module (nn.Module): The model (a wrapper is looked through).
-        state_dict (Mapping): Tensors keyed as in ``module.state_dict()``.
-
-    Returns:
-        list[tuple]: ``(key, checkpoint shape, model shape)`` per mismatch.
-    """
+    """``(key, checkpoint shape, model shape)`` for each entry of
+    ``state_dict`` whose shape differs from ``module``'s (a wrapper is
+    looked through)."""
     while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
         module = module.module
     own = module.state_dict(keep_vars=True)
-    mismatches = []
-    for key, value in state_dict.items():
-        target = own.get(key)
-        if (target is None or not hasattr(value, 'shape')
-                or isinstance(target, UninitializedParameter)):
-            continue
-        if tuple(value.shape) != tuple(target.shape):
-            mismatches.append((key, tuple(value.shape), tuple(target.shape)))
-    return mismatches
+    return [(key, tuple(value.shape), tuple(own[key].shape))
+            for key, value in state_dict.items()
+            if key in own and hasattr(value, 'shape')
+            and not isinstance(own[key], UninitializedParameter)
+            and tuple(value.shape) != tuple(own[key].shape)]
 
 
 def _hint(mismatches: List[Mismatch]) -> str:
@@ -75,17 +65,8 @@ def _hint(mismatches: List[Mismatch]) -> str:
 def check_state_dict_shapes(module: nn.Module,
                             state_dict: Mapping,
                             source: Optional[str] = None) -> None:
-    """Raise if any tensor of ``state_dict`` does not fit ``module``.
-
-    Args:
-        module (nn.Module): The model (a wrapper is looked through).
-        state_dict (Mapping): Tensors keyed as in ``module.state_dict()``.
-        source (str, optional): The checkpoint file, named in the error.
-
-    Raises:
-        CheckpointShapeError: Names every mismatching parameter with its
-            shape in the checkpoint and in the model.
-    """
+    """Raise :class:`CheckpointShapeError` naming every tensor of
+    ``state_dict`` that does not fit ``module`` (and ``source``, the file)."""
     mismatches = find_shape_mismatches(module, state_dict)
     if not mismatches:
         return
@@ -105,17 +86,12 @@ def check_state_dict_shapes(module: nn.Module,
 
 def shape_check_pre_hook(module: nn.Module, state_dict: Mapping, prefix: str,
                          *args) -> None:
-    """torch ``load_state_dict`` pre-hook running the shape check.
-
-    Register with ``module.register_load_state_dict_pre_hook(
-    shape_check_pre_hook)``; it checks the entries under
-    ``prefix`` (the module's own) before any of them is copied.
-    """
-    own = {
+    """torch ``load_state_dict`` pre-hook: checks the entries under
+    ``prefix`` (the module's own) before any of them is copied."""
+    check_state_dict_shapes(module, {
         key[len(prefix):]: value
         for key, value in state_dict.items() if key.startswith(prefix)
-    }
-    check_state_dict_shapes(module, own)
+    })
 
 
 def add_shape_check(module: nn.Module) -> None:

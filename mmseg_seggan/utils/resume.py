@@ -24,8 +24,7 @@ _CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
 def _remove_unfinished_writes(work_dir: str) -> None:
-    """Delete temporary files that a killed save left in ``work_dir`` (the
-    runner holds the work dir's lock: nothing else writes there)."""
+    """Delete what a killed save left (the runner holds the work dir)."""
     for name in os.listdir(work_dir) if is_main_process() else []:
         if temp_target(name):
             os.remove(osp.join(work_dir, name))
@@ -38,13 +37,9 @@ def _remove_unfinished_writes(work_dir: str) -> None:
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint ``--resume`` loads from ``work_dir``.
 
-    Args:
-        work_dir (str): The run's work directory.
-
     Returns:
-        str or None: The file ``last_checkpoint`` names; the newest
-        ``iter_*.pth`` / ``epoch_*.pth`` if the pointer is missing or
-        unusable; None if there is neither.
+        str or None: The file ``last_checkpoint`` names; else the newest
+        ``iter_*.pth`` / ``epoch_*.pth``; None if there is neither.
 
     Raises:
         CorruptCheckpointError: The pointer is unusable and there is no

@@ -23,7 +23,8 @@ from mmseg.registry import HOOKS
 from seggan_testing import REPO, data_root_options
 
 from mmseg_seggan.models.segmentors.seggan import NonFiniteLossError
-from mmseg_seggan.utils import load_checkpoint_file, restore_message_hub
+from mmseg_seggan.utils import (CorruptCheckpointError, load_checkpoint_file,
+                                restore_message_hub)
 from mmseg_seggan.utils.launch import build_runner
 
 CONFIG = osp.join(REPO, 'tests', 'data', 'configs', 'reliability_seggan.py')
@@ -148,7 +149,10 @@ def test_skipped_phase1_step_leaves_the_model_finite(toy_root, tmp_path):
     assert _finite(final['state_dict'])
 
 
-def test_resume_falls_back_from_corrupt_latest_checkpoint(toy_root, tmp_path):
+def test_resume_from_a_damaged_latest_checkpoint_says_what_to_do(
+        toy_root, tmp_path):
+    """A checkpoint damaged from outside (atomic writes cannot tear one) is
+    named with the fix; after it, --resume continues from the previous."""
     work = str(tmp_path / 'work')
     _runner(toy_root, work, 'first', **{
         'train_cfg.max_iters': 4,
@@ -157,22 +161,14 @@ def test_resume_falls_back_from_corrupt_latest_checkpoint(toy_root, tmp_path):
     latest = osp.join(work, 'iter_4.pth')
     with open(latest, 'r+b') as f:
         f.truncate(os.path.getsize(latest) // 2)
-    runner = _runner(
-        toy_root,
-        work,
-        'resumed',
-        resume=True,
-        **{
-            'train_cfg.max_iters': 6,
-            'model.gan_iters': 2,
-        })
+    options = {'train_cfg.max_iters': 6, 'model.gan_iters': 2}
+    with pytest.raises(CorruptCheckpointError) as e:
+        _runner(toy_root, work, 'refused', resume=True, **options).train()
+    assert latest in str(e.value) and f'delete {latest}' in str(e.value)
+    os.remove(latest)
+    runner = _runner(toy_root, work, 'resumed', resume=True, **options)
     runner.train()
     log = _log(runner)
-    previous = osp.join(work, 'iter_2.pth')
-    assert (
-        f'The latest checkpoint {latest} (named in '
-        f'{osp.join(work, "last_checkpoint")}) cannot be resumed from') in log
-    assert f'Falling back to the newest good checkpoint, {previous}' in log
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'SegGAN phase 2 (seggan_finetune) from iteration 3' in log
     assert runner.iter == 6

@@ -17,8 +17,9 @@ from mmseg.registry import RUNNERS
 
 from ...models.utils import unwrap
 from ...utils.atomic_checkpoint import BACKEND
-from ...utils.checkpoint import (CheckpointError, plain_message_hub,
-                                 restore_message_hub, weights_only_loading)
+from ...utils.checkpoint import (CheckpointError, CorruptCheckpointError,
+                                 plain_message_hub, restore_message_hub,
+                                 weights_only_loading)
 from ...utils.checkpoint_shapes import CheckpointShapeError, add_shape_check
 from ...utils.cpu_features import cpu_capability
 from ...utils.dir_lock import DirLock
@@ -39,17 +40,13 @@ class SegGANRunner(Runner):
       second run is refused naming the first (pid, host, start, command);
       a lock of a dead process is taken over. Released when ``train()``
       returns or fails.
-    * **Atomic checkpoints**: local saves go through the ``seggan_atomic``
-      file backend (:mod:`~mmseg_seggan.utils.atomic_checkpoint`) unless
-      ``backend_args`` names another; the message hub is stored as plain
-      numbers, so any weights-only loader reads the file.
-    * **Weights-only loading** of ``load_from``, ``--resume``, testing and
-      ``init_cfg=dict(type='Pretrained')``, local or URL, inside
-      :func:`~mmseg_seggan.utils.weights_only_loading`; the shape check
-      (:func:`~mmseg_seggan.utils.add_shape_check`) before anything is
-      copied; errors that name the file.
-    * ``--resume`` past an unusable ``last_checkpoint`` pointer
-      (:func:`~mmseg_seggan.utils.find_resumable_checkpoint`).
+    * **Atomic checkpoints**: the ``seggan_atomic`` file backend for local
+      saves unless ``backend_args`` names another; the message hub as plain
+      numbers, which any weights-only loader reads.
+    * **Weights-only loading**, local or URL, of ``load_from``, ``--resume``,
+      testing and ``init_cfg`` Pretrained (:func:`~mmseg_seggan.utils.
+      weights_only_loading`), shape-checked (:func:`~mmseg_seggan.utils.
+      add_shape_check`); ``--resume`` past an unusable ``last_checkpoint``.
     * **The class-count check**: :class:`NumClassesCheckHook` is one of its
       default hooks (key ``num_classes_check``;
       ``default_hooks=dict(num_classes_check=None)`` leaves it out).
@@ -117,9 +114,10 @@ class SegGANRunner(Runner):
             hooks.pop(NUM_CLASSES_CHECK)  # mmengine asserts on unknown None
         super().register_default_hooks(hooks)
 
-    def register_custom_hooks(self, hooks: list) -> None:
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         """mmengine's, plus the phase switch a SegGAN model cannot lack."""
-        super().register_custom_hooks(add_phase_hook(self, hooks))
+        super().register_hooks(default_hooks,
+                               add_phase_hook(self, custom_hooks))
 
     def build_param_scheduler(self, scheduler):
         """mmengine's; a SegGAN run's schedule is the segmentor's, from
@@ -155,10 +153,8 @@ class SegGANRunner(Runner):
         """mmengine's, weights-only for every source, shape-checked.
 
         Raises:
-            UnsafeCheckpointError: The file holds pickled code.
-            CorruptCheckpointError: The file is truncated or damaged.
-            CheckpointShapeError: Tensors of other shapes than the model's;
-                nothing was loaded.
+            CheckpointError: Unsafe, corrupt, or of other shapes (then
+                nothing was loaded); the message names the file.
         """
         add_shape_check(unwrap(self.model))
         with weights_only_loading():
@@ -171,6 +167,10 @@ class SegGANRunner(Runner):
         """mmengine's; a checkpoint of another kind of run is named."""
         try:
             super().resume(filename, *args, **kwargs)
+        except CorruptCheckpointError as e:
+            raise CorruptCheckpointError(
+                f'{e} To resume from the previous one, delete {filename}: '
+                '--resume then takes the newest checkpoint left.') from None
         except KeyError as e:
             if e.args != ('param_groups', ):
                 raise
@@ -184,18 +184,12 @@ class SegGANRunner(Runner):
                 f'--cfg-options load_from={filename}.') from None
 
     def load_or_resume(self) -> None:
-        """mmengine's, but ``--resume`` skips a damaged latest checkpoint."""
-        if self._has_loaded:
-            return None
-        if self._resume and self._load_from is None:
-            resume_from = find_resumable_checkpoint(self.work_dir)
+        """mmengine's; ``--resume`` takes :func:`find_resumable_checkpoint`."""
+        if self._resume and self._load_from is None and not self._has_loaded:
+            self._load_from = find_resumable_checkpoint(self.work_dir)
             self.logger.info(
-                f'Auto resumed from the latest checkpoint {resume_from}.')
-            if resume_from is not None:
-                self.resume(resume_from)
-                self._has_loaded = True
-            return None
-        return super().load_or_resume()
+                f'Auto resumed from the latest checkpoint {self._load_from}.')
+        super().load_or_resume()
 
 
 __all__ = ['SegGANRunner', 'cpu_capability', 'WORK_DIR_LOCK']
