@@ -3,7 +3,6 @@ from .checked_dataset import CheckedDatasetMixin
 from .checked_local_backend import CheckedLocalBackend
 from .samplers import MultiSourceSampler
 from .stanford_background import (StanfordBackgroundDataset,
-                                  convert_stanford_background,
                                   read_regions_txt, stanford_split)
 from .toy_scenes import ToyScenesDataset, make_toy_scenes
 from .transforms import CheckSegSample, LoadStanfordBackgroundAnnotations
@@ -19,7 +18,7 @@ from .voc import CheckedPascalVOCDataset
 __all__ = [
     'ToyScenesDataset', 'make_toy_scenes', 'CamVidDataset',
     'StanfordBackgroundDataset', 'CheckedPascalVOCDataset',
-    'convert_stanford_background', 'read_regions_txt', 'stanford_split',
+    'read_regions_txt', 'stanford_split',
     'CheckSegSample', 'LoadStanfordBackgroundAnnotations', 'DatasetError',
     'DataRootNotFoundError', 'UnpairedSamplesError', 'EmptySplitError',
     'CorruptImageError', 'LabelValueError', 'LabelShapeError',

@@ -4,18 +4,17 @@
 The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
 
 - converted (fast, the default of the configs): ``labels/<id>.png``, written
-  once by ``tools/dataset_converters/stanford_background.py``, which also
-  writes the paper's 600 train / 115 test random split, seeded;
+  once by ``tools/dataset_converters/stanford_background.py``
+  (``convert_stanford_background``), which also writes the paper's 600
+  train / 115 test random split, seeded;
 - raw, as distributed (slower, correct): ``labels/<id>.regions.txt`` or the
   gzipped ``<id>.regions.txt.gz``, parsed at every load by
   ``LoadStanfordBackgroundAnnotations``; nothing is cached or written.
 """
 import os
 import os.path as osp
-import shutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 from mmseg.datasets import BaseSegDataset
 from mmseg.datasets.transforms import LoadAnnotations
@@ -24,9 +23,7 @@ from mmseg.registry import DATASETS
 from .checked_dataset import CheckedDatasetMixin
 from .regions import REGIONS_SUFFIXES, is_regions_file, read_regions_txt
 from .transforms import LoadStanfordBackgroundAnnotations
-from .transforms.check_seg_sample import check_file_complete, check_mask_shape
-from .validation import (CorruptImageError, RegionsFormatError, check_folder,
-                         check_image_header, check_pairs)
+from .validation import RegionsFormatError
 
 STANFORD_CLASSES = ('sky', 'tree', 'road', 'grass', 'water', 'building',
                     'mountain', 'foreground object')
@@ -76,7 +73,7 @@ def stanford_split(ids: Sequence[str],
     return train, test
 
 
-def _label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
+def label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
     """Label file per id, for each format: ``{'png': {...}, 'regions': {}}``.
 
     A plain ``.regions.txt`` is used over its ``.gz`` twin only when both
@@ -188,7 +185,7 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
 
     def _mask_files(self, ann_dir: str) -> Dict[str, str]:
         """The label files of the format in use (``label_format``)."""
-        labels = _label_files(ann_dir)
+        labels = label_files(ann_dir)
         fmt = self.label_format
         if fmt == 'auto':
             fmt = 'png' if labels['png'] or not labels['regions'] \
@@ -205,113 +202,8 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         return train if self.split == 'train' else test
 
 
-# ------------------------------------------------------------ converter
-
-
-def convert_stanford_background(raw_dir: str,
-                                out_dir: str,
-                                seed: int = 0,
-                                num_train: int = NUM_TRAIN) -> dict:
-    """Convert the raw download once: PNG masks, copied images, split files.
-
-    Writes ``out_dir/images/<id>.jpg`` (byte-for-byte copies),
-    ``out_dir/labels/<id>.png`` (uint8, 0..7, 255 = unknown),
-    ``out_dir/splits/{train,test}.txt`` (ids, with a ``# seed=S`` header)
-    and ``out_dir/README.txt``. Every label is checked (integers, size of
-    its image, values) and every image decoded before anything is written.
-    ``raw_dir`` is only read.
-
-    Args:
-        raw_dir: Holds ``images/*.jpg`` and ``labels/*.regions.txt[.gz]``.
-        out_dir: Output folder (created); must not be ``raw_dir`` or inside
-            it.
-        seed: Seed of the random split.
-        num_train: Training images (600 in the paper; the rest is test).
-
-    Returns:
-        dict: ``num_images``, ``num_train``, ``num_test``, ``seed``,
-        ``ignored_pixels`` (count of -1), ``out_dir``.
-    """
-    name = 'Stanford Background converter'
-    raw_real, out_real = osp.realpath(raw_dir), osp.realpath(out_dir)
-    if out_real == raw_real or out_real.startswith(raw_real + os.sep):
-        raise ValueError(
-            f'OUT_DIR {out_dir} is RAW_DIR {raw_dir} or inside it; the '
-            'converter never writes into the raw data. Fix: choose another '
-            'OUT_DIR, e.g. data/stanford_bg.')
-    check_folder(raw_dir, name, 'data root', STANFORD_LAYOUT)
-    img_dir, label_dir = osp.join(raw_dir,
-                                  'images'), osp.join(raw_dir, 'labels')
-    check_folder(img_dir, name, 'image folder', STANFORD_LAYOUT)
-    check_folder(label_dir, name, 'label folder', STANFORD_LAYOUT)
-    ids = sorted(f[:-4] for f in os.listdir(img_dir) if f.endswith('.jpg'))
-    regions = _label_files(label_dir)['regions']
-    samples = [
-        dict(
-            img_path=osp.join(img_dir, i + '.jpg'),
-            seg_map_path=osp.join(label_dir,
-                                  regions.get(i, i + '.regions.txt')))
-        for i in ids
-    ]
-    known = set(ids)
-    check_pairs(
-        samples, name, f'{img_dir} (*.jpg)',
-        [osp.join(label_dir, f) for i, f in regions.items() if i not in known])
-    train, test = stanford_split(ids, seed, num_train)
-
-    masks = {}
-    ignored = 0
-    for i, sample in zip(ids, samples):
-        check_file_complete(sample['img_path'])
-        check_image_header(sample['img_path'], sample['img_path'])
-        img = cv2.imread(sample['img_path'], cv2.IMREAD_COLOR)
-        if img is None:
-            raise CorruptImageError(
-                f'{sample["img_path"]} cannot be decoded as an image. Fix: '
-                're-copy it from the original download.')
-        mask = read_regions_txt(sample['seg_map_path'])
-        check_mask_shape(mask.shape, img.shape, sample['seg_map_path'],
-                         sample['img_path'])
-        ignored += int((mask == 255).sum())
-        masks[i] = mask
-
-    for sub in ('images', 'labels', 'splits'):
-        os.makedirs(osp.join(out_dir, sub), exist_ok=True)
-    for i, sample in zip(ids, samples):
-        shutil.copyfile(sample['img_path'],
-                        osp.join(out_dir, 'images', i + '.jpg'))
-        out_png = osp.join(out_dir, 'labels', i + '.png')
-        if not cv2.imwrite(out_png, masks[i]):
-            raise OSError(f'Could not write {out_png}.')
-    header = (f'# Stanford Background split, SegGAN protocol: {len(train)} '
-              f'train / {len(test)} test, random.\n'
-              f'# seed={seed} (numpy default_rng(seed).permutation of the '
-              'sorted ids)\n'
-              '# written by tools/dataset_converters/stanford_background.py\n')
-    for split, split_ids in (('train', train), ('test', test)):
-        with open(osp.join(out_dir, 'splits', split + '.txt'), 'w') as f:
-            f.write(header + ''.join(i + '\n' for i in split_ids))
-    with open(osp.join(out_dir, 'README.txt'), 'w') as f:
-        f.write(
-            'Stanford Background (Gould et al., ICCV 2009), converted by '
-            'mmseg_seggan\'s tools/dataset_converters/stanford_background.py'
-            f'\nfrom {osp.abspath(raw_dir)}.\n'
-            f'images/: {len(ids)} JPEGs, copied byte for byte.\n'
-            'labels/: uint8 PNG masks, 0..7 = ' + ', '.join(STANFORD_CLASSES) +
-            '; 255 = unknown (-1 in regions.txt).\n'
-            f'splits/: train.txt ({len(train)}) and test.txt ({len(test)}), '
-            f'random, seed={seed}.\n')
-    return dict(
-        num_images=len(ids),
-        num_train=len(train),
-        num_test=len(test),
-        seed=seed,
-        ignored_pixels=ignored,
-        out_dir=out_dir)
-
-
 __all__ = [
     'REGIONS_SUFFIXES', 'STANFORD_CLASSES', 'STANFORD_PALETTE',
-    'StanfordBackgroundDataset', 'convert_stanford_background',
-    'is_regions_file', 'read_regions_txt', 'stanford_split'
+    'StanfordBackgroundDataset', 'is_regions_file', 'read_regions_txt',
+    'stanford_split'
 ]

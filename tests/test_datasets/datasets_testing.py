@@ -157,3 +157,10 @@ def make_voc(root: str, shape: Tuple[int, int] = (40, 56)) -> str:
         with open(osp.join(seg_sets, split + '.txt'), 'w') as f:
             f.write(''.join(i + '\n' for i in ids))
     return voc
+
+
+def convert_stanford_background(*args, **kwargs) -> dict:
+    """``tools/dataset_converters/stanford_background.py``'s converter."""
+    from seggan_testing import import_tool
+    tool = import_tool('tools/dataset_converters/stanford_background.py')
+    return tool.convert_stanford_background(*args, **kwargs)

@@ -7,15 +7,15 @@ import shutil
 
 import numpy as np
 import pytest
-from datasets_testing import make_camvid, make_stanford_raw
+from datasets_testing import (convert_stanford_background, make_camvid,
+                              make_stanford_raw)
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 
 from mmseg_seggan.datasets import (CamVidDataset, CheckedLocalBackend,
                                    DataRootNotFoundError, ImageTooLargeError,
                                    SplitFileError, StanfordBackgroundDataset,
-                                   SymlinkLoopError,
-                                   convert_stanford_background)
+                                   SymlinkLoopError)
 from mmseg_seggan.datasets.transforms import CheckSegSample
 
 TRAIN = dict(img_path='train', seg_map_path='trainannot')

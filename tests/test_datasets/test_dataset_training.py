@@ -61,7 +61,7 @@ def test_train_and_test_on_converted_stanford(tmp_path):
 def test_num_classes_mismatch_stops_before_training(tmp_path):
     raw, root = str(tmp_path / 'raw'), str(tmp_path / 'stanford_bg')
     make_stanford_raw(raw)
-    from mmseg_seggan.datasets import convert_stanford_background
+    from datasets_testing import convert_stanford_background
     convert_stanford_background(raw, root, num_train=4)
     res = run_tool([
         'tools/train.py', CONFIG, '--work-dir',

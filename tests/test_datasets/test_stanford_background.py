@@ -4,8 +4,9 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from datasets_testing import (STANFORD_SIZES, expected_mask, make_stanford_raw,
-                              snapshot, write_regions)
+from datasets_testing import (STANFORD_SIZES, convert_stanford_background,
+                              expected_mask, make_stanford_raw, snapshot,
+                              write_regions)
 from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets.transforms import LoadAnnotations
 from seggan_testing import import_tool
@@ -13,7 +14,6 @@ from seggan_testing import import_tool
 from mmseg_seggan.datasets import (CheckSegSample,
                                    LoadStanfordBackgroundAnnotations,
                                    StanfordBackgroundDataset,
-                                   convert_stanford_background,
                                    read_regions_txt, stanford_split)
 from mmseg_seggan.datasets.validation import (
     CorruptImageError, DataRootNotFoundError, EmptySplitError, LabelShapeError,

@@ -15,8 +15,7 @@ from mmseg.registry import DATASETS
 from seggan_testing import REPO, import_tool
 from torch.utils.data import DataLoader
 
-from mmseg_seggan.datasets import (MultiSourceSampler,
-                                   convert_stanford_background)
+from mmseg_seggan.datasets import MultiSourceSampler
 from mmseg_seggan.engine.hooks import SemiSupervisedDataCheckHook
 
 
@@ -127,7 +126,8 @@ def test_stanford_shared_image_folder_as_unlabeled_set_is_refused(tmp_path):
     testing = import_tool('tests/test_datasets/datasets_testing.py')
     testing.make_stanford_raw(str(tmp_path / 'raw'))
     root = str(tmp_path / 'stanford_bg')
-    convert_stanford_background(str(tmp_path / 'raw'), root, num_train=4)
+    testing.convert_stanford_background(
+        str(tmp_path / 'raw'), root, num_train=4)
     with open(osp.join(root, 'splits', 'test.txt')) as f:
         test_ids = [i.strip() for i in f if not i.startswith('#')]
     val = dict(
