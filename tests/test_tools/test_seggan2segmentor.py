@@ -1,4 +1,4 @@
-"""Export: a SegGAN checkpoint becomes a plain DeepLabV3 checkpoint."""
+"""Export: a SegGAN checkpoint becomes a plain segmentor checkpoint."""
 import os
 import os.path as osp
 import signal
@@ -14,7 +14,7 @@ from seggan_testing import (REPO, TINY_DEEPLAB, TINY_SEGGAN, Payload,
 
 from mmseg_seggan.utils import UnsafeCheckpointError, load_checkpoint_file
 
-CONVERTER = osp.join(REPO, 'tools', 'model_converters', 'seggan2deeplabv3.py')
+CONVERTER = osp.join(REPO, 'tools', 'model_converters', 'seggan2segmentor.py')
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_export_refuses_payload_and_same_path(tmp_path, seggan_ckpt):
     assert res.returncode != 0
     assert 'not a plain checkpoint' in res.stderr
     assert not osp.exists(sentinel) and not osp.exists(tmp_path / 'out.pth')
-    convert = import_tool('tools/model_converters/seggan2deeplabv3.py').convert
+    convert = import_tool('tools/model_converters/seggan2segmentor.py').convert
     with pytest.raises(ValueError, match='same file'):
         convert(seggan_ckpt, seggan_ckpt)
     with pytest.raises(UnsafeCheckpointError):
@@ -78,7 +78,7 @@ def test_export_refuses_payload_and_same_path(tmp_path, seggan_ckpt):
 
 
 def _convert():
-    return import_tool('tools/model_converters/seggan2deeplabv3.py').convert
+    return import_tool('tools/model_converters/seggan2segmentor.py').convert
 
 
 def _bytes(path):
@@ -139,7 +139,7 @@ KILL_DURING_WRITE = '''
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 from seggan_testing import import_tool
-tool = import_tool('tools/model_converters/seggan2deeplabv3.py')
+tool = import_tool('tools/model_converters/seggan2segmentor.py')
 
 def save_half_then_die(obj, f, *args, **kwargs):
     if isinstance(f, (str, os.PathLike)):
@@ -153,8 +153,7 @@ tool.convert({src!r}, {dst!r})
 '''
 
 
-def test_killed_export_leaves_only_a_temp_named_after_dst(
-        tmp_path, seggan_ckpt):
+def test_killed_export_leaves_no_half_dst(tmp_path, seggan_ckpt):
     """Bug: kill -9 left an anonymous 0600 ``tmpXXXX.tmp`` beside DST."""
     out = tmp_path / 'out'
     out.mkdir()
@@ -166,10 +165,39 @@ def test_killed_export_leaves_only_a_temp_named_after_dst(
     ],
                    timeout=120)
     assert res.returncode == -signal.SIGKILL, res.stderr
-    # DST never appears half-written; the leftover says whose it is.
-    from mmseg_seggan.utils.atomic_checkpoint import temp_target
-    left = os.listdir(out)
-    assert len(left) == 1 and temp_target(left[0]) == 'plain.pth', left
-    _convert()(seggan_ckpt, dst)  # the next export replaces it
+    assert os.listdir(out) == []  # serialized in memory, renamed complete
+    _convert()(seggan_ckpt, dst)
     assert os.listdir(out) == ['plain.pth']
     assert load_checkpoint_file(dst)['state_dict']
+
+
+@pytest.mark.parametrize('meta,hub_phase,refused', [
+    (dict(iter=2, seggan=dict(gan_iters=2)), 1, True),
+    (dict(iter=3, seggan=dict(gan_iters=2)), 2, False),
+    (dict(iter=2), 1, True),  # no record: the hub's last phase
+    (dict(iter=2), None, False),
+])
+def test_export_refuses_a_segmentor_phase2_never_trained(
+        tmp_path, seggan_ckpt, meta, hub_phase, refused):
+    """Bug (issue 32): a phase-1-only checkpoint (the segmentor never
+    trained by SegGAN) was exported without a word."""
+    ckpt = torch.load(seggan_ckpt, weights_only=True)
+    ckpt['meta'] = meta
+    if hub_phase:
+        ckpt['message_hub'] = dict(runtime_info=dict(seggan_phase=hub_phase))
+    torch.save(ckpt, seggan_ckpt)
+    dst = str(tmp_path / 'plain.pth')
+    res = run_tool([CONVERTER, seggan_ckpt, dst], timeout=120)
+    assert (res.returncode != 0) == refused, res.stderr[-2000:]
+    if refused:
+        assert 'saved in phase 1' in res.stderr
+        assert '--allow-phase1' in res.stderr and not osp.exists(dst)
+        assert _convert()(seggan_ckpt, dst, allow_phase1=True)['dropped']
+
+
+def test_old_name_still_exports(tmp_path, seggan_ckpt):
+    old = osp.join(REPO, 'tools', 'model_converters', 'seggan2deeplabv3.py')
+    dst = str(tmp_path / 'plain.pth')
+    res = run_tool([old, seggan_ckpt, dst], timeout=120)
+    assert res.returncode == 0 and 'dropped' in res.stdout, res.stderr
+    assert import_tool('tools/model_converters/seggan2deeplabv3.py').convert
