@@ -298,8 +298,9 @@ def test_plain_deeplabv3_into_seggan_is_allowed(tmp_path, monkeypatch,
         k: v
         for k, v in cfg.model.items()
         if k not in ('generator', 'discriminator', 'gan_iters',
-                     'gan_content_weight',
-                     'gan_adv_weight', 'content_weight', 'adv_weight')
+                     'gan_content_weight', 'gan_adv_weight', 'content_weight',
+                     'adv_weight', 'phase1_content_loss', 'phase1_adv_loss',
+                     'phase2_content_loss', 'phase2_adv_loss')
     }
     seg['type'] = 'EncoderDecoder'
     torch.manual_seed(3)

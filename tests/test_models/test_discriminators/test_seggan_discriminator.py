@@ -36,3 +36,12 @@ def test_channels_last_is_the_same_function():
     fast.load_state_dict(plain.state_dict())
     img = torch.rand(2, 3, 48, 64) * 2 - 1
     torch.testing.assert_close(fast(img), plain(img), atol=1e-5, rtol=1e-5)
+
+
+def test_images_under_16_px_are_refused_naming_the_crop_size():
+    """Bug (issue 33): crops under about 16 px gave a raw conv
+    ``RuntimeError: Calculated padded input size per channel ...``."""
+    d = SegGANDiscriminator(base_channels=4)
+    with pytest.raises(ValueError, match=r'at least 16x16 px.*crop_size'):
+        d(torch.rand(2, 3, 15, 40))
+    assert d(torch.rand(2, 3, 16, 16)).shape == (2, 1, 1, 1)

@@ -57,3 +57,14 @@ def test_channels_last_is_the_same_function():
     x = torch.rand(2, 5, 40, 56).softmax(1)
     torch.testing.assert_close(fast(x), plain(x), atol=1e-5, rtol=1e-5)
     assert fast(x).shape == (2, 3, 40, 56)
+
+
+def test_one_small_mask_in_training_is_refused_with_the_fix():
+    """Bug (issue 33): a single mask of at most 16x16 px in training gave
+    BN's raw ``Expected more than 1 value per channel when training``."""
+    g = SegGANGenerator(num_classes=5, base_channels=4).train()
+    with pytest.raises(ValueError,
+                       match=r'larger than 16x16 px or a batch of 2'):
+        g(torch.rand(1, 5, 12, 16))
+    assert g(torch.rand(2, 5, 12, 16)).shape == (2, 3, 12, 16)
+    assert g.eval()(torch.rand(1, 5, 12, 16)).shape == (1, 3, 12, 16)

@@ -5,7 +5,10 @@ import math
 import pytest
 import torch
 
-from mmseg_seggan.models.losses import gan_loss, masked_mse_loss
+from mmseg.registry import MODELS
+
+from mmseg_seggan.models.losses import (PseudoLabelLoss, gan_loss,
+                                        masked_mse_loss)
 
 
 def _two_images():
@@ -114,3 +117,30 @@ def test_gan_loss_is_finite_for_confident_wrong_logits():
         gan_loss(torch.tensor([-200.]), True), torch.tensor(200.))
     torch.testing.assert_close(
         gan_loss(torch.tensor([200.]), False), torch.tensor(200.))
+
+
+def test_loss_modules_weight_the_generator_side_only():
+    """As mmagic's ``GANLoss``: ``loss_weight`` scales G's terms; D's own
+    loss (``is_disc=True``) stays unweighted."""
+    pred, target, valid = _two_images()
+    content = MODELS.build(dict(type='SegGANContentLoss', loss_weight=2.5))
+    assert content(pred, target, valid) == 2.5 * masked_mse_loss(
+        pred, target, valid)
+    adv = MODELS.build(dict(type='SegGANAdvLoss', loss_weight=3.0))
+    logits = torch.tensor([[-1.0, 0.5]])
+    assert adv(logits, True) == 3.0 * gan_loss(logits, True)
+    assert adv(logits, False, is_disc=True) == gan_loss(logits, False)
+
+
+def test_pseudo_label_loss_is_weighted_and_checks_its_threshold():
+    logits = torch.tensor([[[[4.0, 0.0]], [[0.0, 0.1]]]])  # (1, 2, 1, 2)
+    area = torch.ones(1, 1, 2, dtype=torch.bool)
+    loss, ratio = PseudoLabelLoss(loss_weight=2.0, threshold=0.9)(
+        logits, area, 255)
+    assert ratio == 0.5  # only the first pixel is confident
+    target = torch.tensor([[[0, 255]]])
+    expected = torch.nn.functional.cross_entropy(
+        logits, target, ignore_index=255)
+    assert torch.isclose(loss, 2.0 * expected)
+    with pytest.raises(ValueError, match='pseudo_label_loss.threshold=1.5'):
+        PseudoLabelLoss(threshold=1.5)
