@@ -33,6 +33,7 @@ Examples:
 """
 import argparse
 import copy
+import inspect
 import json
 import os
 import random
@@ -53,10 +54,6 @@ except ImportError:  # run as a script or imported from this folder
 warnings.filterwarnings('ignore')
 
 STAGES = ('ce', 'phase2', 'phase1', 'infer_seggan', 'infer_plain')
-GAN_KEYS = ('generator', 'discriminator', 'gan_content_weight',
-            'gan_adv_weight', 'content_weight', 'adv_weight', 'phase',
-            'gan_iters', 'nonfinite', 'fuse_frozen_bn', 'pseudo_label_weight',
-            'pseudo_label_threshold')
 # Precision levers (besides the config as it is, fp32): what each sets.
 # amp: tools/train.py --amp (the policy); bf16: autocast wrappers only;
 # channels_last: ChannelsLastHook.
@@ -185,12 +182,16 @@ def build(args, stage=None, lever=None):
     num_classes = model_cfg.decode_head.num_classes
     torch.manual_seed(0)
     if stage == 'infer_plain':
-        plain = {k: v for k, v in model_cfg.items() if k not in GAN_KEYS}
+        from mmseg.models import EncoderDecoder
+        keys = inspect.signature(EncoderDecoder).parameters
+        plain = {k: v for k, v in model_cfg.items() if k in keys}
         plain['type'] = 'EncoderDecoder'
         model = MODELS.build(plain)
     else:
-        if stage == 'ce':
-            model_cfg.update(content_weight=0.0, adv_weight=0.0)
+        if stage == 'ce':  # the control: the frozen GAN's terms at 0
+            for key in ('phase2_content_loss', 'phase2_adv_loss'):
+                model_cfg[key] = dict(
+                    model_cfg.get(key) or {}, loss_weight=0.0)
         model_cfg['phase'] = 1 if stage == 'phase1' else 2
         model = MODELS.build(model_cfg)
     model.init_weights()
