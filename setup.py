@@ -19,10 +19,14 @@ MIM_FILES = ('model-index.yml', )
 MIM_SKIP = ('run_tests.sh', 'setup_env.sh', 'run_demo.sh', 'experiments',
             '__pycache__', '*.pyc')
 HOOK_PTH = 'mmseg_seggan-hook.pth'
-# Guarded: a .pth left behind without its module must not print an error at
-# every interpreter start.
-HOOK_LINE = ("import importlib.util as u; u.find_spec('_mmseg_seggan_hook') "
-             "and __import__('_mmseg_seggan_hook').install()\n")
+# The off switch is read first: with MMSEG_SEGGAN_NO_HOOK=1 exactly, no
+# module is even looked for. Guarded (as importlib.util.find_spec would,
+# without importing it): a .pth left behind without its module must not
+# print an error at every interpreter start.
+HOOK_LINE = ("import os, sys; os.environ.get('MMSEG_SEGGAN_NO_HOOK') == '1' "
+             "or any(getattr(f, 'find_spec', lambda *a: None)("
+             "'_mmseg_seggan_hook', None) for f in sys.meta_path) and "
+             "__import__('_mmseg_seggan_hook').install()\n")
 
 
 def read_requirements(name):

@@ -6,9 +6,9 @@ into mmseg's registries (models, hooks, the ``SegGANRunner``, datasets,
 transforms) and the ``seggan://`` checkpoint scheme, and changes nothing
 else of mmengine, mmseg or torch. Two things make that possible at all,
 and are also done at interpreter start by the installed
-``_mmseg_seggan_hook``: on mmcv-lite, a stand-in ``mmcv._ext`` so that
-mmseg imports; the ``mmseg_seggan::`` config scope in mmengine's
-``MODULE2PACKAGE`` table.
+``_mmseg_seggan_hook``: on mmcv-lite, a stand-in ``mmcv._ext`` while
+``mmcv.ops`` imports, so that mmseg imports; the ``mmseg_seggan::`` config
+scope in mmengine's ``MODULE2PACKAGE`` table.
 
 Every SegGAN behaviour of a run (atomic checkpoints, safe loading and
 resume, the work-dir lock, the class-count check, the phase record) is
@@ -16,14 +16,9 @@ switched on by names in its config: ``runner_type='SegGANRunner'`` and the
 hooks (see ``configs/_base_/default_runtime.py``).
 """
 # isort: off
-from .utils.mmcv_ext_stub import install_mmcv_ext_stub
+from _mmseg_seggan_hook import install as _install_hook
 
-install_mmcv_ext_stub()  # mmcv-lite only; must run before mmseg imports
-from mmengine.config import utils as _config_utils  # noqa: E402
-from _mmseg_seggan_hook import add_scope as _add_scope  # noqa: E402
-
-_add_scope(getattr(_config_utils, 'MODULE2PACKAGE', None))
-
+_install_hook()  # the start-up hook's work (if no .pth did it), before mmseg
 from . import datasets, engine, evaluation, models, registry  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 # isort: on
