@@ -1,15 +1,11 @@
 """A local file backend that names an empty or too large image file.
 
-mmseg's ``MMSegInferencer`` finds the test dataloader's loader by its name,
-``LoadImageFromFile``, and swaps in its ``InferencerLoader``, which builds
-mmcv's loader with the same arguments; for an empty file OpenCV then fails
-with ``cv2.error ... !buf.empty() in function 'imdecode_'`` and no file
-name. The package's test pipelines give that loader
-``backend_args=dict(backend='checked_local')``: the bytes are read here, and
-an empty file is refused with its path and the fix, and so is an image
-over the pixel limit (from its header, before decoding). Missing files keep
-Python's ``FileNotFoundError`` (it names the path), undecodable ones mmcv's
-``failed to load image: <path>``.
+``MMSegInferencer`` builds mmcv's ``LoadImageFromFile`` (found by name in
+the test dataloader's pipeline), where an empty file gave ``cv2.error ...
+!buf.empty()`` and no name. The package's test pipelines give that loader
+``backend_args=dict(backend='checked_local')``: the bytes are read here, an
+empty file and an image over the pixel limit (from its header) are refused
+with the path and the fix.
 """
 from pathlib import Path
 from typing import Union

@@ -118,8 +118,9 @@ def check_image_header(data: Union[str, bytes], source: str) -> None:
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data) if isinstance(data, bytes)
-                            else data) as img:
+            with Image.open(
+                    io.BytesIO(data) if isinstance(data, bytes) else data
+            ) as img:
                 width, height = img.size
     except Image.DecompressionBombError:
         width, height = 0, 2 * Image.MAX_IMAGE_PIXELS

@@ -185,8 +185,8 @@ def test_links_that_do_not_loop_are_followed(camvid, tmp_path):
 def test_a_split_file_with_a_byte_order_mark_loads(camvid):
     # Bug (issue 33): Notepad's UTF-8 byte-order mark stayed in the first
     # id: '\ufeff0001TP_000000' named as missing, the mark invisible.
-    (camvid / 'bom.txt').write_text('0001TP_000000\r\n0001TP_000001\r\n',
-                                    encoding='utf-8-sig')
+    (camvid / 'bom.txt').write_text(
+        '0001TP_000000\r\n0001TP_000001\r\n', encoding='utf-8-sig')
     ds = _camvid(camvid, ann_file='bom.txt')
     assert [os.path.basename(ds[i]['img_path']) for i in range(2)] == \
         ['0001TP_000000.png', '0001TP_000001.png']

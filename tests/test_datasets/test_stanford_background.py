@@ -13,8 +13,8 @@ from seggan_testing import import_tool
 
 from mmseg_seggan.datasets import (CheckSegSample,
                                    LoadStanfordBackgroundAnnotations,
-                                   StanfordBackgroundDataset,
-                                   read_regions_txt, stanford_split)
+                                   StanfordBackgroundDataset, read_regions_txt,
+                                   stanford_split)
 from mmseg_seggan.datasets.validation import (
     CorruptImageError, DataRootNotFoundError, EmptySplitError, LabelShapeError,
     LabelValueError, RegionsFormatError, UnpairedSamplesError)

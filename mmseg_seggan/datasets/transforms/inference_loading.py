@@ -1,20 +1,13 @@
 """Loading for mmseg's inference APIs: bad inputs named, arrays made BGR.
 
-mmseg's ``inference_model`` builds the config's top-level
-``test_pipeline``, except that for an array it renames the first transform
-``LoadImageFromNDArray`` (keeping its arguments) *in the model's config*,
-so a path given later to the same model met that loader (``KeyError:
-'img'``). So the package's configs name:
-
-* ``dict(type='LoadImageForInference', _scope_='mmseg_seggan')`` first in
-  the top-level ``test_pipeline``: it loads a path or an array, and in the
-  ``mmseg_seggan`` scope (which the renamed dict keeps)
-  ``LoadImageFromNDArray`` is this loader too, so both orders work. The
-  dataloaders keep ``LoadImageFromFile`` (``MMSegInferencer`` looks for it
-  by name) reading through the ``checked_local`` backend;
-* ``ConvertImageToBGR`` right after the loader in every test pipeline, so
-  an array gets what a file gets from OpenCV (3-channel BGR, 8 bits) or is
-  refused with the reason, never predicted on silently.
+mmseg's ``inference_model`` builds the config's top-level ``test_pipeline``;
+for an array it renames the first transform ``LoadImageFromNDArray`` in the
+model's config, for good. So the package's configs name
+``dict(type='LoadImageForInference', _scope_='mmseg_seggan')`` there: it
+loads a path or an array, and in the ``mmseg_seggan`` scope (which the
+renamed dict keeps) ``LoadImageFromNDArray`` is this loader too, so a path
+after an array works. ``ConvertImageToBGR`` follows the loader in every test
+pipeline: an array gets what a file gets from OpenCV, or is refused.
 """
 from typing import Optional
 

@@ -76,8 +76,10 @@ class _Copies:
         and by picture."""
         found: Dict[str, str] = {}
         originals = sorted(originals)
-        inode = {(self.stat(p).st_dev, self.stat(p).st_ino): p
-                 for p in originals}
+        inode = {
+            (self.stat(p).st_dev, self.stat(p).st_ino): p
+            for p in originals
+        }
         rest = []
         for f in sorted(files):
             p = inode.get((self.stat(f).st_dev, self.stat(f).st_ino))
@@ -93,14 +95,15 @@ class _Copies:
         for p in originals:
             sizes.setdefault(self.stat(p).st_size, []).append(p)
         for f in rest:
-            same = (p for p in sizes.get(self.stat(f).st_size, ())
-                    if self.sha(p) == self.sha(f))
+            same = (
+                p for p in sizes.get(self.stat(f).st_size, ())
+                if self.sha(p) == self.sha(f))
             p = next(same, None)
             if p:
                 found[f] = f'{f} (a copy of {p})'
         if self.max_rms is not None:
-            self._same_picture([f for f in rest if f not in found],
-                               originals, found)
+            self._same_picture([f for f in rest if f not in found], originals,
+                               found)
         return [found[f] for f in sorted(found)]
 
     def _same_picture(self, files: List[str], originals: List[str],

@@ -103,8 +103,8 @@ def test_an_array_then_a_path_on_one_model(model, tmp_path):
     assert cv2.imwrite(path, img)
     expected = _predict(model, path)  # fresh config
     for inputs in (img, path, img, path):
-        assert torch.equal(inference_model(model, inputs).pred_sem_seg.data[0],
-                           expected)
+        assert torch.equal(
+            inference_model(model, inputs).pred_sem_seg.data[0], expected)
 
 
 @pytest.mark.parametrize(
@@ -132,17 +132,18 @@ def test_float_images_in_0_255_are_taken_as_mmseg_takes_them(model):
 def _png_header(width, height):
     """A PNG of ``width`` x ``height`` pixels in a few dozen bytes: the
     header of a huge image, its pixels missing."""
+
     def chunk(kind, data):
         return (struct.pack('>I', len(data)) + kind + data +
                 struct.pack('>I', zlib.crc32(kind + data)))
 
-    return (b'\x89PNG\r\n\x1a\n' + chunk(
-        b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)) +
-            chunk(b'IDAT', zlib.compress(b'')) + chunk(b'IEND', b''))
+    return (
+        b'\x89PNG\r\n\x1a\n' +
+        chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)) +
+        chunk(b'IDAT', zlib.compress(b'')) + chunk(b'IEND', b''))
 
 
-def test_huge_images_are_refused_before_decoding(model, tmp_path,
-                                                 monkeypatch):
+def test_huge_images_are_refused_before_decoding(model, tmp_path, monkeypatch):
     # Bug (issue 33): a 441 KB PNG of 12000x12000 took 226 s and 10.3 GB
     # through inference_model. The header is read first: this file has no
     # pixels at all, so decoding first would say "cannot be decoded".
