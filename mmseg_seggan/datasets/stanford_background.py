@@ -11,7 +11,6 @@ The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
   gzipped ``<id>.regions.txt.gz``, parsed at every load by
   ``LoadStanfordBackgroundAnnotations``; nothing is cached or written.
 """
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -80,28 +79,19 @@ def label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
     hold the same labels (``gunzip -k``); twins that differ raise
     :class:`RegionsFormatError`, since which one is stale cannot be told.
     """
-    found: Dict[str, Dict[str, str]] = dict(png={}, regions={})
-    gzipped: Dict[str, str] = {}
-    for name in sorted(os.listdir(label_dir)):
-        low = name.lower()  # cameras and Windows tools write .PNG
-        if low.endswith('.png'):
-            found['png'][name[:-4]] = name
-        elif low.endswith('.regions.txt.gz'):
-            gzipped[name[:-len('.regions.txt.gz')]] = name
-            found['regions'].setdefault(name[:-len('.regions.txt.gz')], name)
-        elif low.endswith('.regions.txt'):
-            found['regions'][name[:-len('.regions.txt')]] = name
-    for i, name in found['regions'].items():
-        if gzipped.get(i, name) != name:
-            plain, gz = (osp.join(label_dir, n) for n in (name, gzipped[i]))
-            if not np.array_equal(
-                    read_regions_txt(plain, None), read_regions_txt(gz, None)):
-                raise RegionsFormatError(
-                    f'{plain} and {gz} hold labels that differ; one of them '
-                    'is stale (e.g. an old unpacked copy) and which one '
-                    'cannot be told. Fix: delete the wrong one (the .gz is '
-                    'the original download).')
-    return found
+    by_id = CheckedDatasetMixin._files_by_id  # any case: .PNG too
+    plain = by_id(label_dir, '.regions.txt')
+    gzipped = by_id(label_dir, '.regions.txt.gz')
+    for i in sorted(plain.keys() & gzipped.keys()):
+        txt, gz = (osp.join(label_dir, d[i]) for d in (plain, gzipped))
+        if not np.array_equal(
+                read_regions_txt(txt, None), read_regions_txt(gz, None)):
+            raise RegionsFormatError(
+                f'{txt} and {gz} hold labels that differ; one of them is '
+                'stale (e.g. an old unpacked copy) and which one cannot be '
+                'told. Fix: delete the wrong one (the .gz is the original '
+                'download).')
+    return dict(png=by_id(label_dir, '.png'), regions={**gzipped, **plain})
 
 
 @DATASETS.register_module()

@@ -75,21 +75,14 @@ class ImageTooLargeError(DatasetError, ValueError):
 def check_pixels(height: int, width: int, source: str) -> None:
     """Raise if an image of ``height`` x ``width`` is over the pixel limit.
 
-    A small file can hold a huge image (a 441 KB PNG of 12000 x 12000
-    took 226 s and 10.3 GB through the tiny model), so the size is checked
-    before decoding where it can be. The limit is ``DEFAULT_MAX_PIXELS``
-    (8192 x 8192) unless the environment variable ``MMSEG_SEGGAN_MAX_PIXELS``
-    says otherwise (0: no limit); it is read at each check, so setting it
-    changes nothing else.
-
-    Args:
-        height, width: The image size; ``width`` 0 for "more than
-            ``height`` pixels" (all that Pillow tells of a huge image).
-        source: The file (or array) named in the error.
+    A small file can hold a huge image (a 441 KB PNG of 12000 x 12000 took
+    226 s and 10.3 GB through the tiny model). The limit, 8192 x 8192 by
+    default, is read from ``MMSEG_SEGGAN_MAX_PIXELS`` (0: none) at each
+    check; ``width`` 0 means "more than ``height`` pixels".
 
     Raises:
-        ImageTooLargeError: Naming the image, its size, the limit and the
-            fix.
+        ImageTooLargeError: Naming the image, its size, the limit and how
+            to raise it.
     """
     text = os.environ.get(MAX_PIXELS_ENV, '').strip()
     try:

@@ -82,20 +82,13 @@ SCOPED_TRANSFORMS.register_module(
 class ConvertImageToBGR(BaseTransform):
     """Give the model a 3-channel BGR image, as OpenCV reads a file.
 
-    A file loads as 3-channel 8-bit BGR whatever it holds (``color_type=
-    'color'``); an array is passed on as it is. This converts an array the
-    same way: grayscale (HxW, HxWx1) is repeated to 3 channels, the alpha
-    channel of BGRA (HxWx4) is dropped, 16-bit values are scaled to 8 bits
-    (``>> 8``, as OpenCV does). 3-channel uint8 and float images pass
-    unchanged: floats are taken, as mmseg's loaders give them
-    (``to_float32``), in 0..255.
-
-    Refused, with the reason and the fix, rather than predicted on
-    silently: any other shape, an empty image, non-finite values (NaN
-    predicted class 0 everywhere), a float image whose values all lie in
-    [0, 1] (fed unscaled, a third of the pixels changed class; scaling it
-    here would guess, as a dark 0..255 image looks the same) and an image
-    over the pixel limit.
+    An array is converted as OpenCV converts a file: grayscale (HxW, HxWx1)
+    repeated to 3 channels, BGRA's alpha dropped, 16 bits scaled to 8
+    (``>> 8``). Floats are taken in 0..255, as mmseg's ``to_float32``
+    loaders give them. Refused with the fix, never predicted on silently:
+    other shapes, an empty image, NaN or Inf (predicted class 0
+    everywhere), a float image all in [0, 1] (fed unscaled; scaling it
+    here would be a guess) and an image over the pixel limit.
 
     Required keys: ``img``. Modified keys: ``img``.
     """
