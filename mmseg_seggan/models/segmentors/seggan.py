@@ -27,15 +27,16 @@ LOSS_DEFAULTS = dict(
     phase1_content_loss=dict(type='SegGANContentLoss', loss_weight=100.0),
     phase1_adv_loss=dict(type='SegGANAdvLoss', loss_weight=1.0),
     phase2_content_loss=dict(type='SegGANContentLoss', loss_weight=0.1),
-    phase2_adv_loss=dict(type='SegGANAdvLoss', loss_weight=0.1))
-# The scalar weights of configs written before the loss modules.
-OLD_WEIGHT_KEYS = dict(
+    phase2_adv_loss=dict(type='SegGANAdvLoss', loss_weight=0.1),
+    pseudo_label_loss=dict(type='PseudoLabelLoss', threshold=0.9))
+# The scalar keys of configs written before the loss modules.
+OLD_KEYS = dict(
     gan_content_weight='phase1_content_loss',
     gan_adv_weight='phase1_adv_loss',
     content_weight='phase2_content_loss',
-    adv_weight='phase2_adv_loss')
-OLD_KEYS = tuple(OLD_WEIGHT_KEYS) + ('pseudo_label_weight',
-                                    'pseudo_label_threshold')
+    adv_weight='phase2_adv_loss',
+    pseudo_label_weight='pseudo_label_loss',
+    pseudo_label_threshold='pseudo_label_loss')
 
 
 def _starting_phase(gan_iters: Optional[int], phase: Optional[int]) -> int:
@@ -57,42 +58,32 @@ def _set_requires_grad(module: nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
-def _loss_configs(losses: dict, old: dict) -> dict:
-    """The loss configs, with the old scalar keys mapped onto them."""
-    out = {
-        key: dict(cfg) if 'type' in (cfg or {}) else dict(
-            LOSS_DEFAULTS[key], **(cfg or {}))
-        for key, cfg in losses.items()
-    }
-    for old_key, key in OLD_WEIGHT_KEYS.items():
-        if old_key in old:
-            out[key]['loss_weight'] = check_loss_weight(
-                old.pop(old_key), old_key)
-    for key, cfg in out.items():
-        check_loss_weight(cfg.get('loss_weight', 1.0), f'{key}.loss_weight')
+def _loss_configs(cfgs: dict, old: dict) -> dict:
+    """The configs of the losses, with the old scalar keys applied.
+
+    The pseudo-label loss is off (left out) when not configured or at
+    ``loss_weight`` 0.
+    """
+    for old_key, key in OLD_KEYS.items():
+        if old_key == 'pseudo_label_threshold' and old_key in old:
+            threshold = check_pseudo_label_threshold(old.pop(old_key))
+            if cfgs[key]:
+                cfgs[key] = dict(cfgs[key], threshold=threshold)
+        elif old_key in old:
+            cfgs[key] = dict(
+                cfgs[key] or {},
+                loss_weight=check_loss_weight(old.pop(old_key), old_key))
+    if not (cfgs['pseudo_label_loss'] or {}).get('loss_weight', 1.0):
+        cfgs['pseudo_label_loss'] = None
+    out = {}
+    for key, cfg in cfgs.items():
+        if cfg is None and key == 'pseudo_label_loss':
+            continue
+        cfg = dict(cfg or {})
+        out[key] = cfg if 'type' in cfg else dict(LOSS_DEFAULTS[key], **cfg)
+        check_loss_weight(out[key].get('loss_weight', 1.0),
+                          f'{key}.loss_weight')
     return out
-
-
-def _pseudo_label_config(cfg: Optional[dict], old: dict) -> Optional[dict]:
-    """``pseudo_label_loss``, or the one the old ``pseudo_label_weight`` and
-    ``pseudo_label_threshold`` keys describe; None: no self-training."""
-    cfg = dict(cfg) if cfg else None
-    if 'pseudo_label_threshold' in old:
-        threshold = check_pseudo_label_threshold(
-            old.pop('pseudo_label_threshold'))
-        if cfg is not None:
-            cfg['threshold'] = threshold
-    else:
-        threshold = 0.9
-    if 'pseudo_label_weight' in old:
-        weight = check_loss_weight(
-            old.pop('pseudo_label_weight'), 'pseudo_label_weight')
-        cfg = dict(cfg or dict(type='PseudoLabelLoss', threshold=threshold),
-                   loss_weight=weight) if weight else None
-    if cfg is not None:
-        check_loss_weight(
-            cfg.get('loss_weight', 1.0), 'pseudo_label_loss.loss_weight')
-    return cfg
 
 
 @MODELS.register_module()
@@ -217,8 +208,8 @@ class SegGAN(EncoderDecoder):
                 phase1_content_loss=phase1_content_loss,
                 phase1_adv_loss=phase1_adv_loss,
                 phase2_content_loss=phase2_content_loss,
-                phase2_adv_loss=phase2_adv_loss), old_keys)
-        pseudo_label_loss = _pseudo_label_config(pseudo_label_loss, old_keys)
+                phase2_adv_loss=phase2_adv_loss,
+                pseudo_label_loss=pseudo_label_loss), old_keys)
         if old_keys:
             raise TypeError('SegGAN.__init__() got unexpected keyword '
                             f'arguments {sorted(old_keys)} (model.* keys).')
@@ -249,10 +240,9 @@ class SegGAN(EncoderDecoder):
                     f'be equal (or leave model.{name}.num_classes out).')
         self.generator = MODELS.build(nets['generator'])
         self.discriminator = MODELS.build(nets['discriminator'])
+        self.pseudo_label_loss = None
         for key, cfg in losses.items():  # no parameters: no state dict keys
             setattr(self, key, MODELS.build(cfg))
-        self.pseudo_label_loss = MODELS.build(
-            pseudo_label_loss) if pseudo_label_loss else None
         self._nonfinite = NonFiniteLossPolicy(nonfinite)
         self.gan_iters = gan_iters
         self.fuse_frozen_bn = fuse_frozen_bn
