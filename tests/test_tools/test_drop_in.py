@@ -182,12 +182,12 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     """The README's recipe trained with mmseg's own tools/train.py gets what
     the package's tools give (issue 19: after the global patches went, a
     config must name them, and mmseg's tool must honour the names)."""
-    import json
     import os
 
     import torch
 
     from mmseg_seggan.engine.runner.seggan_runner import WORK_DIR_LOCK
+    from mmseg_seggan.utils.dir_lock import DirLock
     config = _drop_in_config(tmp_path, toy_root)
     site = tmp_path / 'site'
     site.mkdir()
@@ -216,7 +216,8 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     # safe: torch's own weights-only load reads it; the phase record
     ckpt = torch.load(osp.join(work, 'iter_4.pth'), weights_only=True)
     assert ckpt['meta']['seggan'] == dict(gan_iters=2)
-    assert not osp.exists(osp.join(work, WORK_DIR_LOCK))  # released
+    with open(osp.join(work, WORK_DIR_LOCK)) as f:
+        assert f.read() == ''  # released: no record of a live run
     # resume (mmengine's own resume fails here on torch >= 2.6)
     res = run_tool(
         args[:-3] + ['train_cfg.max_iters=6', 'model.gan_iters=2', '--resume'],
@@ -226,16 +227,11 @@ def test_mmseg_own_train_tool_keeps_every_protection(tmp_path, toy_root):
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert 'resumed epoch: 0, iter: 4' in res.stdout + res.stderr
     # one run per work dir: a live holder refuses this one
-    with open(osp.join(work, WORK_DIR_LOCK), 'w') as f:
-        json.dump(
-            dict(
-                pid=os.getpid(),
-                host=__import__('socket').gethostname(),
-                cmd='the other run'), f)
+    holder = DirLock(work, WORK_DIR_LOCK).acquire()  # held by this process
     res = run_tool(args, timeout=300, cwd=str(tmp_path), env=env)
     assert res.returncode != 0
     assert f'is in use by process {os.getpid()}' in res.stderr
-    os.remove(osp.join(work, WORK_DIR_LOCK))
+    holder.release()
     # the class-count check
     res = run_tool(
         args + ['model.decode_head.num_classes=5'],
@@ -281,3 +277,25 @@ def test_drop_in_keeps_the_users_optimizer_and_schedule(tmp_path, toy_root):
     assert (poly['begin'], poly['end']) == (2, 6)  # shifted by gan_iters
     assert all(g['lr'] < g['initial_lr'] for g in seg)  # decayed in phase 2
     assert ckpt['param_schedulers']['generator'] == []
+
+
+def test_no_stack_in_hard_requirements_and_a_missing_one_is_named():
+    """Bug (issue 32): install_requires named mmengine and mmsegmentation,
+    so installing the plugin beside the onedl-* fork put OpenMMLab's
+    packages over the fork's folders."""
+    from seggan_testing import REPO
+    names = set()
+    for name in ('runtime.txt', 'tests.txt'):
+        with open(osp.join(REPO, 'requirements', name)) as f:
+            names |= {
+                line.split('#')[0].strip().split('=')[0].split('>')[0]
+                .split('<')[0]
+                for line in f if line.split('#')[0].strip()
+            }
+    assert not names & {'mmengine', 'mmsegmentation', 'mmcv', 'mmcv-lite'}
+    res = run_tool([
+        '-c', "import sys; sys.modules['mmseg'] = None; import mmseg_seggan"
+    ])
+    assert res.returncode != 0
+    assert "pip install 'mmseg-seggan[openmmlab]'" in res.stderr
+    assert "'mmseg-seggan[onedl]'" in res.stderr
