@@ -64,6 +64,14 @@ def _loss_configs(cfgs: dict, old: dict) -> dict:
     The pseudo-label loss is off (left out) when not configured or at
     ``loss_weight`` 0.
     """
+    used = sorted(set(old) & set(OLD_KEYS))
+    if used:
+        warnings.warn(
+            f'model.{", model.".join(used)}: deprecated keys, still applied. '
+            'Set the loss_weight of phase1_content_loss, phase1_adv_loss, '
+            'phase2_content_loss, phase2_adv_loss, and pseudo_label_loss='
+            "dict(type='PseudoLabelLoss', loss_weight=..., threshold=...) "
+            'instead.', DeprecationWarning)
     for old_key, key in OLD_KEYS.items():
         if old_key == 'pseudo_label_threshold' and old_key in old:
             threshold = check_pseudo_label_threshold(old.pop(old_key))
@@ -195,14 +203,6 @@ class SegGAN(EncoderDecoder):
                 'list of decode heads, CascadeEncoderDecoder, e.g. OCRNet), '
                 'which SegGAN does not support. Start from a single-head '
                 'config (DeepLabV3, PSPNet, FCN, ...).')
-        used = sorted(set(old_keys) & set(OLD_KEYS))
-        if used:
-            warnings.warn(
-                f'model.{", model.".join(used)}: deprecated keys, still '
-                'applied. Set the loss_weight of phase1_content_loss, '
-                'phase1_adv_loss, phase2_content_loss, phase2_adv_loss, and '
-                "pseudo_label_loss=dict(type='PseudoLabelLoss', "
-                'loss_weight=..., threshold=...) instead.', DeprecationWarning)
         losses = _loss_configs(
             dict(
                 phase1_content_loss=phase1_content_loss,
