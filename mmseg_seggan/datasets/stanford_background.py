@@ -11,10 +11,12 @@ The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
   gzipped ``<id>.regions.txt.gz``, parsed at every load by
   ``LoadStanfordBackgroundAnnotations``; nothing is cached or written.
 """
+import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS
@@ -187,6 +189,15 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
     def _select(self, ids: List[str]) -> List[str]:
         """The in-memory ``split`` of the images, if one is asked for."""
         if not self.split or not ids:
+            if ids:  # the paper's split is 600 / 115: never both all
+                print_log(
+                    f'{type(self).__name__}: neither ann_file nor split is '
+                    f'set, so all {len(ids)} images of {self.data_root} are '
+                    'used (train and val alike, if both say so). Set '
+                    "ann_file='splits/train.txt' / 'splits/test.txt' (the "
+                    "converter's) or split='train' / 'test'.",
+                    logger='current',
+                    level=logging.WARNING)
             return ids
         train, test = stanford_split(ids, self.split_seed, self.num_train)
         return train if self.split == 'train' else test

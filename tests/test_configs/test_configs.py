@@ -117,3 +117,54 @@ def test_config_builds(path):
     for name in ('val_evaluator', 'test_evaluator'):
         if cfg.get(name) is not None:
             METRICS.build(copy.deepcopy(cfg[name]))
+
+
+def test_dataset_base_stands_beside_a_foreign_config(tmp_path):
+    """Bug (issue 32): the plugin's dataset bases beside an mmseg config
+    gave ``KeyError: Duplicate key is not allowed among bases``; the
+    ``*_dropin.py`` bases name their variables ``stanford_bg_*``, and the
+    usual base still resolves to the same dataloaders."""
+    base = osp.join(REPO, 'configs', '_base_')
+    (tmp_path / 'mine.py').write_text(
+        "_base_ = ['mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-"
+        "512x1024.py',\n"
+        f"    {osp.join(base, 'datasets', 'stanford_background_dropin.py')!r},"
+        f"\n    {osp.join(base, 'seggan_drop_in.py')!r}]\n"
+        'train_dataloader = dict(_base_.stanford_bg_train_dataloader, '
+        '_delete_=True)\n'
+        'val_dataloader = dict(_base_.stanford_bg_val_dataloader, '
+        '_delete_=True)\n')
+    cfg = Config.fromfile(str(tmp_path / 'mine.py'))
+    usual = load('configs/_base_/datasets/stanford_background.py')
+    assert cfg.train_dataloader == usual.train_dataloader
+    assert cfg.val_dataloader == usual.val_dataloader
+    assert cfg.runner_type == 'SegGANRunner'
+    assert cfg.optim_wrapper.optimizer.type == 'SGD'  # PSPNet's own
+
+
+def test_stanford_without_split_warns(tmp_path):
+    """Bug (issue 32): StanfordBackgroundDataset without ann_file or split
+    silently took all images, for train and val alike."""
+    import sys
+    sys.path.insert(0, osp.join(REPO, 'tests', 'test_datasets'))
+    from datasets_testing import make_stanford_raw
+    from mmengine.logging import MMLogger
+
+    from mmseg_seggan.datasets import StanfordBackgroundDataset
+    make_stanford_raw(str(tmp_path))
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = __import__('logging').Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        StanfordBackgroundDataset(
+            data_root=str(tmp_path), split='train', num_train=2,
+            lazy_init=False)
+        assert not records
+        StanfordBackgroundDataset(
+            data_root=str(tmp_path), pipeline=[], lazy_init=False)
+    finally:
+        logger.removeHandler(handler)
+    assert any("ann_file='splits/train.txt'" in r.getMessage()
+               for r in records)
