@@ -9,9 +9,12 @@ import torch
 from seggan_testing import REPO, import_tool
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))
-from protocol.carried_record import (RecordMismatchError,  # noqa: E402
-                                     export_record, load_record,
-                                     merge_records, weights_digest)
+from protocol.carried_record import (
+    RecordMismatchError,  # noqa: E402
+    export_record,
+    load_record,
+    merge_records,
+    weights_digest)
 
 ENV = dict(
     git_commit='abc',

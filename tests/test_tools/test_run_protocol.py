@@ -332,7 +332,8 @@ def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
         f'{arm}_seed{s}'
         for arm in ('control', 'seggan_gan0', 'seggan_gan1',
                     'seggan-content_gan0', 'seggan-content_gan1',
-                    'seggan-unet_gan0') for s in (1, 2)
+                    'seggan-unet_gan0')
+        for s in (1, 2)
     }
     assert set(trains) == {
         'baseline', 'gan_pretrain_gan0', 'gan_pretrain_gan1',

@@ -5,9 +5,12 @@ import sys
 from seggan_testing import REPO
 
 sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))
-from protocol.summary import (format_mean_std, mean_std,  # noqa: E402
-                              paired_differences, summarize,
-                              summary_markdown)
+from protocol.summary import (
+    format_mean_std,
+    mean_std,  # noqa: E402
+    paired_differences,
+    summarize,
+    summary_markdown)
 
 
 def _metrics(miou: float) -> dict:

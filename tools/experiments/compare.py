@@ -28,7 +28,7 @@ the generator, discriminator and loss weights of
 phase hook; G, D and the segmentor get that file's optimizers (the paper's
 Adam: the segmentor's fine-tuning is the same for both arms), constant
 learning rates, no validation (each run is tested once). The control is
-the SegGAN config with ``model.content_weight=0 model.adv_weight=0``.
+the SegGAN config with both phase-2 GAN loss weights at 0.
 
 Examples::
 
@@ -76,33 +76,60 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--name', help='name of the comparison (default: the config\'s)')
     parser.add_argument('--work-root', default='work_dirs/compare')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
-                        help='phase-2 seeds: one control and one SegGAN run '
-                        'per phase-1 seed each (default 0 1 2)')
-    parser.add_argument('--gan-seeds', type=int, nargs='+', default=[0],
-                        help='phase-1 seeds (default 0)')
+    parser.add_argument(
+        '--seeds',
+        type=int,
+        nargs='+',
+        default=[0, 1, 2],
+        help='phase-2 seeds: one control and one SegGAN run '
+        'per phase-1 seed each (default 0 1 2)')
+    parser.add_argument(
+        '--gan-seeds',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='phase-1 seeds (default 0)')
     parser.add_argument('--base-seed', type=int, default=0)
     parser.add_argument(
         '--baseline-iters',
         type=int,
         help='train the baseline this long (default: CONFIG\'s schedule)')
-    parser.add_argument('--gan-iters', type=int, default=2000,
-                        help='phase-1 iterations (default %(default)s)')
-    parser.add_argument('--finetune-iters', type=int, default=300,
-                        help='phase-2 iterations (default %(default)s)')
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='KEY=VALUE overrides of every run')
-    parser.add_argument('--seggan-options', nargs='+', default=[],
-                        help='KEY=VALUE overrides of the SegGAN runs only')
-    parser.add_argument('--amp', action='store_true',
-                        help='train every stage with --amp; recorded')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='OMP/MKL threads per run (default 1)')
-    parser.add_argument('--jobs', type=int, default=1,
-                        help='stages run at once (default 1)')
+    parser.add_argument(
+        '--gan-iters',
+        type=int,
+        default=2000,
+        help='phase-1 iterations (default %(default)s)')
+    parser.add_argument(
+        '--finetune-iters',
+        type=int,
+        default=300,
+        help='phase-2 iterations (default %(default)s)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='KEY=VALUE overrides of every run')
+    parser.add_argument(
+        '--seggan-options',
+        nargs='+',
+        default=[],
+        help='KEY=VALUE overrides of the SegGAN runs only')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='train every stage with --amp; recorded')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP/MKL threads per run (default 1)')
+    parser.add_argument(
+        '--jobs', type=int, default=1, help='stages run at once (default 1)')
     parser.add_argument('--nice', type=int, default=0)
-    parser.add_argument('--dry-run', action='store_true',
-                        help='print the commands, run and write nothing')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print the commands, run and write nothing')
     a = parser.parse_args(argv)
     for path in (a.config, a.checkpoint):
         if path and not osp.isfile(path):
@@ -146,10 +173,10 @@ def derive(config: str, a: argparse.Namespace) -> dict:
     if model_type != 'EncoderDecoder':
         raise SystemExit(
             f'{config}: model.type is {model_type!r}; compare.py derives '
-            'SegGAN from a plain EncoderDecoder segmentor (SegGAN is one). '
-            + ('Give the segmentor config, not a SegGAN one.'
-               if model_type == 'SegGAN' else
-               'Cascade segmentors (OCRNet) and others are not supported.'))
+            'SegGAN from a plain EncoderDecoder segmentor (SegGAN is one). ' +
+            ('Give the segmentor config, not a SegGAN one.' if model_type ==
+             'SegGAN' else
+             'Cascade segmentors (OCRNet) and others are not supported.'))
     if cfg.train_cfg.get('type', 'IterBasedTrainLoop') != \
             'IterBasedTrainLoop':
         raise SystemExit(
@@ -162,25 +189,36 @@ def derive(config: str, a: argparse.Namespace) -> dict:
         _schedule(base, a.baseline_iters)
     _final_checkpoint(base, base.train_cfg.max_iters)
 
-    def seggan(iters: int, gan_iters: int, **weights) -> Config:
+    def seggan(iters: int, gan_iters: int, control: bool = False) -> Config:
         c = copy.deepcopy(cfg)
-        c.model = dict(c.model, **defaults.seggan_model, gan_iters=gan_iters)
-        c.model.update(weights)
+        c.model = dict(
+            c.model,
+            **copy.deepcopy(defaults.seggan_model),
+            gan_iters=gan_iters)
+        if control:  # both phase-2 GAN terms at 0
+            for key in ('content', 'adv'):
+                if f'phase2_{key}_loss' in c.model:  # loss modules
+                    c.model[f'phase2_{key}_loss']['loss_weight'] = 0.
+                else:  # the older scalar weights
+                    c.model[f'{key}_weight'] = 0.
         imports = list(c.get('custom_imports', {}).get('imports', []))
         c.custom_imports = dict(
             imports=sorted(set(imports + ['mmseg_seggan'])),
             allow_failed_imports=False)
         c.runner_type = 'SegGANRunner'
-        ow = dict(defaults.seggan_optim_wrapper)
+        ow = copy.deepcopy(defaults.seggan_optim_wrapper)
         ow.pop('_delete_', None)
         c.optim_wrapper = ow
-        c.log_processor = defaults.seggan_log_processor
-        c.model_wrapper_cfg = defaults.seggan_model_wrapper_cfg
+        c.log_processor = copy.deepcopy(defaults.seggan_log_processor)
+        c.model_wrapper_cfg = copy.deepcopy(defaults.seggan_model_wrapper_cfg)
         c.param_scheduler = []  # constant learning rates (the paper's)
+        hook = dict(type='SegGANPhaseHook')
+        if gan_iters == iters:  # phase 1 only, said so (else refused)
+            hook['gan_pretrain_only'] = True
         c.custom_hooks = [
             h for h in c.get('custom_hooks') or []
             if h.get('type') != 'SegGANPhaseHook'
-        ] + [dict(type='SegGANPhaseHook')]
+        ] + [hook]
         c.train_cfg = dict(
             type='IterBasedTrainLoop', max_iters=iters, val_interval=iters + 1)
         c.val_cfg = c.val_dataloader = c.val_evaluator = None
@@ -194,8 +232,7 @@ def derive(config: str, a: argparse.Namespace) -> dict:
         baseline=base,
         gan_pretrain=seggan(a.gan_iters, a.gan_iters),
         finetune=seggan(a.finetune_iters, 0),
-        control=seggan(a.finetune_iters, 0, content_weight=0.,
-                       adv_weight=0.))
+        control=seggan(a.finetune_iters, 0, control=True))
 
 
 def write_configs(configs: dict, folder: str, source: str) -> dict:
@@ -204,8 +241,8 @@ def write_configs(configs: dict, folder: str, source: str) -> dict:
     paths = {}
     for key, cfg in configs.items():
         path = osp.join(folder, f'{key}.py')
-        text = (f'# Derived by tools/experiments/compare.py from {source}\n'
-                + cfg.pretty_text)
+        text = (f'# Derived by tools/experiments/compare.py from {source}\n' +
+                cfg.pretty_text)
         if not osp.isfile(path) or open(path).read() != text:
             with open(path, 'w') as f:
                 f.write(text)

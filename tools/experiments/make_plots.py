@@ -375,8 +375,7 @@ def plot_qualitative(record: dict, out: str, num: int = 3) -> bool:
             gt = data['data_samples'][0].gt_sem_seg.data[None].float()
             gts.append(
                 F.interpolate(gt, size=(h, w), mode='nearest')[:, 0].long())
-            images.append(real_image(data['inputs'],
-                                     model.data_preprocessor))
+            images.append(real_image(data['inputs'], model.data_preprocessor))
         # G is frozen in phase 2: the SegGAN checkpoint holds the phase-1 G.
         paint = {
             'G(GT)': [

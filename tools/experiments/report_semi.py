@@ -27,9 +27,14 @@ from protocol.carried_record import add_merge_option  # noqa: E402
 from protocol.carried_record import merge_records  # noqa: E402
 from protocol.records import read_record  # noqa: E402
 from protocol.semi_protocol import PRESETS  # noqa: E402
-from protocol.summary import (environment_line, format_mean_std,  # noqa: E402
-                              mean_std, metric_cells, paired_between,
-                              paired_cell, summarize)
+from protocol.summary import (
+    environment_line,
+    format_mean_std,  # noqa: E402
+    mean_std,
+    metric_cells,
+    paired_between,
+    paired_cell,
+    summarize)
 
 ARM_LABELS = {
     'control': '(a) CE, labeled only',

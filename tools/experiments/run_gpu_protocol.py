@@ -73,6 +73,7 @@ import benchmark_seggan  # noqa: E402
 from protocol.engine import CONFIG_LOCK, Protocol  # noqa: E402
 from protocol.engine import Stage, run_protocol  # noqa: E402
 from protocol.summary import format_mean_std, summarize  # noqa: E402
+
 LITE0 = 'deeplabv3_lite0-d16_1xb8'
 DATASETS = {
     'stanford-bg':
@@ -458,8 +459,9 @@ class GPUProtocol:
     def plan(self) -> dict:
         a = self.args
         flops = {
-            d: count_flops(DATASETS[d]['seggan'], self.crop(d), a.batch,
-                           self.device)
+            d:
+            count_flops(DATASETS[d]['seggan'], self.crop(d), a.batch,
+                        self.device)
             for d in a.datasets
         }
         tests = {
@@ -671,10 +673,11 @@ def markdown(record: dict) -> str:
     for d in sorted({k.split('/')[0] for k in stages}):
         # one dataset's stages under the names the summary reads
         summary = summarize(
-            dict(stages={
-                k.split('/', 1)[1]: v
-                for k, v in stages.items() if k.startswith(f'{d}/')
-            }))
+            dict(
+                stages={
+                    k.split('/', 1)[1]: v
+                    for k, v in stages.items() if k.startswith(f'{d}/')
+                }))
         for arm, e in summary.items():
             paired = format_mean_std(e['paired'], True) if 'paired' in e \
                 else ''

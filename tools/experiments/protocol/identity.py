@@ -127,7 +127,7 @@ def precision_of(cfg) -> str:
         wrappers = {'': wrappers}
     kinds = set()
     for w in wrappers.values():
-        if isinstance(w, dict) and w.get('type', 'OptimWrapper') not in (
-                'OptimWrapper', None):
+        if isinstance(w, dict) and w.get(
+                'type', 'OptimWrapper') not in ('OptimWrapper', None):
             kinds.add(f'{w["type"]}({w.get("dtype") or "default"})')
     return ', '.join(sorted(kinds)) or 'fp32'
