@@ -40,7 +40,8 @@ def _train(root, work, *options, resume=False):
         f.write(f'_base_ = [{SEMI!r}]\n'
                 "custom_imports = dict(imports=['mmseg_seggan', "
                 "'batch_record_hook'])\n"
-                "custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0), "
+                "custom_hooks = [dict(type='SegGANPhaseHook', gan_iters=0, "
+                "allow_untrained_gan=True), "
                 "dict(type='BatchRecordHook')]\n")
     args = [
         'tools/train.py', config, '--work-dir', work, '--cfg-options',

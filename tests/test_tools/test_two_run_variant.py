@@ -14,7 +14,7 @@ def test_gan_pretrain_then_finetune_then_test(tmp_path, toy_root):
     res = run_tool([
         'tools/train.py', TINY_SEGGAN, '--work-dir', p1, *common,
         'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
-        'model.gan_iters=2'
+        'model.gan_iters=2', 'custom_hooks.0.gan_pretrain_only=True'
     ])
     assert res.returncode == 0, res.stderr[-3000:]
     ck1 = load_checkpoint_file(osp.join(p1, 'iter_2.pth'))['state_dict']

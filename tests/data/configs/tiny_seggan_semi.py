@@ -4,7 +4,8 @@
 # tests write both split files into the data root.
 _base_ = ['./tiny_seggan.py']
 model = dict(gan_iters=0)  # phase 2 only
-custom_hooks = [dict(type='SegGANPhaseHook')]  # reads model.gan_iters
+# phase 2 from a random G and D: a test of the data path, not of the GAN
+custom_hooks = [dict(type='SegGANPhaseHook', allow_untrained_gan=True)]
 default_hooks = dict(semi_data_check=dict(type='SemiSupervisedDataCheckHook'))
 train_dataloader = dict(
     batch_size=4,
