@@ -175,7 +175,8 @@ def env(tmp_path_factory):
     make_toy_scenes(
         str(user / 'toy'), num_train=8, num_val=2, size=(32, 48), seed=0)
     (user / 'my_deeplabv3_config.py').write_text(USER_DEEPLABV3)
-    (user / 'my_seggan.py').write_text(_readme_drop_in_recipe())
+    (user / 'my_seggan.py').write_text(_readme_drop_in_recipe().replace(
+        './my_segmentor_config.py', './my_deeplabv3_config.py'))
     return dict(tmp=tmp, wheel=wheel, python=python, site=site, user=str(user))
 
 
@@ -215,7 +216,7 @@ def test_the_installed_wheel_is_what_runs(env):
 
 def test_readme_drop_in_trains_with_mmseg_wheel_train_tool(env):
     recipe = open(osp.join(env['user'], 'my_seggan.py')).read()
-    assert "'mmseg_seggan::_base_/seggan_defaults.py'" in recipe
+    assert "'mmseg_seggan::_base_/" in recipe
     mmseg_train = osp.join(env['site'], 'mmseg', '.mim', 'tools', 'train.py')
     cmd = [
         env['python'], mmseg_train, 'my_seggan.py', '--work-dir', 'work',
@@ -223,8 +224,9 @@ def test_readme_drop_in_trains_with_mmseg_wheel_train_tool(env):
         'model.gan_iters=2'
     ]
     out = _check(_run(cmd, cwd=env['user']))
-    assert 'phase: 1 (gan_pretrain)' in out
-    assert 'phase: 2 (seggan_finetune)' in out and 'mIoU' in out
+    assert 'SegGAN phase 1 (gan_pretrain) from iteration 1' in out
+    assert 'SegGAN phase 2 (seggan_finetune) from iteration 3' in out
+    assert 'mIoU' in out
     assert osp.isfile(osp.join(env['user'], 'work', 'iter_4.pth'))
     assert 'Failed to search registry' not in out
     # What the hook does: without it mmengine does not know the scope.

@@ -169,11 +169,10 @@ def _drop_in_config(tmp_path, root):
     text = open(osp.join(REPO, 'README.md')).read()
     after = text[text.index('**Drop-in for your own mmseg config.**'):]
     recipe = re.search(r'```python\n(.*?)```', after, re.S).group(1)
-    # a clone has no installed .mim folder for the scope: the path instead
-    recipe = recipe.replace(
-        'mmseg_seggan::_base_/seggan_drop_in.py',
-        osp.join(REPO, 'configs', '_base_', 'seggan_drop_in.py')).replace(
-            './my_segmentor_config.py', './my_deeplabv3_config.py')
+    # the scope as written: this clone's editable install resolves it
+    assert "'mmseg_seggan::_base_/" in recipe
+    recipe = recipe.replace('./my_segmentor_config.py',
+                            './my_deeplabv3_config.py')
     (tmp_path / 'my_seggan.py').write_text(recipe)
     return str(tmp_path / 'my_seggan.py')
 
