@@ -107,21 +107,22 @@ def load_checkpoint_file(filename: str,
             checkpoint = torch.load(
                 filename, map_location=map_location, weights_only=True)
     except Exception as e:  # nothing ran: callables are refused unrun
-        msg, first = str(e), (str(e).splitlines() or [''])[0].split('. ')[0]
-        detail = _first_reason(msg) if isinstance(
-            e, pickle.UnpicklingError) else f'{type(e).__name__}: {first}'
-        names = [] if not isinstance(e, pickle.UnpicklingError) or any(
-            m in msg for m in _CODE_MARKERS) else _pickled_callables(filename)
-        if names or any(marker in msg for marker in _CODE_MARKERS):
+        msg, unpickling = str(e), isinstance(e, pickle.UnpicklingError)
+        unsafe = unpickling and any(m in msg for m in _CODE_MARKERS)
+        names = _pickled_callables(filename) if unpickling and not unsafe \
+            else []
+        detail = (f'pickled callables: {", ".join(names)}' if names else
+                  _first_reason(msg) if unpickling else
+                  f'{type(e).__name__}: {(msg.splitlines() or [""])[0]}')
+        if unsafe or names:
             raise UnsafeCheckpointError(
                 f'{name} is not a plain checkpoint: it holds pickled Python '
-                'objects that are not tensors or plain data (' +
-                (f'pickled callables: {", ".join(names)}' if names else detail)
-                + '). It was NOT loaded, because loading it could run '
-                'arbitrary code. Only load checkpoints written by mmengine/'
-                'mmseg or mmseg_seggan, or exported with `tools/model_'
-                'converters/`; if you trust the file, re-save its state_dict '
-                'as plain tensors.') from None
+                f'objects that are not tensors or plain data ({detail}). It '
+                'was NOT loaded, because loading it could run arbitrary '
+                'code. Only load checkpoints written by mmengine/mmseg or '
+                'mmseg_seggan, or exported with `tools/model_converters/`; '
+                'if you trust the file, re-save its state_dict as plain '
+                'tensors.') from None
         raise CorruptCheckpointError(
             f'{name} is truncated or corrupt, or not a checkpoint at all '
             f'({detail}). ' + (fix or 'Use an earlier checkpoint (e.g. the '

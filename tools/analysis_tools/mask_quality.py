@@ -42,7 +42,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmseg_seggan.models.utils import gan_view, unwrap_seggan  # noqa: E402
-from mmseg_seggan.utils import load_checkpoint_file  # noqa: E402
+from mmseg_seggan.utils import (load_checkpoint_file,  # noqa: E402
+                                weights_only_loading)
 from mmseg_seggan.utils.launch import load_config  # noqa: E402
 from mmseg_seggan.visualization import contact_sheet  # noqa: E402
 from mmseg_seggan.visualization import view_panels  # noqa: E402
@@ -126,7 +127,8 @@ def build(args):
                        'another --split.')
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint}')
-    model = init_model(cfg, args.checkpoint, device=args.device)
+    with weights_only_loading():  # mmengine's loader, weights-only
+        model = init_model(cfg, args.checkpoint, device=args.device)
     unwrap_seggan(model)  # clear error for a non-SegGAN config
     check_gan_weights(model, args.checkpoint)
     loader_cfg = dict(loader_cfg)

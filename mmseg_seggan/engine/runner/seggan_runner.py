@@ -1,11 +1,6 @@
-"""The runner of SegGAN configs: mmengine's Runner, made safe to save into.
-
-Chosen by ``runner_type='SegGANRunner'`` (the package's
-``configs/_base_/default_runtime.py`` sets it, and the drop-in recipe in the
-README writes it); mmseg's and this package's ``tools/train.py`` build
-``RUNNERS.build(cfg)`` then. A config without it gets mmengine's Runner,
-exactly as without the plugin.
-"""
+"""The runner of SegGAN configs, chosen by ``runner_type='SegGANRunner'``
+(the package's default runtime and the README's drop-in recipe set it); a
+config without it gets mmengine's Runner, exactly as without the plugin."""
 import os
 import weakref
 from typing import Dict, Optional, Union
