@@ -135,7 +135,11 @@ def assert_work_dir_consistent(work_dir: str) -> int:
         return 0
     with open(last) as f:
         named = f.read()
-    assert named.strip() == named and named, repr(named)
+    if not named:  # mmengine writes the pointer with a plain open; a kill
+        # there empties it, and --resume takes the newest checkpoint (C4)
+        return max(int(n[5:-4]) for n in os.listdir(work_dir)
+                   if re.fullmatch(r'iter_\d+\.pth', n))
+    assert named.strip() == named, repr(named)
     return checkpoint_iter(named)
 
 
@@ -234,11 +238,10 @@ def test_kill_and_resume_two_phase_run(toy_root, tmp_path):
         discriminator={GAN_ITERS},
         segmentor={MAX_ITERS - GAN_ITERS})
     for name, scheds in final['param_schedulers'].items():
-        assert scheds[0]['_global_step'] == MAX_ITERS, name
-    lrs = {
-        n: o['param_groups'][0]['lr']
-        for n, o in final['optimizer'].items()
-    }
-    assert lrs == pytest.approx(
-        dict(segmentor=1e-4, generator=1e-3, discriminator=1e-3))
+        lrs = [g['lr'] for g in final['optimizer'][name]['param_groups']]
+        for sched in scheds:  # the config's schedule is the segmentor's
+            assert sched['_global_step'] == MAX_ITERS, name
+            assert sched['_last_value'] == pytest.approx(lrs), name
+    assert [final['optimizer'][n]['param_groups'][0]['lr']
+            for n in ('generator', 'discriminator')] == [1e-3, 1e-3]
     assert final['message_hub']['runtime_info']['seggan_phase'] == 2

@@ -111,3 +111,25 @@ def test_the_file_is_named_when_known():
             Net(num_classes=6),
             Net(num_classes=3).state_dict(),
             source='work/iter_4.pth')
+
+
+def test_the_runner_checks_models_without_the_hook_once(tmp_path,
+                                                        monkeypatch):
+    """One check per load: SegGAN registers the pre-hook itself, and the
+    runner adds it to any other model (a plain segmentor), never twice."""
+    from seggan_testing import toy_runner
+
+    from mmseg_seggan.utils import checkpoint_shapes
+    calls = []
+    real = checkpoint_shapes.check_state_dict_shapes
+    monkeypatch.setattr(checkpoint_shapes, 'check_state_dict_shapes',
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    runner = toy_runner(str(tmp_path))
+    path = str(tmp_path / 'wide.pth')
+    torch.save(dict(state_dict={'fc.weight': torch.ones(3, 2)}), path)
+    for _ in range(2):
+        with pytest.raises(CheckpointShapeError, match='wide.pth') as e:
+            runner.load_checkpoint(path)
+    runner.release_work_dir()
+    assert 'fc.weight: checkpoint [3, 2] vs model [1, 2]' in str(e.value)
+    assert len(calls) == 2  # one per load, not one per registration
