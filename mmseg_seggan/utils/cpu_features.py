@@ -55,8 +55,7 @@ def describe_cpu() -> Dict[str, object]:
     try:
         with open('/proc/cpuinfo') as f:
             name = next((line.partition(':')[2].strip()
-                         for line in f if line.startswith('model name')),
-                        name)
+                         for line in f if line.startswith('model name')), name)
     except OSError:
         pass
     flags = cpu_flags()

@@ -49,13 +49,15 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
     """Refuse --cfg-options that would be silently ignored (``gan_iters``,
     ``finetune_iters``), naming the keys that set what was meant."""
     from .seggan_config import gan_iters_key, gan_iters_of
-    wanted = {k: cfg_options[k] for k in SUBSTITUTED_VARIABLES
-              if k in cfg_options}
+    wanted = {
+        k: cfg_options[k]
+        for k in SUBSTITUTED_VARIABLES if k in cfg_options
+    }
     if not wanted:
         return
     given = ' '.join(f'{k}={v}' for k, v in wanted.items())
-    key, max_iters = gan_iters_key(cfg), cfg.get('train_cfg', {}).get(
-        'max_iters')
+    key, max_iters = gan_iters_key(cfg), cfg.get('train_cfg',
+                                                 {}).get('max_iters')
     if key is None:
         raise ValueError(
             f'--cfg-options {given} would change nothing: {config} has no '

@@ -72,9 +72,8 @@ def test_memory_of_a_step_under_the_policy_in_its_own_process(monkeypatch):
     to the process (fp32 measured twice)."""
     monkeypatch.syspath_prepend(osp.join(REPO, 'tools', 'analysis_tools'))
     bench = import_tool('tools/analysis_tools/benchmark_seggan.py')
-    args = bench.parse_args([
-        TINY_SEGGAN, '--crop', '32', '48', '--batch', '2', '--warmup', '0'
-    ])
+    args = bench.parse_args(
+        [TINY_SEGGAN, '--crop', '32', '48', '--batch', '2', '--warmup', '0'])
     m = bench.spawn(args, 'ce', 'policy', iters=1)
     assert m['lever'] == 'policy' and m['memory'] == 'peak_rss'
     assert m['peak_mib'] > m['step_mib'] > 0

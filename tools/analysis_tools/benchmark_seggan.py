@@ -63,8 +63,8 @@ LEVERS = {
     'channels-last+bf16': dict(bf16=True, channels_last=True),
     'policy': dict(amp=True),
 }
-MEMORY = (('ce', 'fp32'), ('phase2', 'fp32'), ('ce', 'policy'),
-          ('phase2', 'policy'))
+MEMORY = (('ce', 'fp32'), ('phase2', 'fp32'), ('ce', 'policy'), ('phase2',
+                                                                 'policy'))
 
 
 def parse_args(argv=None):
@@ -118,8 +118,7 @@ def parse_args(argv=None):
         help='also time the CE and phase-2 steps with these overrides, in '
         'the same rounds (repeatable): config keys, and threads=N (intra-op '
         'threads), amp=1 (as --amp), bf16=1 (autocast only), '
-        'channels_last=1 (ChannelsLastHook), fp32=[...] (BF16PolicyHook.fp32)'
-    )
+        'channels_last=1 (ChannelsLastHook), fp32=[...] (BF16PolicyHook.fp32)')
     parser.add_argument(
         '--stage', choices=STAGES + ('timing', ), help=argparse.SUPPRESS)
     parser.add_argument('--lever', help=argparse.SUPPRESS)
@@ -161,8 +160,8 @@ def build(args, stage=None, lever=None):
     lever = dict(lever or {})
     lever.pop('threads', None)  # set around the step, not here
     amp, bf16 = lever.pop('amp', False), lever.pop('bf16', False)
-    channels_last, fp32 = lever.pop('channels_last', False), lever.pop(
-        'fp32', None)
+    channels_last, fp32 = lever.pop('channels_last',
+                                    False), lever.pop('fp32', None)
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(dict(args.cfg_options, **lever))
     if amp:  # as tools/train.py --amp; measured where emulated too
