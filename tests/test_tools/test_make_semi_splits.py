@@ -144,3 +144,22 @@ def test_two_writers_at_once_never_mix_seeds(tmp_path):
                 with open(osp.join(out, name)) as f:
                     seeds.add(f.read().split('seed=')[1].split()[0])
         assert seeds == {str(winners[0])}, f'trial {trial}: mixed {seeds}'
+
+
+def test_excluded_ids_leave_the_unlabeled_sets_and_nothing_else():
+    # A copy of an evaluation image among the training ids (Stanford
+    # Background's 1000288 = test 9000288) must stay out of the unlabeled
+    # sets, and the labeled sets must be those of the recorded splits.
+    ids = [f'img{i:03d}' for i in range(40)]
+    plain = tool.make_splits(ids, [8, 4], seed=3)
+    dup = plain[4]['unlabeled'][0]
+    mended = tool.make_splits(ids, [8, 4], seed=3, exclude=[dup])
+    for k in (8, 4):
+        assert mended[k]['labeled'] == plain[k]['labeled']
+        assert mended[k]['unlabeled'] == [
+            i for i in plain[k]['unlabeled'] if i != dup
+        ]
+    with pytest.raises(ValueError, match='labeled set of 1/8.*another --seed'):
+        tool.make_splits(ids, [8, 4], seed=3, exclude=[plain[8]['labeled'][0]])
+    with pytest.raises(ValueError, match='not among the 40 ids'):
+        tool.make_splits(ids, [8], seed=3, exclude=['nope'])

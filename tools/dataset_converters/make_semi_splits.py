@@ -25,6 +25,14 @@ Examples::
     python tools/dataset_converters/make_semi_splits.py \\
         --img-dir data/camvid/train --suffix .png \\
         --out-dir data/semi_splits/camvid --fractions 8 4 --seed 0
+
+``--exclude ID ...`` keeps ids out of the unlabeled sets without moving
+any labeled one (the permutation and each n/K are those of the whole
+split): Stanford Background's train image 1000288 is its test image
+9000288 re-encoded, so a semi-supervised run whose unlabeled set holds it
+is refused by ``SemiSupervisedDataCheckHook``; ``--exclude 1000288`` mends
+the seed-0 splits. An excluded id that a seed puts into a labeled set is
+refused (choose another seed): labeled images are trained on either way.
 """
 import argparse
 import os
@@ -56,6 +64,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=[8, 4],
         help='K >= 2 of each labeled fraction 1/K (default 8 4)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--exclude',
+        nargs='+',
+        default=[],
+        metavar='ID',
+        help='ids kept out of the unlabeled sets (e.g. copies of '
+        'evaluation images)')
     args = parser.parse_args(argv)
     bad = [k for k in args.fractions if k < 2]
     if bad:
@@ -83,13 +98,25 @@ def training_ids(args: argparse.Namespace) -> List[str]:
     return sorted(ids)
 
 
-def make_splits(ids: Sequence[str], fractions: Sequence[int],
-                seed: int) -> Dict[int, Dict[str, List[str]]]:
+def make_splits(
+        ids: Sequence[str],
+        fractions: Sequence[int],
+        seed: int,
+        exclude: Sequence[str] = ()) -> Dict[int, Dict[str, List[str]]]:
     """``{K: {'labeled': [...], 'unlabeled': [...]}}``, nested labeled sets.
 
+    Args:
+        exclude: Ids left out of every unlabeled set; the labeled sets are
+            those without it.
+
     Raises:
-        ValueError: A fraction would leave no labeled or no unlabeled id.
+        ValueError: A fraction would leave no labeled or no unlabeled id,
+            an excluded id is not among the ids or lands in a labeled set.
     """
+    unknown = sorted(set(exclude) - set(ids))
+    if unknown:
+        raise ValueError(f'--exclude {" ".join(unknown)}: not among the '
+                         f'{len(ids)} ids to split; check the ids.')
     order = [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))]
     splits = {}
     for k in fractions:
@@ -98,8 +125,15 @@ def make_splits(ids: Sequence[str], fractions: Sequence[int],
             raise ValueError(f'Fraction 1/{k} of {len(ids)} ids gives {n} '
                              'labeled images; choose K >= 2 with at least '
                              'one labeled and one unlabeled image.')
+        labeled_out = sorted(set(order[:n]) & set(exclude))
+        if labeled_out:
+            raise ValueError(
+                f'--exclude {" ".join(labeled_out)}: seed {seed} puts it into '
+                f'the labeled set of 1/{k}, which --exclude never changes. '
+                'Fix: choose another --seed.')
         splits[k] = dict(
-            labeled=sorted(order[:n]), unlabeled=sorted(order[n:]))
+            labeled=sorted(order[:n]),
+            unlabeled=sorted(i for i in order[n:] if i not in exclude))
     return splits
 
 
@@ -134,8 +168,10 @@ def refuse_to_replace(files: Dict[str, str], split: Optional[str]) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, int]:
     args = parse_args(argv)
     ids = training_ids(args)
-    splits = make_splits(ids, args.fractions, args.seed)
+    splits = make_splits(ids, args.fractions, args.seed, args.exclude)
     source = args.split or f'{args.img_dir}/*{args.suffix}'
+    if args.exclude:
+        source += f'; excluded from unlabeled: {" ".join(args.exclude)}'
     files = {}
     for k, parts in splits.items():
         for part, names in parts.items():
