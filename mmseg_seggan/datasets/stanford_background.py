@@ -1,15 +1,10 @@
 """Stanford Background (Gould et al., ICCV 2009), the SegGAN paper's Table II.
 
 715 outdoor scenes of about 320x240, 8 classes, ``-1`` = unknown (-> 255).
-The dataset reads two layouts from the same ``images/`` + ``labels/`` root:
-
-- converted (fast, the default of the configs): ``labels/<id>.png``, written
-  once by ``tools/dataset_converters/stanford_background.py``
-  (``convert_stanford_background``), which also writes the paper's 600
-  train / 115 test random split, seeded;
-- raw, as distributed (slower, correct): ``labels/<id>.regions.txt`` or the
-  gzipped ``<id>.regions.txt.gz``, parsed at every load by
-  ``LoadStanfordBackgroundAnnotations``; nothing is cached or written.
+Read either converted (``labels/<id>.png``, written once with the paper's
+seeded 600 / 115 split by ``tools/dataset_converters/stanford_background.py``)
+or raw (``labels/<id>.regions.txt(.gz)``, parsed at each load by
+``LoadStanfordBackgroundAnnotations``).
 """
 import logging
 import os.path as osp
@@ -22,7 +17,7 @@ from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import DATASETS
 
 from .checked_dataset import CheckedDatasetMixin
-from .regions import REGIONS_SUFFIXES, is_regions_file, read_regions_txt
+from .regions import read_regions_txt
 from .transforms import LoadStanfordBackgroundAnnotations
 from .validation import RegionsFormatError
 
@@ -50,13 +45,8 @@ def stanford_split(ids: Sequence[str],
                    num_train: int = NUM_TRAIN) -> Tuple[List[str], List[str]]:
     """The paper's protocol: a random ``num_train`` / rest split, seeded.
 
-    The permutation is numpy's ``default_rng(seed)`` over the sorted ids, so
-    the converter's split files and the dataset's in-memory split agree.
-
-    Args:
-        ids: All image ids.
-        seed: The seed.
-        num_train: Size of the training split (600 in the paper).
+    A permutation by ``default_rng(seed)`` of the sorted ids, so the
+    converter's split files and the dataset's in-memory split agree.
 
     Returns:
         tuple[list[str], list[str]]: Sorted train and test ids.
@@ -77,9 +67,8 @@ def stanford_split(ids: Sequence[str],
 def label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
     """Label file per id, for each format: ``{'png': {...}, 'regions': {}}``.
 
-    A plain ``.regions.txt`` is used over its ``.gz`` twin only when both
-    hold the same labels (``gunzip -k``); twins that differ raise
-    :class:`RegionsFormatError`, since which one is stale cannot be told.
+    A ``.regions.txt`` and its ``.gz`` twin (``gunzip -k``) must hold the
+    same labels: which one is stale cannot be told.
     """
     by_id = CheckedDatasetMixin._files_by_id  # any case: .PNG too
     plain = by_id(label_dir, '.regions.txt')
@@ -100,30 +89,19 @@ def label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
 class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
     """Stanford Background: 8 classes, ``-1`` (unknown) -> 255.
 
-    Which samples (first match wins):
-
-    - ``ann_file``: a split file, one id per line (a ``.jpg`` suffix is
-      tolerated, ``#`` lines skipped; the converter writes
-      ``splits/train.txt`` and ``splits/test.txt``);
-    - ``split='train'`` or ``'test'``: the seeded random split
-      (:func:`stanford_split`) of all images, computed in memory; the same
-      as the converter's files for the same seed;
-    - otherwise every image.
-
-    Which labels: ``label_format='auto'`` reads ``labels/<id>.png`` when the
-    label folder holds PNGs (converted), else the raw
-    ``<id>.regions.txt(.gz)``, which ``LoadStanfordBackgroundAnnotations``
-    reads (the pipeline must name it); ``'png'`` or ``'regions'`` force one.
+    The samples are those of ``ann_file`` if given (the converter writes
+    ``splits/train.txt`` and ``test.txt``), else the seeded in-memory
+    ``split`` (:func:`stanford_split`, the converter's for the same seed),
+    else every image.
 
     Args:
         ann_file (str): Split file, relative to ``data_root``. Default ''.
-        split (str, optional): ``'train'`` or ``'test'`` (seeded split when
-            no ``ann_file`` is given).
+        split (str, optional): ``'train'`` or ``'test'``.
         split_seed (int): Seed of the in-memory split. Default 0.
         num_train (int): Size of the in-memory training split. Default 600.
-        label_format (str): ``'auto'``, ``'png'`` or ``'regions'``.
-        img_suffix (str): Default ``'.jpg'``.
-        data_prefix (dict): Default ``images`` and ``labels``.
+        label_format (str): ``'png'``, ``'regions'`` (the raw labels, read
+            by ``LoadStanfordBackgroundAnnotations``) or ``'auto'``: PNGs
+            if the label folder holds any.
         **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=STANFORD_CLASSES, palette=STANFORD_PALETTE)
@@ -167,13 +145,11 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
                 for t in loaders):
             raise ValueError(
                 f'{type(self).__name__}: the labels in '
-                f'{self.data_prefix["seg_map_path"]} are the raw '
-                "regions.txt(.gz) files, which mmseg's LoadAnnotations "
-                'cannot read. Fix: name LoadStanfordBackgroundAnnotations '
-                'in its place (e.g. --cfg-options train_dataloader.dataset.'
-                'pipeline.1.type=LoadStanfordBackgroundAnnotations), or '
-                'convert the dataset once with tools/dataset_converters/'
-                'stanford_background.py (see docs/datasets.md).')
+                f'{self.data_prefix["seg_map_path"]} are raw regions.txt(.gz)'
+                " files, which mmseg's LoadAnnotations cannot read. Fix: "
+                'name LoadStanfordBackgroundAnnotations in its place, or '
+                'convert the data once with tools/dataset_converters/'
+                'stanford_background.py (docs/datasets.md).')
 
     def _mask_files(self, ann_dir: str) -> Dict[str, str]:
         """The label files of the format in use (``label_format``)."""
@@ -182,14 +158,14 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         if fmt == 'auto':
             fmt = 'png' if labels['png'] or not labels['regions'] \
                 else 'regions'
-        if fmt == 'regions':  # named for a missing label
+        if fmt == 'regions':  # named in the message of a missing label
             self.seg_map_suffix = '.regions.txt'
         return labels[fmt]
 
     def _select(self, ids: List[str]) -> List[str]:
         """The in-memory ``split`` of the images, if one is asked for."""
         if not self.split or not ids:
-            if ids:  # the paper's split is 600 / 115: never both all
+            if ids:
                 print_log(
                     f'{type(self).__name__}: neither ann_file nor split is '
                     f'set, so all {len(ids)} images of {self.data_root} are '
@@ -201,10 +177,3 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
             return ids
         train, test = stanford_split(ids, self.split_seed, self.num_train)
         return train if self.split == 'train' else test
-
-
-__all__ = [
-    'REGIONS_SUFFIXES', 'STANFORD_CLASSES', 'STANFORD_PALETTE',
-    'StanfordBackgroundDataset', 'is_regions_file', 'read_regions_txt',
-    'stanford_split'
-]

@@ -1,11 +1,6 @@
-"""ToyScenes: procedural outdoor scenes, the package's embedded default.
-
-It lets a new user run the whole pipeline (baseline, GAN pre-training,
-SegGAN fine-tuning, test) without downloading anything. Scenes are seeded and
-deterministic: sky above a horizon, mountains, buildings, grass or road
-ground, trees and cars, each class with its own colour and texture so that a
-segmentor can learn it and a generator can paint it.
-"""
+"""ToyScenes: seeded procedural outdoor scenes, to run the whole pipeline
+without downloading anything. Each class has its own colour and texture, so
+a segmentor can learn it and a generator can paint it."""
 import os
 import os.path as osp
 from typing import Tuple
@@ -21,24 +16,15 @@ TOY_CLASSES = ('sky', 'tree', 'road', 'grass', 'building', 'car')
 TOY_PALETTE = [[70, 130, 180], [107, 142, 35], [128, 64, 128], [152, 251, 152],
                [70, 70, 70], [0, 0, 142]]
 # Mean BGR colour of each class in the rendered image (not the palette).
-_CLASS_BGR = {
-    0: (215, 170, 120),  # sky
-    1: (40, 110, 40),  # tree
-    2: (95, 95, 100),  # road
-    3: (70, 170, 90),  # grass
-    4: (130, 140, 165),  # building
-    5: (40, 40, 190),  # car
-}
+_CLASS_BGR = dict(
+    enumerate([(215, 170, 120), (40, 110, 40), (95, 95, 100), (70, 170, 90),
+               (130, 140, 165), (40, 40, 190)]))
 
 
 @DATASETS.register_module()
 class ToyScenesDataset(CheckedDatasetMixin, BaseSegDataset):
-    """The generated ToyScenes dataset (6 classes, PNG masks, 255 = ignore).
-
-    Layout written by ``tools/misc/make_toy_scenes.py`` (see ``LAYOUT``);
-    split files (``ann_file``) as ``tools/dataset_converters/
-    make_semi_splits.py`` writes them, ``#`` header lines included.
-    """
+    """The generated ToyScenes dataset (6 classes, PNG masks, 255 = ignore),
+    as ``tools/misc/make_toy_scenes.py`` writes it."""
     METAINFO = dict(classes=TOY_CLASSES, palette=TOY_PALETTE)
     LAYOUT = """\
     <data_root>/                 e.g. data/toy_scenes (tools/misc/
@@ -60,11 +46,7 @@ class ToyScenesDataset(CheckedDatasetMixin, BaseSegDataset):
 
 def render_scene(rng: np.random.Generator,
                  size: Tuple[int, int]) -> Tuple[np.ndarray, np.ndarray]:
-    """Draw one scene.
-
-    Args:
-        rng: The random generator (the only source of randomness).
-        size: (height, width).
+    """One scene of ``size`` (height, width), drawn with ``rng`` alone.
 
     Returns:
         tuple: BGR uint8 image (H, W, 3) and uint8 mask (H, W).
@@ -129,8 +111,8 @@ def make_toy_scenes(out_dir: str,
     """Write the ToyScenes dataset to ``out_dir`` (deterministic per seed).
 
     Args:
-        out_dir: Target folder; created if missing. It must not be inside
-            a dataset you care about: files with the same names are replaced.
+        out_dir: Target folder, created if missing; files with the same
+            names are replaced.
         num_train, num_val: Number of scenes in each split.
         size: (height, width) of every scene.
         seed: Seed of the random generator.

@@ -1,10 +1,4 @@
-"""Images of a split without their masks, for semi-supervised training.
-
-Semi-supervised SegGAN trains the segmentor on images whose labels it must
-not see. Ignoring loaded masks would still read them (and a bug could let
-them leak into a loss); this dataset never lists a mask path, so nothing
-downstream can read one: its samples carry no ``gt_sem_seg`` at all.
-"""
+"""Images of a split without their masks, for semi-supervised training."""
 from typing import Optional
 
 from mmseg.datasets import BaseSegDataset
@@ -17,22 +11,17 @@ from .checked_dataset import CheckedDatasetMixin
 class UnlabeledImageDataset(CheckedDatasetMixin, BaseSegDataset):
     """The images of a split (``ann_file`` ids, or a whole folder), no masks.
 
-    Use it beside the labeled dataset of the same data, e.g. in a
-    ``ConcatDataset`` drawn by ``MultiSourceSampler``. Its pipeline must not
-    load annotations (``LoadAnnotations`` in it is an error), and transforms
-    that read masks (``RandomCrop``'s ``cat_max_ratio``) must be off.
+    Semi-supervised SegGAN must not see these labels: ignoring loaded masks
+    would still read them (a bug could leak them into a loss), so no mask
+    path is ever listed. Use it beside the labeled dataset, e.g. in a
+    ``ConcatDataset`` drawn by ``MultiSourceSampler``; transforms that read
+    masks (``RandomCrop``'s ``cat_max_ratio``) must be off.
 
     Args:
-        data_root (str): Root of the data.
-        ann_file (str): Split file, one image id per line (relative to
-            ``data_root``); '' lists every image of ``img_path``.
-        data_prefix (dict): ``img_path`` only; a ``seg_map_path`` is an
-            error (these images have no labels here).
-        img_suffix (str): Image file suffix. Default '.png'.
+        data_prefix (dict): ``img_path`` only.
         metainfo_from (str, optional): The registered labeled dataset
             whose ``METAINFO`` (classes, palette) these images share, e.g.
             ``'CamVidDataset'``; ``ConcatDataset`` needs the two to match.
-        metainfo (dict, optional): Extra or overriding meta information.
         **kwargs: As ``BaseSegDataset``.
     """
 

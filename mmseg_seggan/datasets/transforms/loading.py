@@ -10,13 +10,9 @@ from ..regions import is_regions_file, read_regions_txt
 class LoadStanfordBackgroundAnnotations(LoadAnnotations):
     """mmseg's ``LoadAnnotations`` that also reads the raw download's labels.
 
-    ``<id>.regions.txt`` and ``<id>.regions.txt.gz`` (integer matrices,
-    -1 = unknown, which becomes the sample's ``ignore_index``) are parsed
-    at each load (2-5 ms a file; nothing is cached or written); every
-    other file goes to mmseg's loader unchanged. Name it in place of
-    ``LoadAnnotations`` to train from the raw download (docs/datasets.md).
-
-    Args: as mmseg's ``LoadAnnotations``.
+    ``<id>.regions.txt(.gz)`` (-1 = unknown becomes the sample's
+    ``ignore_index``) is parsed at each load, nothing cached; other files go
+    to mmseg's loader. Args: as mmseg's ``LoadAnnotations``.
     """
 
     def _load_seg_map(self, results: dict) -> None:
