@@ -1,14 +1,11 @@
-"""Panels that show what SegGAN's generator makes of a mask.
-
-One row per image, six tiles of the image's size (at the segmentor's input
-scale)::
+"""Panels that show what SegGAN's generator makes of a mask: per image,
+six tiles at the segmentor's input scale::
 
     image | ground truth | prediction | G(one-hot GT) | G(prediction) | error
 
-Masks are coloured with the dataset's palette (ignored pixels black), the
-generator's paintings are shown as images, and the error tile is the
-per-pixel RMS difference between G(prediction) and the image on a fixed
-scale (so tiles of different images compare), through the inferno map.
+Masks take the dataset's palette (ignored pixels black); the error tile is
+the per-pixel RMS of G(prediction) - image on a fixed scale, so tiles of
+different images compare.
 """
 from typing import List, Optional, Sequence
 
@@ -20,7 +17,6 @@ from torch import Tensor
 PANEL_TITLES = ('image', 'ground truth', 'prediction', 'G(one-hot GT)',
                 'G(prediction)', 'error of G(prediction)')
 NUM_TILES = len(PANEL_TITLES)
-_MISSING_GRAY = 96
 
 
 def to_uint8_image(img: Tensor, rgb: bool = True) -> np.ndarray:
@@ -35,10 +31,8 @@ def colorize_mask(
     palette: Sequence[Sequence[int]],
     ignore_color: Sequence[int] = (0, 0, 0)
 ) -> np.ndarray:
-    """Labels (H, W) to RGB (H, W, 3) with ``palette[label]``.
-
-    Labels outside the palette (the ignore index) get ``ignore_color``.
-    """
+    """Labels (H, W) to RGB (H, W, 3) with ``palette[label]``; labels
+    outside the palette (the ignore index) get ``ignore_color``."""
     mask = np.asarray(mask).astype(np.int64)
     lut = np.array(list(palette) + [list(ignore_color)], dtype=np.uint8)
     idx = np.where((mask >= 0) & (mask < len(palette)), mask, len(palette))
@@ -46,16 +40,11 @@ def colorize_mask(
 
 
 def error_heatmap(error: np.ndarray, vmax: float = 1.0) -> np.ndarray:
-    """A non-negative (H, W) error map as RGB, 0 -> black, ``vmax`` -> white.
-    """
+    """A non-negative (H, W) error map as RGB (inferno, 0 to ``vmax``)."""
     scaled = np.clip(np.asarray(error, np.float32) / vmax, 0, 1)
     bgr = cv2.applyColorMap((scaled * 255).astype(np.uint8),
                             cv2.COLORMAP_INFERNO)
     return bgr[..., ::-1].copy()
-
-
-def _missing(shape) -> np.ndarray:
-    return np.full(tuple(shape[:2]) + (3, ), _MISSING_GRAY, np.uint8)
 
 
 def _put_text(tile: np.ndarray, text: str) -> None:
@@ -77,24 +66,20 @@ def reconstruction_panel(image: np.ndarray,
                          fake_gt: Optional[np.ndarray] = None,
                          error_vmax: float = 1.0,
                          titles: bool = True) -> np.ndarray:
-    """The six tiles of one image side by side.
+    """The six tiles of one image side by side: (H, 6 W, 3) RGB uint8.
 
     Args:
-        image: (H, W, 3) RGB uint8.
+        image, fake_pred: (H, W, 3) RGB uint8, the image and G(prediction).
         pred: (H, W) predicted labels.
-        fake_pred: (H, W, 3) RGB uint8, G(prediction).
-        error: (H, W) per-pixel error of G(prediction) (RMS, image in
-            [-1, 1]).
+        error: (H, W) per-pixel RMS error of G(prediction), image in [-1, 1].
         palette: RGB colour per class.
         gt: (H, W) ground-truth labels, or None (gray tiles).
         fake_gt: (H, W, 3) RGB uint8, G(one-hot GT), or None.
         error_vmax: Error shown as full scale.
         titles: Write each tile's title on it.
-
-    Returns:
-        np.ndarray: (H, 6 W, 3) RGB uint8.
     """
     shape = image.shape
+    missing = np.full(shape[:2] + (3, ), 96, np.uint8)  # gray
     for name, arr in (('pred', pred), ('fake_pred', fake_pred),
                       ('error', error), ('gt', gt), ('fake_gt', fake_gt)):
         if arr is not None and arr.shape[:2] != shape[:2]:
@@ -102,9 +87,9 @@ def reconstruction_panel(image: np.ndarray,
                              f'{shape[:2]}: all tiles must match.')
     tiles = [
         image.copy(),
-        colorize_mask(gt, palette) if gt is not None else _missing(shape),
+        colorize_mask(gt, palette) if gt is not None else missing,
         colorize_mask(pred, palette),
-        fake_gt.copy() if fake_gt is not None else _missing(shape),
+        fake_gt.copy() if fake_gt is not None else missing.copy(),
         fake_pred.copy(),
         error_heatmap(error, error_vmax),
     ]
@@ -118,14 +103,13 @@ def view_panels(view,
                 palette: Sequence[Sequence[int]],
                 error_vmax: float = 1.0,
                 titles: bool = True) -> List[np.ndarray]:
-    """One :func:`reconstruction_panel` per image of a ``GANView``.
-
-    Padding is cropped; tiles are at the segmentor's input scale.
-    """
+    """One :func:`reconstruction_panel` per image of a ``GANView``,
+    padding cropped."""
     panels = []
     for i in range(len(view)):
         h, w = view.crop(i)
-        err = pixel_rms(view.fake_pred[i], view.image[i])[:h, :w]
+        # per-pixel RMS over the colour channels
+        err = ((view.fake_pred[i] - view.image[i])**2).mean(0).sqrt()[:h, :w]
         gt = fake_gt = None
         if view.gt is not None:
             gt = view.gt[i, :h, :w].cpu().numpy()
@@ -144,24 +128,12 @@ def view_panels(view,
     return panels
 
 
-def pixel_rms(fake: Tensor, real: Tensor) -> Tensor:
-    """Per-pixel RMS over colour channels of a (3, H, W) pair: (H, W)."""
-    return ((fake - real)**2).mean(dim=0).sqrt()
-
-
 def contact_sheet(panels: Sequence[np.ndarray],
                   captions: Sequence[str],
                   max_width: Optional[int] = None) -> np.ndarray:
-    """Stack panels (one per row) under a caption strip each.
-
-    Args:
-        panels: RGB uint8 rows; narrower ones are padded right (black).
-        captions: One line per row (e.g. rank, name, score).
-        max_width: Downscale rows wider than this (keeps the PNG small).
-
-    Returns:
-        np.ndarray: RGB uint8 sheet.
-    """
+    """Stack RGB uint8 panels, one per row, each under its caption; rows
+    are padded right to the widest, and the sheet downscaled to
+    ``max_width``."""
     if len(panels) != len(captions):
         raise ValueError('One caption per panel is needed.')
     if not panels:
