@@ -164,16 +164,15 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
 
     def _select(self, ids: List[str]) -> List[str]:
         """The in-memory ``split`` of the images, if one is asked for."""
-        if not self.split or not ids:
-            if ids:
-                print_log(
-                    f'{type(self).__name__}: neither ann_file nor split is '
-                    f'set, so all {len(ids)} images of {self.data_root} are '
-                    'used (train and val alike, if both say so). Set '
-                    "ann_file='splits/train.txt' / 'splits/test.txt' (the "
-                    "converter's) or split='train' / 'test'.",
-                    logger='current',
-                    level=logging.WARNING)
-            return ids
-        train, test = stanford_split(ids, self.split_seed, self.num_train)
-        return train if self.split == 'train' else test
+        if self.split and ids:
+            train, test = stanford_split(ids, self.split_seed, self.num_train)
+            return train if self.split == 'train' else test
+        if ids:
+            print_log(
+                f'{type(self).__name__}: neither ann_file nor split is set, '
+                f'so all {len(ids)} images of {self.data_root} are used '
+                "(train and val alike). Set ann_file='splits/train.txt' (the "
+                "converter's) or split='train' / 'test'.",
+                logger='current',
+                level=logging.WARNING)
+        return ids
