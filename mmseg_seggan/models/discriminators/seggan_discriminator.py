@@ -12,22 +12,18 @@ from ..utils import generation_init_weights
 
 @MODELS.register_module()
 class SegGANDiscriminator(BaseModule):
-    """Patch discriminator of SegGAN: 4 convolutions, ReLU between them.
-
-    Three stride-2 4x4 convolutions followed by ReLU, then a 4x4 convolution
-    to one logit per patch (no activation: losses use BCE with logits).
+    """Patch discriminator of SegGAN: three stride-2 4x4 convolutions with
+    ReLU, then a 4x4 convolution to one logit per patch.
 
     Args:
         in_channels (int): Image channels. Defaults to 3.
         base_channels (int): Width of the first layer. Defaults to 64.
         num_classes (int): Mask channels, used only when ``conditional``.
-        conditional (bool): If True, D sees the image concatenated with the
-            mask (pix2pix style), so it judges the (mask, image) pair.
-            Defaults to False (the paper's unconditional D).
+        conditional (bool): Judge the (mask, image) pair, pix2pix style.
+            Defaults to False (the paper's D).
         norm_cfg (dict, optional): Norm of layers 2 and 3. Defaults to BN.
         init_std (float): Std of the N(0, std) weight init.
-        channels_last (bool): Channels-last weights and activations, as in
-            ``SegGANGenerator`` (faster on CPUs). Defaults to True.
+        channels_last (bool): As in ``SegGANGenerator``. Defaults to True.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
     min_size = 16  # the smallest input with one patch logit

@@ -15,31 +15,22 @@ from ..utils import generation_init_weights
 class SegGANGenerator(BaseModule):
     """Mask-to-image generator of SegGAN (Zhang et al., 2018).
 
-    Four stride-2 convolutions encode the C-channel mask, four stride-2
-    transposed convolutions decode it to an RGB image in [-1, 1] (tanh), with
-    dropout 0.5 in the decoder as in pix2pix. The input is a one-hot ground
-    truth in phase 1 and the segmentor's softmax in phase 2; the generator
-    never sees the image, otherwise it could copy it.
-
-    Inputs whose height or width is not a multiple of 16 are padded
-    (replicate) and the output is cropped back, so the output always has the
-    input's spatial size.
+    Four stride-2 convolutions encode the C-channel mask (one-hot GT in
+    phase 1, the segmentor's softmax in phase 2; never the image, which it
+    could copy), four stride-2 transposed convolutions decode it to an RGB
+    image in [-1, 1], with pix2pix's dropout. Sizes that are not a multiple
+    of 16 are padded and cropped back.
 
     Args:
         num_classes (int): C, the number of mask channels.
         out_channels (int): Output image channels. Defaults to 3.
-        base_channels (int): Width of the first layer; layers use 1x, 2x,
-            4x, 8x of it. The main cost knob of phase 2. Defaults to 64.
-        dropout (float): Dropout rate in the first three decoder layers.
-            Defaults to 0.5.
-        norm_cfg (dict, optional): Norm layer of the inner layers.
-            Defaults to ``dict(type='BN')``.
+        base_channels (int): Width of the first layer (1x, 2x, 4x, 8x); the
+            main cost knob of phase 2. Defaults to 64.
+        dropout (float): In the first three decoder layers. Defaults to 0.5.
+        norm_cfg (dict, optional): Norm of the inner layers. Defaults to BN.
         init_std (float): Std of the N(0, std) weight init. Defaults to 0.02.
-        channels_last (bool): Keep weights and activations in channels-last
-            memory format. Same function, faster kernels: on a CPU the
-            forward and backward of G and D at 240x320 take about 25-40 %
-            less time (benchmark_seggan.py), which is most of what phase 2
-            adds to a cross-entropy step. Defaults to True.
+        channels_last (bool): Channels-last memory format: the same
+            function, faster CPU kernels. Defaults to True.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
     num_down = 4
@@ -91,11 +82,11 @@ class SegGANGenerator(BaseModule):
 
     @staticmethod
     def _decoder_in_channels(chs: list) -> list:
-        """Input widths of the four decoder layers (no skips: 8c 4c 2c c)."""
+        """Input widths of the four decoder layers."""
         return chs[::-1]
 
     def _decode(self, features: list) -> torch.Tensor:
-        """The image from the encoder's outputs (only the last is used)."""
+        """The image from the encoder's outputs."""
         return self.decoder(features[-1])
 
     def init_weights(self) -> None:
@@ -117,7 +108,6 @@ class SegGANGenerator(BaseModule):
         m = 2**self.num_down
         pad_h, pad_w = (-h) % m, (-w) % m
         if self.training and mask.shape[0] * (h + pad_h) * (w + pad_w) <= m**2:
-            # One value per channel at the bottleneck: BN cannot train.
             raise ValueError(
                 f'SegGANGenerator cannot train on one {h}x{w} mask: it needs '
                 f'masks larger than {m}x{m} px or a batch of 2 or more. Raise '

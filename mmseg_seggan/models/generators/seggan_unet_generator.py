@@ -1,12 +1,7 @@
-"""SegGAN generator with U-Net skips, the pix2pix generator the paper cites.
+"""SegGAN generator with U-Net skips, as pix2pix's.
 
-pix2pix (Isola et al., 2017), which SegGAN follows, uses a U-Net: each
-decoder layer also gets the encoder output of the same resolution. Without
-skips everything passes the 1/16-resolution bottleneck and the generator
-paints a blurred class-mean image, so the gradient of its content loss says
-little about where a boundary lies. The skips carry the mask's own
-boundaries to full resolution. The input is still the mask only (never the
-image), so the generator cannot copy the image.
+Without skips everything passes the 1/16 bottleneck and G paints a blurred
+class-mean image; the skips carry the mask's boundaries to full resolution.
 """
 import torch
 from mmseg.registry import MODELS
@@ -18,9 +13,7 @@ from .seggan_generator import SegGANGenerator
 class SegGANUNetGenerator(SegGANGenerator):
     """:class:`SegGANGenerator` with U-Net skip connections.
 
-    The same 4 convolution + 4 transposed-convolution layers, widths,
-    norms, dropout 0.5 and init; decoder layers 2-4 take the previous
-    decoder output concatenated with the mirrored encoder output::
+    Decoder layers 2-4 also take the mirrored encoder output::
 
         mask -> e1 (c, 1/2) -> e2 (2c, 1/4) -> e3 (4c, 1/8) -> e4 (8c, 1/16)
         d1 = up(e4)            (4c, 1/8)

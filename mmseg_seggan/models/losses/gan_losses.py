@@ -1,9 +1,5 @@
-"""SegGAN's two GAN terms: the masked content loss and the adversarial loss.
-
-Both are used twice with different weights: in phase 1 to train G (and D),
-in phase 2 through the frozen G and D to train the segmentor. The config
-names each use (``phase1_content_loss``, ``phase2_adv_loss``, ...).
-"""
+"""SegGAN's masked content loss and adversarial loss, each used in both
+phases with its own weight (``phase1_content_loss``, ...)."""
 import math
 
 import torch
@@ -14,18 +10,8 @@ from mmseg.registry import MODELS
 
 def masked_mse_loss(pred: torch.Tensor, target: torch.Tensor,
                     valid: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over valid pixels only (``l_C`` of the paper).
-
-    Ignored (label 255) and padding pixels carry no image content that the
-    mask could explain, so they are left out.
-
-    Args:
-        pred, target: (N, 3, H, W) images in [-1, 1].
-        valid: (N, 1, H, W) bool or float mask of pixels to count.
-
-    Returns:
-        Tensor: scalar loss; 0 (with grad) if no pixel is valid.
-    """
+    """Mean squared error over the ``valid`` (N, 1, H, W) pixels only (the
+    paper's ``l_C``); 0 with grad if none is valid."""
     valid = valid.to(pred.dtype)
     sq = (pred - target.to(pred.dtype))**2 * valid
     denom = (valid.sum() * pred.shape[1]).clamp(min=1.0)
@@ -33,25 +19,17 @@ def masked_mse_loss(pred: torch.Tensor, target: torch.Tensor,
 
 
 def gan_loss(logits: torch.Tensor, target_is_real: bool) -> torch.Tensor:
-    """Binary cross entropy on discriminator logits.
-
-    The generator side uses the non-saturating form ``-log D(G(p))``
-    (``target_is_real=True`` on fakes), as the project reads the paper.
-    """
+    """BCE on D's logits; G's side is the non-saturating ``-log D(G(p))``."""
     target = torch.full_like(logits, 1.0 if target_is_real else 0.0)
     return F.binary_cross_entropy_with_logits(logits, target)
 
 
 def check_loss_weight(weight, key: str) -> float:
-    """``weight`` if it is a finite number >= 0, else an error naming ``key``.
-
-    A negative weight turns a loss into a reward (e.g. train the segmentor
-    to make G's reconstruction worse); NaN/Inf poison every step. 0 is
-    allowed: it switches the term off, as the CE-only control does.
-    """
+    """``weight`` if it is a finite number >= 0, else an error naming ``key``
+    (a negative weight would turn the loss into a reward)."""
     if isinstance(weight, bool) or not isinstance(
-            weight, (int, float)) or not (math.isfinite(weight)
-                                          and weight >= 0):
+            weight,
+        (int, float)) or not (math.isfinite(weight) and weight >= 0):
         raise ValueError(
             f'model.{key}={weight!r}: loss weights must be finite numbers '
             '>= 0 (0 switches the term off, as the CE-only control does). '
@@ -78,10 +56,8 @@ class SegGANContentLoss(nn.Module):
 
 @MODELS.register_module()
 class SegGANAdvLoss(nn.Module):
-    """``loss_weight * l_A``: :func:`gan_loss` (BCE) of D's patch logits.
-
-    As mmagic's ``GANLoss``, the weight applies to the generator side only:
-    ``is_disc=True`` gives D's own, unweighted loss.
+    """``loss_weight * l_A``: :func:`gan_loss` of D's patch logits; as in
+    mmagic's ``GANLoss``, ``is_disc=True`` gives D's unweighted loss.
 
     Args:
         loss_weight (float): 1 in phase 1, 0.1 in phase 2 (paper).
@@ -97,9 +73,3 @@ class SegGANAdvLoss(nn.Module):
                 is_disc: bool = False) -> torch.Tensor:
         loss = gan_loss(logits, target_is_real)
         return loss if is_disc else self.loss_weight * loss
-
-
-__all__ = [
-    'masked_mse_loss', 'gan_loss', 'check_loss_weight', 'SegGANContentLoss',
-    'SegGANAdvLoss'
-]

@@ -1,11 +1,4 @@
-"""Self-training on unlabeled images (Lee 2013): SegGAN-semi's baseline arm.
-
-The target of a pixel is the segmentor's own current argmax, detached,
-where its softmax probability reaches a threshold (and the pixel is inside
-the image); every other pixel is ignored. Configured as
-``model.pseudo_label_loss=dict(type='PseudoLabelLoss', ...)``; SegGAN
-applies it to the unlabeled samples of a phase-2 batch.
-"""
+"""Self-training on unlabeled images (Lee 2013): SegGAN-semi's baseline."""
 import math
 from typing import Tuple
 
@@ -18,11 +11,7 @@ from torch import Tensor
 
 def check_pseudo_label_threshold(threshold,
                                  key: str = 'pseudo_label_threshold') -> float:
-    """``threshold``, or an error naming the config key.
-
-    Raises:
-        ValueError: Not a number in (0, 1] (e.g. the string ``'0.9'``).
-    """
+    """``threshold`` if a number in (0, 1], or an error naming the key."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise ValueError(
             f'model.{key}={threshold!r} ({type(threshold).__name__}): a '
@@ -37,19 +26,9 @@ def check_pseudo_label_threshold(threshold,
 
 def pseudo_label_loss(logits: Tensor, area: Tensor, threshold: float,
                       ignore_index: int) -> Tuple[Tensor, Tensor]:
-    """Cross-entropy on confident pseudo-labels of unlabeled samples.
-
-    Args:
-        logits (Tensor): (N, C, H, W) logits at image size, float.
-        area (Tensor): (N, H, W) bool, the image area (no padding).
-        threshold (float): Minimum top probability for a pseudo-label.
-        ignore_index (int): The label of ignored pixels.
-
-    Returns:
-        tuple[Tensor, Tensor]: The loss (unweighted; a zero that keeps the
-        graph when no pixel is confident) and the fraction of image pixels
-        that got a pseudo-label.
-    """
+    """Cross-entropy on the detached argmax where its probability reaches
+    ``threshold`` inside ``area`` (N, H, W); also returns the fraction of
+    image pixels that got a pseudo-label."""
     with torch.no_grad():
         conf, target = logits.softmax(dim=1).max(dim=1)
         keep = (conf >= threshold) & area
@@ -64,13 +43,11 @@ def pseudo_label_loss(logits: Tensor, area: Tensor, threshold: float,
 
 @MODELS.register_module()
 class PseudoLabelLoss(nn.Module):
-    """``loss_weight`` x :func:`pseudo_label_loss`, and the pseudo-label ratio.
+    """``loss_weight`` x :func:`pseudo_label_loss`, and the ratio.
 
     Args:
-        loss_weight (float): Weight of the pseudo-label cross-entropy.
-            Defaults to 1.
-        threshold (float): Pixels whose top softmax probability is below it
-            get no pseudo-label. Defaults to 0.9.
+        loss_weight (float): Defaults to 1.
+        threshold (float): Minimum top probability. Defaults to 0.9.
     """
 
     def __init__(self, loss_weight: float = 1.0, threshold: float = 0.9):
@@ -81,12 +58,6 @@ class PseudoLabelLoss(nn.Module):
 
     def forward(self, logits: Tensor, area: Tensor,
                 ignore_index: int) -> Tuple[Tensor, Tensor]:
-        """The weighted loss and the ratio (see :func:`pseudo_label_loss`)."""
         loss, ratio = pseudo_label_loss(logits, area, self.threshold,
                                         ignore_index)
         return self.loss_weight * loss, ratio
-
-
-__all__ = [
-    'check_pseudo_label_threshold', 'pseudo_label_loss', 'PseudoLabelLoss'
-]

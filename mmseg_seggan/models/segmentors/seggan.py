@@ -16,20 +16,19 @@ from torch import Tensor
 from ...utils.checkpoint_shapes import shape_check_pre_hook
 from ..losses import (check_loss_weight, check_pseudo_label_threshold,
                       gan_loss, masked_mse_loss)
-from ..utils import NonFiniteLossError  # noqa: F401 (its home before)
+from ..utils import NonFiniteLossError  # noqa: F401 (re-exported)
 from ..utils import (FrozenFusedCopy, NonFiniteLossPolicy, content_mask,
                      image_area, one_hot, real_image, unwrap)
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
-# The paper's weights: phase 1 l_G = 100 l_C + l_A; phase 2 l = l_S + 0.1
-# l_C + 0.1 l_A. A config's dict without ``type`` is merged into these.
+# The paper's weights; a config's dict without ``type`` is merged in.
 LOSS_DEFAULTS = dict(
     phase1_content_loss=dict(type='SegGANContentLoss', loss_weight=100.0),
     phase1_adv_loss=dict(type='SegGANAdvLoss', loss_weight=1.0),
     phase2_content_loss=dict(type='SegGANContentLoss', loss_weight=0.1),
     phase2_adv_loss=dict(type='SegGANAdvLoss', loss_weight=0.1),
     pseudo_label_loss=dict(type='PseudoLabelLoss', threshold=0.9))
-# The scalar keys of configs written before the loss modules.
+# Older configs' scalar keys.
 OLD_KEYS = dict(
     gan_content_weight='phase1_content_loss',
     gan_adv_weight='phase1_adv_loss',
@@ -53,17 +52,9 @@ def _starting_phase(gan_iters: Optional[int], phase: Optional[int]) -> int:
     return 2 if gan_iters == 0 else 1
 
 
-def _set_requires_grad(module: nn.Module, flag: bool) -> None:
-    for p in module.parameters():
-        p.requires_grad_(flag)
-
-
 def _loss_configs(cfgs: dict, old: dict) -> dict:
-    """The configs of the losses, with the old scalar keys applied.
-
-    The pseudo-label loss is off (left out) when not configured or at
-    ``loss_weight`` 0.
-    """
+    """The losses' configs with the old scalar keys applied (the
+    pseudo-label loss left out when not configured or at weight 0)."""
     used = sorted(set(old) & set(OLD_KEYS))
     if used:
         warnings.warn(
@@ -81,12 +72,11 @@ def _loss_configs(cfgs: dict, old: dict) -> dict:
             cfgs[key] = dict(
                 cfgs[key] or {},
                 loss_weight=check_loss_weight(old.pop(old_key), old_key))
-    if not (cfgs['pseudo_label_loss'] or {}).get('loss_weight', 1.0):
-        cfgs['pseudo_label_loss'] = None
+    pseudo = cfgs['pseudo_label_loss']
+    if pseudo is None or not pseudo.get('loss_weight', 1.0):
+        del cfgs['pseudo_label_loss']
     out = {}
     for key, cfg in cfgs.items():
-        if cfg is None and key == 'pseudo_label_loss':
-            continue
         cfg = dict(cfg or {})
         out[key] = cfg if 'type' in cfg else dict(LOSS_DEFAULTS[key], **cfg)
         check_loss_weight(out[key].get('loss_weight', 1.0),
@@ -98,9 +88,8 @@ def _loss_configs(cfgs: dict, old: dict) -> dict:
 class SegGAN(EncoderDecoder):
     """SegGAN (Zhang et al., BigMM 2018) on top of any mmseg EncoderDecoder.
 
-    Any EncoderDecoder config becomes SegGAN by setting ``type='SegGAN'`` and
-    adding ``generator`` and ``discriminator``. Training has two phases,
-    chosen by :attr:`phase` (set each iteration by ``SegGANPhaseHook``)::
+    An EncoderDecoder config with ``type='SegGAN'``, a ``generator`` and a
+    ``discriminator``. :attr:`phase` (set by ``SegGANPhaseHook``) picks::
 
         train_step(data, optim_wrapper)     # optim_wrapper: OptimWrapperDict
          ├─ phase 1: GAN pre-training (segmentor untouched)
@@ -118,60 +107,34 @@ class SegGAN(EncoderDecoder):
 
         predict / tensor: EncoderDecoder's own; G and D never run.
 
-    With ``phase2_content_loss`` and ``phase2_adv_loss`` at
-    ``loss_weight=0`` phase 2 is plain cross-entropy fine-tuning (G and D
-    never run): the honest control for SegGAN.
+    Both phase-2 GAN losses at ``loss_weight=0`` make phase 2 plain
+    cross-entropy fine-tuning (G and D never run): the control for SegGAN.
+    An unlabeled sample (no ``gt_sem_seg``) gets no cross-entropy in phase
+    2 but the GAN terms over its image area; phase 1 refuses it.
 
     Args:
         generator (dict): Config of the mask-to-image generator.
         discriminator (dict): Config of the discriminator.
-        phase1_content_loss (dict, optional): G's content loss in phase 1
-            (``SegGANContentLoss``, ``loss_weight`` 100, paper).
-        phase1_adv_loss (dict, optional): G's adversarial loss in phase 1
-            (``SegGANAdvLoss``, ``loss_weight`` 1); D's own loss is its
-            unweighted BCE.
-        phase2_content_loss (dict, optional): The content loss in phase 2
-            (``loss_weight`` 0.1, paper).
-        phase2_adv_loss (dict, optional): The adversarial loss in phase 2
-            (``loss_weight`` 0.1, paper). A dict without ``type`` only
-            changes the defaults above (e.g. ``dict(loss_weight=0.)``);
-            every ``loss_weight`` must be finite and >= 0.
-        pseudo_label_loss (dict, optional): Self-training on the unlabeled
-            samples of phase 2 (``PseudoLabelLoss``: cross-entropy on the
-            segmentor's own confident predictions, Lee 2013), the simple
-            semi-supervised baseline SegGAN-semi is compared with. None
-            (default) switches it off.
-        gan_iters (int, optional): Length of phase 1 (GAN pre-training) in
-            iterations; the rest of the run is phase 2. The one config key
-            of the switch: ``SegGANPhaseHook`` reads it, and the model starts
-            in phase 2 when it is 0 (fine-tuning with a pre-trained G and
-            D; frozen before any wrapper is built). ``mmseg_seggan.utils.
-            gan_iters_of(cfg)`` reads it for scripts.
-        phase (int, optional): The starting phase, for a model built to
-            run one phase by hand (tests, benchmarks); by default 2 when
-            ``gan_iters`` is 0, else 1. ``SegGANPhaseHook`` sets the phase
-            of every training iteration from ``gan_iters`` anyway.
-        nonfinite (str): What to do when a loss term is NaN or Inf:
-            ``'raise'`` (default) stops with an error naming the term, the
-            iteration and the phase, before any weight is touched, so the
-            last checkpoint stays good; ``'skip'`` skips that update and
-            counts it in the ``skipped_steps`` log variable.
-        fuse_frozen_bn (bool): In phase 2, run G and D (frozen, eval mode)
-            as copies with their BN folded into the convolutions: the same
-            function up to float rounding, without the BN passes. The
-            model's state dict keeps the unfolded G and D. Defaults to True.
-        **kwargs: Everything ``EncoderDecoder`` takes, and the keys of older
-            configs: ``gan_content_weight``, ``gan_adv_weight``,
-            ``content_weight``, ``adv_weight`` (each sets the
-            ``loss_weight`` of its loss above), ``pseudo_label_weight`` and
-            ``pseudo_label_threshold`` (a ``PseudoLabelLoss``).
-
-    Semi-supervised phase 2: a sample without ``gt_sem_seg`` (an unlabeled
-    image, e.g. from ``UnlabeledImageDataset`` mixed in by
-    ``MultiSourceSampler``) gets no cross-entropy; the content and
-    adversarial terms, which compare G's painting with the image and need
-    no label, use it like any other (over its image area, padding left
-    out). Phase 1 needs ground truth and refuses such samples.
+        phase1_content_loss, phase1_adv_loss, phase2_content_loss,
+            phase2_adv_loss (dict, optional): The loss modules; a dict
+            without ``type`` changes only the defaults (``LOSS_DEFAULTS``,
+            e.g. ``dict(loss_weight=0.)``). D's own loss is unweighted.
+        pseudo_label_loss (dict, optional): Self-training on phase 2's
+            unlabeled samples (``PseudoLabelLoss``), the semi-supervised
+            baseline. None (default) switches it off.
+        gan_iters (int, optional): Length of phase 1 in iterations, read
+            by ``SegGANPhaseHook``; at 0 the model starts in phase 2.
+        phase (int, optional): The starting phase for a model run by hand
+            (tests); by default 2 when ``gan_iters`` is 0, else 1.
+        nonfinite (str): On a NaN/Inf loss term, ``'raise'`` (default)
+            before any weight is touched, or ``'skip'`` the update and count
+            it in ``skipped_steps``.
+        fuse_frozen_bn (bool): In phase 2, run G and D as copies with BN
+            folded into the convolutions (state dict unchanged).
+        **kwargs: ``EncoderDecoder``'s arguments, and the older scalar keys
+            ``gan_content_weight``, ``gan_adv_weight``, ``content_weight``,
+            ``adv_weight``, ``pseudo_label_weight``,
+            ``pseudo_label_threshold``.
     """
 
     def __init__(self,
@@ -188,15 +151,8 @@ class SegGAN(EncoderDecoder):
                  phase: Optional[int] = None,
                  nonfinite: str = 'raise',
                  fuse_frozen_bn: bool = True,
-                 neck: OptConfigType = None,
-                 auxiliary_head: OptConfigType = None,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 pretrained: Optional[str] = None,
-                 init_cfg: OptConfigType = None,
-                 **old_keys):
-        if 'num_stages' in old_keys or isinstance(decode_head, (list, tuple)):
+                 **kwargs):
+        if 'num_stages' in kwargs or isinstance(decode_head, (list, tuple)):
             raise ValueError(
                 'SegGAN builds on EncoderDecoder (one decode head); this '
                 'config is a cascade segmentor (`model.num_stages` and a '
@@ -209,37 +165,23 @@ class SegGAN(EncoderDecoder):
                 phase1_adv_loss=phase1_adv_loss,
                 phase2_content_loss=phase2_content_loss,
                 phase2_adv_loss=phase2_adv_loss,
-                pseudo_label_loss=pseudo_label_loss), old_keys)
-        if old_keys:
-            raise TypeError('SegGAN.__init__() got unexpected keyword '
-                            f'arguments {sorted(old_keys)} (model.* keys).')
-        super().__init__(
-            backbone=backbone,
-            decode_head=decode_head,
-            neck=neck,
-            auxiliary_head=auxiliary_head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            pretrained=pretrained,
-            init_cfg=init_cfg)
-        # Kept here: under separate DDP the head itself is wrapped.
+                pseudo_label_loss=pseudo_label_loss), kwargs)
+        super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
+        # Under separate DDP the head itself is wrapped.
         self.ignore_index = self.decode_head.ignore_index
-        nets = dict(generator=dict(generator), discriminator=dict(
-            discriminator))
-        nets['generator'].setdefault('num_classes', self.num_classes)
-        if nets['discriminator'].get('conditional', False):
-            nets['discriminator'].setdefault('num_classes', self.num_classes)
-        for name, cfg in nets.items():
-            if cfg.get('num_classes', self.num_classes) != self.num_classes \
-                    and (name == 'generator' or cfg.get('conditional')):
-                raise ValueError(
-                    f'model.{name}.num_classes={cfg["num_classes"]} but '
-                    f'model.decode_head.num_classes={self.num_classes}: the '
-                    f'{name} takes one mask channel per class, so they must '
-                    f'be equal (or leave model.{name}.num_classes out).')
-        self.generator = MODELS.build(nets['generator'])
-        self.discriminator = MODELS.build(nets['discriminator'])
+        for name, cfg in (('generator', generator), ('discriminator',
+                                                     discriminator)):
+            cfg = dict(cfg)
+            if name == 'generator' or cfg.get('conditional'):
+                if cfg.setdefault('num_classes',
+                                  self.num_classes) != self.num_classes:
+                    raise ValueError(
+                        f'model.{name}.num_classes={cfg["num_classes"]} but '
+                        f'model.decode_head.num_classes={self.num_classes}: '
+                        f'the {name} takes one mask channel per class, so '
+                        'they must be equal (or leave model.'
+                        f'{name}.num_classes out).')
+            setattr(self, name, MODELS.build(cfg))
         self.pseudo_label_loss = None
         for key, cfg in losses.items():  # no parameters: no state dict keys
             setattr(self, key, MODELS.build(cfg))
@@ -251,12 +193,10 @@ class SegGAN(EncoderDecoder):
             generator=FrozenFusedCopy(), discriminator=FrozenFusedCopy())
         self.phase = 0
         self.set_phase(_starting_phase(gan_iters, phase))
-        # Loads start here (the runner, init_model) or at G/D (their
-        # init_cfg Pretrained): a size mismatch is refused, not skipped.
+        # A size mismatch is refused, not skipped, wherever a load starts.
         for module in (self, self.generator, self.discriminator):
             module.register_load_state_dict_pre_hook(shape_check_pre_hook)
 
-    # ------------------------------------------------------------------ phase
     def set_phase(self, phase: int) -> None:
         """Switch phase; in phase 2 G and D are frozen and kept in eval."""
         if phase not in PHASE_NAMES:
@@ -266,7 +206,7 @@ class SegGAN(EncoderDecoder):
         self.phase = phase
         trainable = phase == 1
         for net in (self.generator, self.discriminator):
-            _set_requires_grad(net, trainable)
+            net.requires_grad_(trainable)
             net.train(trainable and self.training)
 
     def train(self, mode: bool = True) -> 'SegGAN':
@@ -283,8 +223,8 @@ class SegGAN(EncoderDecoder):
         return {
             name: m
             for name, m in self.named_children()
-            if name not in ('generator', 'discriminator', 'data_preprocessor')
-            and not name.endswith('_loss')
+            if name not in ('generator', 'discriminator',
+                            'data_preprocessor') and not name.endswith('_loss')
         }
 
     @property
@@ -307,19 +247,9 @@ class SegGAN(EncoderDecoder):
         return unwrap(self.decode_head).predict(x, batch_img_metas,
                                                 self.test_cfg)
 
-    # ------------------------------------------------------------ train steps
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """One iteration of the current phase.
-
-        Args:
-            data: A batch from the dataloader.
-            optim_wrapper: Holds ``segmentor``, ``generator`` and
-                ``discriminator`` wrappers (``SegGANOptimWrapperConstructor``).
-
-        Returns:
-            dict: Log variables of this iteration.
-        """
+        """One iteration of the current phase; returns the log variables."""
         if not isinstance(optim_wrapper, OptimWrapperDict):
             raise TypeError(
                 'SegGAN needs one optimizer per network: set `optim_wrapper='
@@ -333,7 +263,6 @@ class SegGAN(EncoderDecoder):
         return self.train_segmentor(data['inputs'], data['data_samples'],
                                     optim_wrapper)
 
-    # ---------------------------------------------------------------- phase 1
     def train_gan(self, inputs: Tensor, data_samples: SampleList,
                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """Phase 1: G paints the image from the one-hot GT; D judges."""
@@ -383,7 +312,7 @@ class SegGAN(EncoderDecoder):
                         optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
         """G's step: paint the image (content) and fool D, held fixed."""
         disc = unwrap(self.discriminator)  # no grads: called unwrapped
-        _set_requires_grad(disc, False)
+        disc.requires_grad_(False)
         try:
             with optim_wrapper.optim_context(self.generator):
                 losses = dict(
@@ -394,10 +323,9 @@ class SegGAN(EncoderDecoder):
             if self._finite_or_skip(losses):
                 optim_wrapper.update_params(parsed)
         finally:
-            _set_requires_grad(disc, True)
+            disc.requires_grad_(True)
         return log_vars
 
-    # ---------------------------------------------------------------- phase 2
     def train_segmentor(self, inputs: Tensor, data_samples: SampleList,
                         optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         """Phase 2: the heads' losses (on the labeled samples) plus the
@@ -453,8 +381,7 @@ class SegGAN(EncoderDecoder):
             logged = MessageHub.get_current_instance().log_scalars
             log_vars.update({
                 k[len('train/'):]: torch.tensor(float('nan'))
-                for k in logged if k.startswith(('train/decode.',
-                                                 'train/aux'))
+                for k in logged if k.startswith(('train/decode.', 'train/aux'))
             })
         if self._finite_or_skip(losses):
             s_wrapper.update_params(parsed)
@@ -465,13 +392,8 @@ class SegGAN(EncoderDecoder):
 
     def frozen_gan_losses(self, inputs: Tensor, data_samples: SampleList,
                           logits: Tensor) -> Dict[str, Tensor]:
-        """Content and adversarial losses of the prediction through frozen G.
-
-        Gradients flow through G and D (their parameters need none) into the
-        segmentor's logits; as mmagic's ``PerceptualLoss`` with its frozen
-        VGG, except that G and D stay children of the model (their weights
-        are its checkpoint's ``generator.*`` and ``discriminator.*``).
-        """
+        """Content and adversarial losses of the prediction through frozen G
+        and D, as mmagic's ``PerceptualLoss`` with its frozen VGG."""
         gen, disc = unwrap(self.generator), unwrap(self.discriminator)
         if self.fuse_frozen_bn:  # BN folded; rebuilt when G/D change
             gen = self._fused_gan['generator'].get(gen)
@@ -506,7 +428,6 @@ class SegGAN(EncoderDecoder):
                         terms[f'adv_{name}'] = gan_loss(d_logits[idx], True)
         return terms
 
-    # ---------------------------------------------------------------- helpers
     @property
     def _d_conditional(self) -> bool:
         return unwrap(self.discriminator).conditional
@@ -524,11 +445,8 @@ class SegGAN(EncoderDecoder):
 
     def _head_losses(self, head: nn.Module, prefix: str, x: List[Tensor],
                      data_samples: SampleList, labeled: List[int]):
-        """The head's losses on the labeled samples, and all its logits.
-
-        Forward through the (possibly DDP-wrapped) head so gradients sync,
-        then the loss on the plain module.
-        """
+        """The head's losses on the labeled samples, and all its logits
+        (forward through the DDP wrapper so gradients sync)."""
         logits = head(x)
         if not labeled:
             return {}, logits

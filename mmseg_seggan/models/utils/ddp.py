@@ -1,9 +1,4 @@
-"""Helpers for SegGAN under (separate) DistributedDataParallel.
-
-mmagic's ``MMSeparateDistributedDataParallel`` wraps each trainable child
-(G, D, each segmentor part) in its own DDP, so the model reaches its
-children through wrappers; these are the two things it needs for that.
-"""
+"""Helpers for SegGAN under (separate) DistributedDataParallel."""
 import torch
 import torch.nn as nn
 from mmengine.dist import broadcast
@@ -11,27 +6,14 @@ from mmengine.model import is_model_wrapper
 
 
 def unwrap(module: nn.Module) -> nn.Module:
-    """The plain module inside a (separate) DDP wrapper, if any.
-
-    Args:
-        module (nn.Module): A module, wrapped or not.
-
-    Returns:
-        nn.Module: ``module.module`` for a wrapper, else ``module``.
-    """
+    """The plain module inside a (separate) DDP wrapper, if any."""
     return module.module if is_model_wrapper(module) else module
 
 
 def broadcast_module_state(module: nn.Module, src: int = 0) -> None:
-    """Make a module identical on every rank (parameters and buffers).
-
-    Frozen networks get no gradient reduction, so nothing else keeps them
-    in sync (e.g. G and D when phase 2 begins).
-    """
+    """Make a module identical on every rank; frozen networks get no
+    gradient reduction that would keep them in sync."""
     module = unwrap(module)
     for t in list(module.parameters()) + list(module.buffers()):
         if torch.is_floating_point(t):
             broadcast(t.data, src)
-
-
-__all__ = ['unwrap', 'broadcast_module_state']

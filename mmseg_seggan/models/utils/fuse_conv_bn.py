@@ -1,15 +1,7 @@
-"""Frozen networks with their BatchNorm folded into the convolutions.
+"""Frozen networks with their eval-mode BatchNorm folded into the convs.
 
-In SegGAN's phase 2, G and D are frozen and in eval mode: each BN is then a
-fixed per-channel affine map, which can be folded into the convolution
-before it (``w' = w * g / sqrt(var + eps)``, ``b' = (b - mean) * g /
-sqrt(var + eps) + beta``). The folded network computes the same function
-up to float rounding, without the BN passes forward and backward (about
-9 % of a phase-2 step on a CPU).
-
-The folded network is a separate copy, never a submodule: the model's
-state dict, and so every checkpoint, keeps the unfolded G and D with their
-BN layers, and a phase-2 checkpoint loads into an unfolded model.
+The folded network is a separate copy, never a submodule, so checkpoints
+keep the unfolded G and D.
 """
 import copy
 from typing import List, Optional, Tuple
@@ -27,29 +19,20 @@ def _foldable(conv: nn.Module, bn: nn.Module) -> bool:
         return False
     if bn.running_mean is None or conv.out_channels != bn.num_features:
         return False
-    # A grouped transposed conv's weight is (in, out / groups, ...): the
-    # BN scale would not line up with its second dimension.
+    # A grouped transposed conv's weight is (in, out / groups, ...).
     return not (isinstance(conv, _ConvTransposeNd) and conv.groups != 1)
 
 
 def _fused(conv: nn.Module, bn: _BatchNorm) -> nn.Module:
-    # The folded weight keeps the conv's memory format (channels-last G
-    # and D stay channels-last): it is the conv weight times a broadcast.
     return fuse_conv_bn_eval(
         conv, bn, transpose=isinstance(conv, _ConvTransposeNd))
 
 
 def fuse_conv_bn(module: nn.Module) -> Tuple[nn.Module, int]:
-    """An eval-mode copy of ``module`` with conv + BN pairs folded.
+    """An eval-mode, no-grad copy of ``module`` with conv + BN folded.
 
-    Folded: a ``ConvModule`` whose norm directly follows its conv, and a
-    convolution (plain or transposed) directly followed by a BN inside an
-    ``nn.Sequential``. The BN is replaced by ``nn.Identity``. The copy's
-    parameters need no gradient (it stands for a frozen network); the
-    gradient w.r.t. its input is that of the original.
-
-    Args:
-        module: The network; left unchanged.
+    Folded: a ``ConvModule`` whose norm follows its conv, and a (transposed)
+    conv followed by a BN in an ``nn.Sequential``; the BN becomes Identity.
 
     Returns:
         tuple: The folded copy and the number of BN layers folded.
@@ -78,13 +61,9 @@ def fuse_conv_bn(module: nn.Module) -> Tuple[nn.Module, int]:
 
 
 class FrozenFusedCopy:
-    """The folded copy of a frozen network, rebuilt when the network changes.
-
-    A change is any in-place write to one of its parameters or buffers (a
-    checkpoint loaded, a resume, an optimizer step), a move to another
-    device or dtype, or a switch to train mode; each is seen from the
-    tensors' version counters and storage, so a copy is never stale.
-    Not an ``nn.Module``: what holds it keeps it out of its state dict.
+    """The folded copy of a frozen network, rebuilt when the network changes
+    (seen from its tensors' version counters, storage, dtype and device, and
+    the train flags). Not an ``nn.Module``: kept out of the state dict.
     """
 
     def __init__(self):
@@ -99,15 +78,8 @@ class FrozenFusedCopy:
                 for t in tensors] + [m.training for m in module.modules()]
 
     def get(self, module: nn.Module) -> nn.Module:
-        """The folded copy of ``module`` (eval mode) as it is now.
-
-        Args:
-            module: A network in eval mode whose parameters need no grad.
-
-        Returns:
-            nn.Module: Its folded copy, or ``module`` itself where it is in
-            train mode or still trainable (nothing may be folded then).
-        """
+        """The folded copy of ``module`` as it is now, or ``module`` itself
+        when it is in train mode, trainable or hooked."""
         if module.training or any(p.requires_grad
                                   for p in module.parameters()):
             return module

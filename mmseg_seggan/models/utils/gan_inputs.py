@@ -1,9 +1,4 @@
-"""What SegGAN's generator and discriminator see: the image and the masks.
-
-Shared by the model's training step and the tools that let G paint a
-mask (``SegGANReconstructionVisHook``, ``tools/analysis_tools/
-mask_quality.py``), so the tools see exactly what training saw.
-"""
+"""What SegGAN's G and D see, shared by training and the tools."""
 from typing import Sequence, Tuple
 
 import torch
@@ -23,16 +18,11 @@ def real_image(inputs: Tensor, data_preprocessor) -> Tensor:
 
 def one_hot(labels: Tensor, num_classes: int, ignore_index: int) -> Tensor:
     """(N, C, H, W) float one-hot of (N, H, W) labels; ignored pixels are
-    all-zero (G paints them from no class).
-
-    Raises:
-        ValueError: A label outside ``[0, num_classes)`` that is not the
-            ignore index (a dataset or ``num_classes`` error).
-    """
+    all-zero (G paints them from no class)."""
     valid = labels != ignore_index
     if (labels[valid] >= num_classes).any() or (labels[valid] < 0).any():
-        bad = torch.unique(labels[valid & ((labels >= num_classes) |
-                                           (labels < 0))]).tolist()
+        bad = torch.unique(
+            labels[valid & ((labels >= num_classes) | (labels < 0))]).tolist()
         raise ValueError(
             f'Label values {bad} are outside [0, {num_classes}) and are not '
             f'the ignore index {ignore_index}. Check the dataset (see its '
@@ -42,13 +32,13 @@ def one_hot(labels: Tensor, num_classes: int, ignore_index: int) -> Tensor:
     return onehot.to(torch.float32) * valid.unsqueeze(1)
 
 
-def image_area(data_samples: Sequence, size: Tuple[int, int],
+def image_area(data_samples: Sequence,
+               size: Tuple[int, int],
                device=None) -> Tensor:
     """(N, H, W) bool: each sample's image inside the padded batch
     (``stack_batch`` pads at the bottom and right)."""
-    area = torch.zeros((len(data_samples), ) + tuple(size),
-                       dtype=torch.bool,
-                       device=device)
+    area = torch.zeros(
+        (len(data_samples), ) + tuple(size), dtype=torch.bool, device=device)
     for i, sample in enumerate(data_samples):
         h, w = sample.metainfo.get('img_shape', size)[:2]
         area[i, :h, :w] = True
@@ -57,12 +47,8 @@ def image_area(data_samples: Sequence, size: Tuple[int, int],
 
 def content_mask(inputs: Tensor, data_samples: SampleList,
                  ignore_index: int) -> Tensor:
-    """(N, 1, H, W) bool: the pixels the content loss counts.
-
-    Labeled samples: every pixel whose label is not ignored (padding is
-    ``seg_pad_val``, i.e. ignored too). Unlabeled samples: their image area,
-    without the padding.
-    """
+    """(N, 1, H, W) bool: the pixels the content loss counts (labeled:
+    not ignored, padding included; unlabeled: the image area)."""
     size = inputs.shape[2:]
     masks = [
         s.gt_sem_seg.data.to(inputs.device) != ignore_index
@@ -70,6 +56,3 @@ def content_mask(inputs: Tensor, data_samples: SampleList,
         for s in data_samples
     ]
     return torch.stack(masks)
-
-
-__all__ = ['real_image', 'one_hot', 'image_area', 'content_mask']

@@ -1,11 +1,5 @@
-"""What SegGAN's trained G paints from a batch's masks, for the tools.
-
-``gan_view`` segments a batch and lets G paint it back from the soft and
-hard prediction, an uninformative mask and the ground truth, at the
-segmentor's input scale (the scale G was trained at). The reconstruction
-panels (``SegGANReconstructionVisHook``) and the label-free mask scores of
-``tools/analysis_tools/mask_quality.py`` are built on it.
-"""
+"""What SegGAN's trained G paints from a batch's masks, for the tools
+(reconstruction panels, ``tools/analysis_tools/mask_quality.py``)."""
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -19,11 +13,7 @@ from .gan_inputs import image_area, one_hot, real_image
 
 
 def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
-    """The SegGAN inside a model wrapper; a clear error for other models.
-
-    Raises:
-        TypeError: The model has no ``generator`` (not a SegGAN).
-    """
+    """The SegGAN inside a model wrapper; a clear error for other models."""
     model = unwrap(model)
     if not hasattr(model, 'generator') or not hasattr(model, 'discriminator'):
         raise TypeError(
@@ -35,28 +25,14 @@ def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
 
 @dataclass
 class GANView:
-    """One batch at the segmentor's input scale, with G's reconstructions.
+    """One batch on the grid of the preprocessed inputs (the scale G was
+    trained at), with G's paintings from the soft (``fake_pred``) and hard
+    (``fake_hard``) prediction, from uniform 1/C (``fake_null``: how hard
+    the image is to paint) and from the GT (``fake_gt``, None without one).
 
-    Tensors are (N, ..., H, W) on the grid of the preprocessed inputs.
-
-    Attributes:
-        image: The input image in [-1, 1] (what G is trained to paint).
-        rgb: Whether ``image`` is in RGB order (else BGR).
-        region: (N, H, W) bool, False on the preprocessor's padding.
-        logits: (N, C, H, W) segmentor logits.
-        prob: (N, C, H, W) softmax of ``logits``.
-        pred: (N, H, W) argmax of ``logits``.
-        fake_pred: G(prob), the reconstruction from the soft prediction.
-        fake_hard: G(one_hot(pred)), from the hard prediction.
-        fake_null: G(uniform 1/C), what G paints knowing nothing: a
-            per-image reference of how hard the image is to paint.
-        gt: (N, H, W) ground truth on the grid (``ignore_index`` on ignored
-            and padded pixels), or None without annotations.
-        fake_gt: G(one_hot(gt)), or None.
-        d_pred: (N,) mean D logit of ``fake_pred``.
-        d_gt: (N,) mean D logit of ``fake_gt``, or None.
-        ignore_index: The label ignored by the decode head.
-        samples: The preprocessed data samples (meta info, original GT).
+    ``image`` is in [-1, 1]; ``region`` is False on padding; ``gt`` holds
+    ``ignore_index`` on ignored and padded pixels; ``d_pred`` and ``d_gt``
+    are D's mean logit per image.
     """
     image: Tensor
     rgb: bool
@@ -108,13 +84,9 @@ def gan_view(model: torch.nn.Module,
     """Segment a batch and let SegGAN's G paint it back.
 
     Args:
-        model: A SegGAN (possibly wrapped), in eval mode for deterministic
-            results (dropout off, BN running statistics).
+        model: A SegGAN (possibly wrapped), in eval mode.
         data_batch: A batch from a test/val dataloader.
         with_gt: Also paint the ground truth when the samples carry one.
-
-    Returns:
-        GANView: Everything at the segmentor's input scale.
     """
     model = unwrap_seggan(model)
     data = model.data_preprocessor(data_batch, False)
@@ -162,6 +134,3 @@ def gan_view(model: torch.nn.Module,
         d_gt=d_gt,
         ignore_index=ignore_index,
         samples=samples)
-
-
-__all__ = ['GANView', 'gan_view', 'unwrap_seggan']

@@ -1,11 +1,5 @@
-"""What SegGAN does when a loss term is NaN or Inf: stop, or skip the step.
-
-A non-finite loss that reaches an optimizer poisons every weight it
-touches, and a forward pass in train mode has already moved the BatchNorm
-running statistics toward it. The policy therefore checks every term before
-its optimizer steps, and a skipped step also restores the BN statistics of
-the networks that ran.
-"""
+"""What SegGAN does when a loss term is NaN or Inf: stop, or skip the step
+(and restore the BN statistics its forward pass already moved)."""
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -21,11 +15,8 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class NonFiniteLossPolicy:
-    """``'raise'`` (stop, naming the term) or ``'skip'`` (count and go on).
-
-    Args:
-        mode (str): ``'raise'`` or ``'skip'`` (``model.nonfinite``).
-    """
+    """``'raise'`` (stop, naming the term) or ``'skip'`` (count and go on),
+    from ``model.nonfinite``."""
 
     def __init__(self, mode: str = 'raise'):
         if mode not in MODES:
@@ -36,12 +27,7 @@ class NonFiniteLossPolicy:
 
     def check(self, losses: Dict[str, Tensor], phase: int,
               phase_name: str) -> bool:
-        """True if every loss term is finite; otherwise raise or skip.
-
-        Raises:
-            NonFiniteLossError: In ``'raise'`` mode, naming each bad term,
-                the iteration and the phase.
-        """
+        """True if every loss term is finite; otherwise raise or skip."""
         bad = {
             k: v.detach().float().sum().item()
             for k, v in losses.items()
@@ -81,6 +67,3 @@ class NonFiniteLossPolicy:
         if self.mode != 'skip':
             return {}
         return dict(skipped_steps=torch.tensor(float(self.skipped_steps)))
-
-
-__all__ = ['NonFiniteLossError', 'NonFiniteLossPolicy']
