@@ -1,13 +1,9 @@
-"""Crash-safe checkpoint writes: a file backend whose ``put`` is atomic.
+"""Crash-safe checkpoint writes: the file backend ``seggan_atomic``.
 
-mmengine's ``save_checkpoint`` ends in ``backend.put(bytes, filepath)``,
-and its ``LocalBackend`` streams into ``iter_N.pth``: a run killed meanwhile
-leaves a truncated checkpoint. ``seggan_atomic`` (``backend_args=dict(
-backend='seggan_atomic')``, the SegGAN runner's default for local work dirs)
-writes ``.<name>.<pid>-<random>.tmp`` (``O_EXCL``), fsyncs it, renames it
-over the name and fsyncs the folder: a reader sees the old complete file or
-the new one. A failed write removes its temporary file and raises
-:class:`CheckpointWriteError`, naming the file and what to do.
+mmengine's ``save_checkpoint`` ends in ``backend.put()``; ``LocalBackend``
+streams into the file, so a kill leaves it truncated. Here ``put`` writes
+``.<name>.<pid>-<random>.tmp``, fsyncs it and renames it over the name: a
+reader sees the old complete file or the new one.
 """
 import errno
 import os
@@ -20,13 +16,12 @@ from typing import Optional, Union
 from mmengine.fileio import LocalBackend, register_backend
 
 BACKEND = 'seggan_atomic'
-_TEMP_NAME = re.compile(r'^\.(?P<target>.+?)\.\d+-[0-9a-f]+\.tmp$')
 
 
 def temp_target(name: str) -> Optional[str]:
-    """The name a temporary file of :func:`atomic_write` was for."""
-    m = _TEMP_NAME.match(name)
-    return m.group('target') if m else None
+    """The file a temporary file of :func:`atomic_write` was for."""
+    m = re.match(r'\.(.+?)\.\d+-[0-9a-f]+\.tmp$', name)
+    return m[1] if m else None
 
 
 class CheckpointWriteError(OSError):
@@ -51,7 +46,8 @@ def _write_error(path: str, error: OSError) -> CheckpointWriteError:
 
 
 def atomic_write(path: Union[str, Path], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (see the module docstring)."""
+    """Write ``data`` to ``path`` atomically; on failure the temporary file
+    is removed and :class:`CheckpointWriteError` says what to do."""
     path = osp.abspath(os.fspath(path))
     directory, name = osp.split(path)
     os.makedirs(directory, exist_ok=True)

@@ -1,23 +1,17 @@
 """Weights-only checkpoint loading, for every source a config or tool names.
 
-:func:`load_checkpoint_file` reads a local file with torch's weights-only
-unpickler; errors name the file. It also reads what mmengine's plain
-``Runner`` writes, whose message hub pickles ``HistoryBuffer`` objects with
-numpy scalars and ``getattr(HistoryBuffer, 'min')``: for that one load those
-classes are allowed and the name ``builtins.getattr`` is bound to a stand-in
-that returns only the four statistics methods (the real ``getattr`` is never
-allowed).
-
-mmengine's local loader falls back to ``weights_only=False`` on some stacks,
-and its URL loaders call ``torch.hub`` with ``weights_only=False``.
-:func:`weights_only_loading` routes both through :func:`load_checkpoint_file`
-while it is active (the SegGAN runner's loads, ``seggan://``); outside it
-nothing of mmengine is changed.
+:func:`load_checkpoint_file` also reads checkpoints of mmengine's plain
+``Runner``, whose message hub pickles ``HistoryBuffer`` objects, numpy
+scalars and ``getattr(HistoryBuffer, 'min')``: for that one load those are
+allowed, and ``builtins.getattr`` is bound to a stand-in that returns only
+the statistics methods. :func:`weights_only_loading` routes mmengine's local
+and URL loaders (which may use ``weights_only=False``) through it.
 """
 import os
 import os.path as osp
 import pickle
 import pickletools
+import re
 import zipfile
 from contextlib import contextmanager
 from typing import Any, Iterator, List, Optional
@@ -57,22 +51,23 @@ def _allowed_for_one_load() -> list:
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _reconstruct, scalar
     numbers = np.typecodes['AllInteger'] + np.typecodes['AllFloat'] + '?'
-    dtypes = {type(np.dtype(t)) for t in numbers}
-    return [HistoryBuffer, scalar, _reconstruct, np.ndarray, np.dtype,
-            (_statistics_method, 'builtins.getattr')] + sorted(dtypes, key=str)
+    dtypes = sorted({type(np.dtype(t)) for t in numbers}, key=str)
+    return [
+        HistoryBuffer, scalar, _reconstruct, np.ndarray, np.dtype,
+        (_statistics_method, 'builtins.getattr'), *dtypes
+    ]
 
 
-# Named in errors raised later on the loading path (e.g. by the optimizer).
 _last_loaded_file: Optional[str] = None
 
 
 def last_loaded_checkpoint_file() -> Optional[str]:
-    """Path of the checkpoint file the safe loader read most recently."""
+    """The file read most recently, for errors raised later on its path."""
     return _last_loaded_file
 
 
-# What torch's weights-only unpickler says when a file asks for a callable
-# or a class outside the allow-list (as opposed to damaged bytes).
+# What the weights-only unpickler says of a callable or class outside the
+# allow-list (as opposed to damaged bytes).
 _CODE_MARKERS = ('Unsupported global', 'unsupported GLOBAL',
                  'Trying to call reduce', 'Can only create new object',
                  'Can only build')
@@ -92,8 +87,8 @@ def load_checkpoint_file(filename: str,
         source (str, optional): The URL it was downloaded from.
 
     Raises:
-        FileNotFoundError, UnsafeCheckpointError (pickled code),
-        CorruptCheckpointError (truncated, or not a checkpoint).
+        FileNotFoundError, UnsafeCheckpointError (pickled code, never run)
+        or CorruptCheckpointError (truncated, or not a checkpoint).
     """
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
@@ -106,23 +101,21 @@ def load_checkpoint_file(filename: str,
         with torch.serialization.safe_globals(_allowed_for_one_load()):
             checkpoint = torch.load(
                 filename, map_location=map_location, weights_only=True)
-    except Exception as e:  # nothing ran: callables are refused unrun
+    except Exception as e:
         msg, unpickling = str(e), isinstance(e, pickle.UnpicklingError)
         unsafe = unpickling and any(m in msg for m in _CODE_MARKERS)
         names = _pickled_callables(filename) if unpickling and not unsafe \
             else []
-        detail = (f'pickled callables: {", ".join(names)}' if names else
-                  _first_reason(msg) if unpickling else
+        detail = (f'pickled callables: {", ".join(names)}'
+                  if names else _first_reason(msg) if unpickling else
                   f'{type(e).__name__}: {(msg.splitlines() or [""])[0]}')
         if unsafe or names:
             raise UnsafeCheckpointError(
                 f'{name} is not a plain checkpoint: it holds pickled Python '
                 f'objects that are not tensors or plain data ({detail}). It '
                 'was NOT loaded, because loading it could run arbitrary '
-                'code. Only load checkpoints written by mmengine/mmseg or '
-                'mmseg_seggan, or exported with `tools/model_converters/`; '
-                'if you trust the file, re-save its state_dict as plain '
-                'tensors.') from None
+                'code. If you trust the file, re-save its state_dict as '
+                'plain tensors.') from None
         raise CorruptCheckpointError(
             f'{name} is truncated or corrupt, or not a checkpoint at all '
             f'({detail}). ' + (fix or 'Use an earlier checkpoint (e.g. the '
@@ -134,8 +127,8 @@ def load_checkpoint_file(filename: str,
 
 
 def _pickled_callables(filename: str, limit: int = 1 << 26) -> List[str]:
-    """Globals a raw (non-zip) pickle would import, read from its opcodes
-    by :mod:`pickletools`, which imports and calls nothing."""
+    """Globals a raw (non-zip) pickle would import, read by
+    :mod:`pickletools`, which imports and calls nothing."""
     if zipfile.is_zipfile(filename):
         return []
     with open(filename, 'rb') as f:
@@ -156,27 +149,27 @@ def _pickled_callables(filename: str, limit: int = 1 << 26) -> List[str]:
 
 def _first_reason(msg: str) -> str:
     """The weights-only unpickler's own reason, without torch's advice."""
-    for line in msg.splitlines():
-        line = line.strip()
-        if 'WeightsUnpickler error: ' in line:
-            line = line.split('WeightsUnpickler error: ', 1)[1]
-        elif not line.startswith(('Unsupported', 'Trying to')):
-            continue
-        return line.split(' was not an allowed global')[0].rstrip('.')
-    return msg.splitlines()[0] if msg else 'unreadable pickle'
+    m = re.search(
+        r'WeightsUnpickler error: (\S.*)|^\s*((?:Unsupported|Trying '
+        r'to).*)', msg, re.M)
+    if not m:
+        return msg.splitlines()[0] if msg else 'unreadable pickle'
+    reason = (m[1] or m[2] or '').strip()
+    return reason.split(' was not an allowed global')[0].rstrip('.')
 
 
 def load_url_weights_only(url: str,
                           model_dir: Optional[str] = None,
                           map_location: Optional[Any] = None,
                           **kwargs) -> Any:
-    """mmengine's ``load_url``, weights-only: downloads into torch's hub
-    cache and removes a file that is refused from it."""
+    """mmengine's ``load_url``, weights-only; a refused file is removed
+    from torch's hub cache."""
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
-    cached = osp.join(model_dir,
-                      kwargs.get('file_name') or osp.basename(
-                          urlparse(url).path) or 'checkpoint.pth')
+    cached = osp.join(
+        model_dir,
+        kwargs.get('file_name') or osp.basename(urlparse(url).path)
+        or 'checkpoint.pth')
     if not osp.exists(cached):
         torch.hub.download_url_to_file(url, cached, progress=False)
     try:
@@ -188,13 +181,8 @@ def load_url_weights_only(url: str,
 
 @contextmanager
 def weights_only_loading() -> Iterator[None]:
-    """Within the block, mmengine's local and URL loaders load weights-only.
-
-    Binds ``CheckpointLoader``'s local loader (prefix ``''``) and the
-    ``load_url`` of its ``http(s)://``, ``open-mmlab://``, ``torchvision://``
-    and ``mmcls://`` loaders to the safe ones; both are restored on exit.
-    Not thread-safe: hold it around one load in the main thread.
-    """
+    """Within the block, ``CheckpointLoader``'s local loader and the
+    ``load_url`` of its URL schemes are the safe ones. Not thread-safe."""
     local = CheckpointLoader._schemes['']
     url = mmengine_checkpoint.load_url
     CheckpointLoader._schemes[''] = load_checkpoint_file
@@ -206,28 +194,30 @@ def weights_only_loading() -> Iterator[None]:
         mmengine_checkpoint.load_url = url
 
 
-# The message hub as the SegGAN runner stores it: plain lists and numbers,
+# The message hub as the SegGAN runner saves it: plain lists and numbers,
 # which torch's own weights-only default (init_model, torch.load) reads.
 _BUFFER_TAG = '__history_buffer__'
 
 
-def _plain(value: Any) -> Any:
-    return apply_to(value, lambda x: isinstance(x, (np.generic, np.ndarray)),
-                    lambda x: x.tolist())
-
-
 def plain_message_hub(state: dict) -> dict:
     """``MessageHub.state_dict()`` as plain containers and numbers."""
+
+    def plain(value):
+        return apply_to(value, lambda x: isinstance(x,
+                                                    (np.generic, np.ndarray)),
+                        lambda x: x.tolist())
+
     state = dict(state)
     state['log_scalars'] = {
-        key: dict({_BUFFER_TAG: 1}, log_history=buf._log_history.tolist(),
+        key: dict({_BUFFER_TAG: 1},
+                  log_history=buf._log_history.tolist(),
                   count_history=buf._count_history.tolist(),
                   max_length=buf.max_length)
-        if isinstance(buf, HistoryBuffer) else _plain(buf)
+        if isinstance(buf, HistoryBuffer) else plain(buf)
         for key, buf in (state.get('log_scalars') or {}).items()
     }
     if 'runtime_info' in state:
-        state['runtime_info'] = _plain(state['runtime_info'])
+        state['runtime_info'] = plain(state['runtime_info'])
     return state
 
 

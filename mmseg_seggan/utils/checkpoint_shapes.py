@@ -1,17 +1,10 @@
 """Refuse checkpoints whose tensors have other shapes than the model's.
 
-mmengine's ``load_state_dict`` (``load_from``, ``--resume``, testing,
-mmseg's ``init_model``, ``init_cfg=dict(type='Pretrained')``) copies what
-fits and only *warns* about a size mismatch: the layer keeps its random
-weights and training or testing goes on, giving a half-random model.
-
-:func:`shape_check_pre_hook`, a torch ``load_state_dict`` pre-hook, raises
-:class:`CheckpointShapeError` naming each parameter and both shapes before
-anything is copied. ``SegGAN`` registers it on itself, its generator and
-discriminator; the SegGAN runner adds it (:func:`add_shape_check`) to any
-other model it loads into. Missing and unexpected keys keep mmengine's
-behaviour (a warning): a plain DeepLabV3 checkpoint into SegGAN, whose G
-and D start fresh, stays allowed.
+mmengine's ``load_state_dict`` copies what fits and only *warns* about a
+size mismatch, leaving a half-random model. :func:`shape_check_pre_hook`
+raises :class:`CheckpointShapeError` before anything is copied. Missing and
+unexpected keys keep mmengine's warning: a plain DeepLabV3 checkpoint into
+SegGAN, whose G and D start fresh, stays allowed.
 """
 from typing import List, Mapping, Optional, Tuple
 
@@ -31,9 +24,8 @@ class CheckpointShapeError(CheckpointError):
 
 def find_shape_mismatches(module: nn.Module,
                           state_dict: Mapping) -> List[Mismatch]:
-    """``(key, checkpoint shape, model shape)`` for each entry of
-    ``state_dict`` whose shape differs from ``module``'s (a wrapper is
-    looked through)."""
+    """``(key, checkpoint shape, model shape)`` of each entry of
+    ``state_dict`` whose shape differs from ``module``'s."""
     while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
         module = module.module
     own = module.state_dict(keep_vars=True)
@@ -86,17 +78,16 @@ def check_state_dict_shapes(module: nn.Module,
 
 def shape_check_pre_hook(module: nn.Module, state_dict: Mapping, prefix: str,
                          *args) -> None:
-    """torch ``load_state_dict`` pre-hook: checks the entries under
-    ``prefix`` (the module's own) before any of them is copied."""
-    check_state_dict_shapes(module, {
-        key[len(prefix):]: value
-        for key, value in state_dict.items() if key.startswith(prefix)
-    })
+    """torch ``load_state_dict`` pre-hook on the entries under ``prefix``."""
+    check_state_dict_shapes(
+        module, {
+            key[len(prefix):]: value
+            for key, value in state_dict.items() if key.startswith(prefix)
+        })
 
 
 def add_shape_check(module: nn.Module) -> None:
-    """Register :func:`shape_check_pre_hook` on ``module`` unless it is
-    there already (one check per load)."""
+    """Register :func:`shape_check_pre_hook` on ``module`` once."""
     hooks = module._load_state_dict_pre_hooks.values()
     if not any(getattr(h, 'hook', h) is shape_check_pre_hook for h in hooks):
         module.register_load_state_dict_pre_hook(shape_check_pre_hook)

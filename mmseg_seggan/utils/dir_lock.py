@@ -1,10 +1,9 @@
-"""One owner per folder: a lock the kernel holds, in a file naming its holder.
+"""One owner per folder: ``fcntl.flock`` on a file naming its holder.
 
-``fcntl.flock`` on an open file: the kernel drops it when the holder ends,
-however and in whichever PID namespace, so no lock is ever judged stale
-(forked children share it; NFS maps it to its locks). The file names the
-holder for messages only; it stays, emptied, after a release (waiters must
-share one inode, as with the ``filelock`` package)."""
+The kernel drops the lock when its holder ends, however and in whichever
+PID namespace, so no lock is ever judged stale. The file names the holder
+for messages only, and stays after a release (waiters share one inode).
+"""
 import fcntl
 import json
 import os
@@ -19,10 +18,9 @@ class DirLockError(RuntimeError):
 
 
 class DirLock:
-    """An exclusive lock on ``directory`` (created when missing); ``what``
-    and ``hint`` name the folder and the way out in the messages. After
-    :meth:`acquire`, ``replaced`` is the record of an earlier holder that
-    ended without releasing (killed, crashed), or None."""
+    """An exclusive lock on ``directory``; ``what`` and ``hint`` name the
+    folder and the way out in messages. After :meth:`acquire`, ``replaced``
+    is the record of a holder that ended without releasing, or None."""
 
     def __init__(self,
                  directory: str,

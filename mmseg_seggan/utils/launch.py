@@ -1,9 +1,8 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: config and launcher.
 
-Besides mmseg's own behaviour this handles distributed runs on machines
-without CUDA (gloo), which mmengine 0.10.7 does not: its ``pytorch``
-launcher calls ``torch.cuda.set_device`` and the runner passes
-``device_ids=[LOCAL_RANK]`` to DDP, both of which fail on the CPU.
+mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and its DDP
+wrapper gets ``device_ids=[LOCAL_RANK]``, both fatal without CUDA: on a CPU
+:func:`setup_cpu_distributed` starts a gloo group instead.
 """
 import os
 import os.path as osp
@@ -20,10 +19,6 @@ def load_config(config: str,
                 work_dir: Optional[str] = None,
                 launcher: str = 'none') -> Config:
     """Read a config the way mmseg's tools do (CLI > file > file name)."""
-    if not osp.isfile(config):
-        raise FileNotFoundError(
-            f'Config file not found: {config}. Configs of this package live '
-            'in configs/ (e.g. configs/seggan_toy.py).')
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options is not None:
@@ -39,19 +34,14 @@ def load_config(config: str,
     return cfg
 
 
-# Top-level variables of this package's configs, written into other keys
-# (``model = dict(gan_iters=gan_iters)``) when the file is read: by the time
-# --cfg-options is merged, changing them changes nothing.
-SUBSTITUTED_VARIABLES = ('gan_iters', 'finetune_iters')
-
-
 def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
-    """Refuse --cfg-options that would be silently ignored (``gan_iters``,
-    ``finetune_iters``), naming the keys that set what was meant."""
+    """Refuse ``gan_iters`` / ``finetune_iters`` in --cfg-options: these
+    variables of the config were written into other keys when it was read,
+    so changing them would change nothing. The error names those keys."""
     from .seggan_config import gan_iters_key, gan_iters_of
     wanted = {
         k: cfg_options[k]
-        for k in SUBSTITUTED_VARIABLES if k in cfg_options
+        for k in ('gan_iters', 'finetune_iters') if k in cfg_options
     }
     if not wanted:
         return
@@ -61,8 +51,7 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
     if key is None:
         raise ValueError(
             f'--cfg-options {given} would change nothing: {config} has no '
-            'SegGAN phases (no model.gan_iters), so nothing reads '
-            f'{" or ".join(wanted)}. The length of the run is '
+            'SegGAN phases (no model.gan_iters). The length of the run is '
             '`train_cfg.max_iters` (--cfg-options train_cfg.max_iters=N).')
     gan_iters = gan_iters_of(cfg) or 0
     new_gan = wanted.get('gan_iters', gan_iters)
@@ -84,9 +73,8 @@ def build_runner(cfg: Config, training: bool = True):
 
     Args:
         cfg (Config): The whole config.
-        training (bool): False for testing: the training parts of the config
-            are set to None (in ``cfg``), so a test does not take the work
-            dir's lock (``SegGANRunner`` takes it for runs that train).
+        training (bool): False for testing: the training parts of ``cfg``
+            are set to None, so a test does not take the work dir's lock.
     """
     from mmengine.runner import Runner
     from mmseg.registry import RUNNERS
@@ -94,14 +82,13 @@ def build_runner(cfg: Config, training: bool = True):
         for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                     'param_scheduler'):
             cfg[key] = None
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
 
 
 def setup_cpu_distributed(cfg: Config) -> None:
-    """Make ``--launcher pytorch`` work without CUDA: the gloo group made
-    here (the runner skips its CUDA-only init), ``device_ids=None``."""
+    """``--launcher pytorch`` without CUDA: a gloo group made here (the
+    runner then skips its CUDA-only init), DDP with ``device_ids=None``."""
     if torch.cuda.is_available() or cfg.launcher != 'pytorch':
         return
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
@@ -119,8 +106,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
 
 
 def shutdown_distributed() -> None:
-    """Tear the process group down before the interpreter exits (left to
-    interpreter shutdown, gloo's threads can abort the finished job)."""
+    """Tear the process group down before the interpreter exits (at
+    interpreter shutdown gloo's threads can abort the finished job)."""
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()

@@ -1,12 +1,9 @@
 """What ``--resume`` loads: the checkpoint ``last_checkpoint`` names.
 
-Checkpoints are written atomically (:mod:`.atomic_checkpoint`), so the file
-the pointer names is complete; a kill during a save leaves only a hidden
-temporary file, removed here. mmengine's ``CheckpointHook`` writes the
-pointer itself with a plain ``open``: a kill at that instant leaves it
-empty, and a pointer can be damaged from outside. Such a pointer (empty,
-not UTF-8, naming a missing file) falls back to the newest checkpoint in
-the work dir, with a warning that names the pointer.
+mmengine's ``CheckpointHook`` writes that pointer with a plain ``open``: a
+kill at that instant leaves it empty. An unusable pointer (empty, not
+UTF-8, naming a missing file) falls back to the newest checkpoint in the
+work dir, with a warning. Checkpoints themselves are written atomically.
 """
 import logging
 import os
@@ -23,19 +20,9 @@ from .checkpoint import CorruptCheckpointError
 _CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
-def _remove_unfinished_writes(work_dir: str) -> None:
-    """Delete what a killed save left (the runner holds the work dir)."""
-    for name in os.listdir(work_dir) if is_main_process() else []:
-        if temp_target(name):
-            os.remove(osp.join(work_dir, name))
-            print_log(
-                f'Removed {osp.join(work_dir, name)}: an unfinished '
-                'checkpoint write of an interrupted run.',
-                logger='current')
-
-
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint ``--resume`` loads from ``work_dir``.
+    """The checkpoint ``--resume`` loads from ``work_dir``, after removing
+    the temporary files of a killed save.
 
     Returns:
         str or None: The file ``last_checkpoint`` names; else the newest
@@ -47,7 +34,13 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     """
     if not osp.isdir(work_dir):
         return None
-    _remove_unfinished_writes(work_dir)
+    for name in os.listdir(work_dir) if is_main_process() else []:
+        if temp_target(name):
+            os.remove(osp.join(work_dir, name))
+            print_log(
+                f'Removed {osp.join(work_dir, name)}: an unfinished '
+                'checkpoint write of an interrupted run.',
+                logger='current')
     pointer = osp.join(work_dir, 'last_checkpoint')
     named, problem = '', 'does not exist'
     if osp.exists(pointer):
@@ -78,6 +71,3 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         logger='current',
         level=logging.WARNING)
     return newest
-
-
-__all__ = ['find_resumable_checkpoint']

@@ -1,4 +1,4 @@
 from .seggan_log_processor import SegGANLogProcessor
-from .seggan_runner import SegGANRunner, cpu_capability
+from .seggan_runner import SegGANRunner
 
-__all__ = ['SegGANLogProcessor', 'SegGANRunner', 'cpu_capability']
+__all__ = ['SegGANLogProcessor', 'SegGANRunner']

@@ -1,12 +1,9 @@
-"""The runner of SegGAN configs, chosen by ``runner_type='SegGANRunner'``
-(the package's default runtime and the README's drop-in recipe set it); a
-config without it gets mmengine's Runner, exactly as without the plugin."""
+"""The runner of SegGAN configs, chosen by ``runner_type='SegGANRunner'``;
+a config without it gets mmengine's Runner, as without the plugin."""
 import os
 import weakref
-from typing import Dict, Optional, Union
 
 import torch
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
@@ -30,50 +27,34 @@ NUM_CLASSES_CHECK = 'num_classes_check'
 class SegGANRunner(Runner):
     """mmengine's ``Runner`` with what a long CPU/GPU run needs on top.
 
-    * **One run per work dir**: training takes ``<work_dir>/.seggan_run.lock``
-      (:class:`~mmseg_seggan.utils.DirLock`) before it writes anything; a
-      second run is refused naming the first (pid, host, start, command);
-      a lock of a dead process is taken over. Released when ``train()``
-      returns or fails.
-    * **Atomic checkpoints**: the ``seggan_atomic`` file backend for local
-      saves unless ``backend_args`` names another; the message hub as plain
-      numbers, which any weights-only loader reads.
-    * **Weights-only loading**, local or URL, of ``load_from``, ``--resume``,
-      testing and ``init_cfg`` Pretrained (:func:`~mmseg_seggan.utils.
-      weights_only_loading`), shape-checked (:func:`~mmseg_seggan.utils.
-      add_shape_check`); ``--resume`` past an unusable ``last_checkpoint``.
-    * **The class-count check**: :class:`NumClassesCheckHook` is one of its
-      default hooks (key ``num_classes_check``;
-      ``default_hooks=dict(num_classes_check=None)`` leaves it out).
-    * The CPU capability torch's kernels use, in the log header (float
-      results are bit-identical only on the same one).
-
-    Takes exactly the arguments of :class:`~mmengine.runner.Runner`.
+    * One run per work dir: training holds ``<work_dir>/.seggan_run.lock``
+      (:class:`~mmseg_seggan.utils.DirLock`) until ``train()`` ends.
+    * Atomic checkpoints (the ``seggan_atomic`` file backend for local
+      saves) whose message hub is plain numbers, for weights-only loaders.
+    * Weights-only, shape-checked loading from every source (``load_from``,
+      ``--resume``, testing, ``init_cfg``); ``--resume`` past an unusable
+      ``last_checkpoint``.
+    * :class:`NumClassesCheckHook` as the default hook ``num_classes_check``
+      (``default_hooks=dict(num_classes_check=None)`` leaves it out).
+    * The CPU capability in the log header (float results are bit-identical
+      only on the same one).
     """
 
     def __init__(self, model, work_dir: str, *args, **kwargs):
-        trains = (
-            kwargs.get('train_dataloader') is not None
-            or (args and args[0] is not None))
+        trains = kwargs.get('train_dataloader', args[0] if args else None)
         self._work_dir_lock = None
-        if trains and int(os.environ.get('RANK', '0')) == 0:
-            lock = DirLock(
-                work_dir,
-                WORK_DIR_LOCK,
-                what='work dir',
-                hint='wait for that run to end, or give this one another '
-                '--work-dir')
-            lock.acquire()  # DirLockError names the holder
-            self._work_dir_lock = lock
-            weakref.finalize(self, lock.release)
+        if trains is not None and int(os.environ.get('RANK', '0')) == 0:
+            self._work_dir_lock = DirLock(
+                work_dir, WORK_DIR_LOCK, 'work dir', 'wait for that run to '
+                'end, or give this one another --work-dir').acquire()
+            weakref.finalize(self, self._work_dir_lock.release)
         try:
             super().__init__(model, work_dir, *args, **kwargs)
         except BaseException:
             self.release_work_dir()
             raise
-        if self._work_dir_lock is not None and \
-                self._work_dir_lock.replaced is not None:
-            old = self._work_dir_lock.replaced
+        old = getattr(self._work_dir_lock, 'replaced', None)
+        if old is not None:
             self.logger.warning(
                 f'Took over the work dir lock of process {old.get("pid")} '
                 f'({old.get("cmd")!r}), which is no longer running.')
@@ -92,15 +73,11 @@ class SegGANRunner(Runner):
     def _log_env(self, env_cfg: dict) -> None:
         super()._log_env(env_cfg)
         self.logger.info(
-            f'CPU capability: {cpu_capability()} (torch.backends.cpu.'
-            f'get_cpu_capability()), {torch.get_num_threads()} thread(s). '
-            'Float results are bit-identical only with the same capability, '
-            'thread count and versions.')
+            f'CPU capability: {cpu_capability()}, {torch.get_num_threads()} '
+            'thread(s) (float results are bit-identical only with the same '
+            'capability, thread count and versions).')
 
-    # ----------------------------------------------------------------- hooks
-    def register_default_hooks(
-            self,
-            hooks: Optional[Dict[str, Union[Hook, Dict]]] = None) -> None:
+    def register_default_hooks(self, hooks=None) -> None:
         """mmengine's default hooks plus ``num_classes_check``."""
         hooks = dict(hooks or {})
         if NUM_CLASSES_CHECK not in hooks:
@@ -132,11 +109,10 @@ class SegGANRunner(Runner):
 
     def save_checkpoint(self, out_dir: str, filename: str, *args,
                         **kwargs) -> None:
-        """mmengine's, through the atomic backend for a local ``out_dir``
-        when neither ``backend_args`` nor ``file_client_args`` is given."""
-        if not (args and args[0]) and '://' not in out_dir and \
-                not kwargs.get('file_client_args') and \
-                not kwargs.get('backend_args'):
+        """mmengine's; a local ``out_dir`` without ``backend_args`` (or
+        ``file_client_args``) is written through the atomic backend."""
+        if '://' not in out_dir and not (args and args[0]) and not (
+                kwargs.get('file_client_args') or kwargs.get('backend_args')):
             kwargs['backend_args'] = dict(backend=BACKEND)
         super().save_checkpoint(out_dir, filename, *args, **kwargs)
 
@@ -145,12 +121,8 @@ class SegGANRunner(Runner):
             super()._init_model_weights()
 
     def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
-        """mmengine's, weights-only for every source, shape-checked.
-
-        Raises:
-            CheckpointError: Unsafe, corrupt, or of other shapes (then
-                nothing was loaded); the message names the file.
-        """
+        """mmengine's, weights-only for every source, shape-checked; a
+        :class:`CheckpointError` names the file."""
         add_shape_check(unwrap(self.model))
         with weights_only_loading():
             try:
@@ -172,10 +144,9 @@ class SegGANRunner(Runner):
             raise CheckpointError(
                 f'--resume cannot continue from {filename} with the config '
                 f'{self.cfg.filename}: the checkpoint holds one optimizer per '
-                'network (a SegGAN run), the config builds a single one (a '
-                'plain segmentor). --resume only continues a run with the '
-                'config that started it: use that config, or start this one '
-                'from the weights in a new --work-dir, without --resume, with '
+                'network (a SegGAN run), the config builds one (a plain '
+                'segmentor). Resume with the config that started the run, or '
+                'start this one in a new --work-dir, without --resume, with '
                 f'--cfg-options load_from={filename}.') from None
 
     def load_or_resume(self) -> None:
@@ -187,4 +158,4 @@ class SegGANRunner(Runner):
         super().load_or_resume()
 
 
-__all__ = ['SegGANRunner', 'cpu_capability', 'WORK_DIR_LOCK']
+__all__ = ['SegGANRunner', 'WORK_DIR_LOCK']
