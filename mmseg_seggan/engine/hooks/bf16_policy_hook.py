@@ -1,15 +1,9 @@
 """The CPU precision policy of ``--amp``: bf16 only where it is faster.
 
-On a CPU with native bf16 (``avx512_bf16``, AMX) bf16 autocast speeds up
-the 1x1 convolutions and matmuls of a segmentor, channels-last speeds up
-oneDNN's convolutions, but depthwise convolutions are slower in bf16 than
-in fp32 channels-last: the policy runs them outside autocast (docs/
-benchmarks.md has the measurements). Where bf16 is emulated it is slower
-than fp32 throughout, and ``--amp`` refuses unless told otherwise.
-
-Everything is named in the config: the optimizer wrappers
-(``BF16AutocastOptimWrapper``, the autocast) and this hook (the layout
-and the fp32 islands, forward hooks on the model's own modules).
+With native bf16, autocast speeds up a segmentor's 1x1 convolutions and
+matmuls, but its depthwise convolutions are faster in fp32 channels-last:
+the policy runs them outside autocast (docs/benchmarks.md). Emulated bf16
+is slower than fp32 throughout, so ``--amp`` refuses it unless told.
 """
 import logging
 from typing import Sequence
@@ -29,11 +23,7 @@ OVERRIDE = 'allow_emulated_bf16'
 
 
 def check_native_bf16(allow_emulated: bool, where: str) -> None:
-    """Refuse bf16 on a CPU that emulates it, unless allowed.
-
-    Raises:
-        RuntimeError: No native bf16 here and ``allow_emulated`` is False.
-    """
+    """Raise ``RuntimeError`` where bf16 is emulated, unless allowed."""
     note = cpu_features.bf16_speed_note()
     if note and not allow_emulated:
         raise RuntimeError(
@@ -42,19 +32,10 @@ def check_native_bf16(allow_emulated: bool, where: str) -> None:
             f'`--cfg-options {OVERRIDE}=True`.')
 
 
-def is_depthwise(module: nn.Module) -> bool:
-    """A convolution with one group per input channel."""
-    return isinstance(module, nn.Conv2d) and module.groups > 1 and \
-        module.groups == module.in_channels
-
-
 class _Island:
-    """Forward pre/post hooks that run a module in fp32 under autocast.
-
-    The pre-hook turns autocast off and casts the floating inputs to fp32;
-    the post-hook (``always_call``, so an exception cannot leave autocast
-    off) turns it back on. Outside autocast (validation) both do nothing.
-    """
+    """Forward hooks that run a module in fp32 under autocast: the pre-hook
+    turns autocast off and casts floating inputs to fp32, the post-hook
+    (``always_call``: also after an exception) turns it back on."""
 
     def __init__(self):
         self._open = []
@@ -78,7 +59,7 @@ class _Island:
 
 
 def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
-    """Register fp32 islands on the model's own modules.
+    """Run modules of ``model`` in fp32 under autocast.
 
     Args:
         model: The (possibly wrapped) model.
@@ -86,7 +67,7 @@ def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
             the model's children (``'generator'``, ``'discriminator'``).
 
     Returns:
-        int: How many modules were made islands.
+        int: How many modules run in fp32.
     """
     model = model.module if is_model_wrapper(model) else model
     children = dict(model.named_children())
@@ -97,7 +78,10 @@ def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
             f'nor a child of the model ({sorted(children)}).')
     modules = [children[n] for n in fp32 if n != 'depthwise']
     if 'depthwise' in fp32:
-        modules += [m for m in model.modules() if is_depthwise(m)]
+        modules += [
+            m for m in model.modules()
+            if isinstance(m, nn.Conv2d) and 1 < m.groups == m.in_channels
+        ]
     for m in modules:
         island = _Island()
         m.register_forward_pre_hook(island.pre)
@@ -107,12 +91,9 @@ def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
 
 @HOOKS.register_module()
 class BF16PolicyHook(Hook):
-    """Channels-last segmentor, fp32 islands, for bf16 autocast training.
-
-    Set by ``tools/train.py --amp`` on a CPU (with
-    ``BF16AutocastOptimWrapper`` for every optimizer); by hand::
-
-        custom_hooks = [dict(type='BF16PolicyHook')]
+    """Channels-last segmentor and fp32 islands for bf16 autocast training
+    (``tools/train.py --amp`` on a CPU sets it, with
+    ``BF16AutocastOptimWrapper`` for every optimizer).
 
     Args:
         channels_last (bool): Put the segmentor in NHWC (G and D follow their
@@ -142,18 +123,14 @@ class BF16PolicyHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Weights saved contiguous (NCHW), as an fp32 run saves them."""
         state = checkpoint['state_dict']
-        for k, v in state.items():
-            state[k] = v.contiguous()
+        state.update({k: v.contiguous() for k, v in state.items()})
 
 
 def enable_amp(cfg: Config) -> None:
-    """``--amp``: mixed precision for every optimizer wrapper in the config.
-
-    On a CUDA GPU, mmengine's ``AmpOptimWrapper`` (fp16 with dynamic loss
-    scaling, as mmseg's ``--amp``). Without one, the CPU policy:
-    ``BF16AutocastOptimWrapper`` (mmengine's wrapper refuses the CPU) and
-    ``BF16PolicyHook``, refused where bf16 is emulated unless the config
-    says ``allow_emulated_bf16=True``.
+    """``--amp``: on a CUDA GPU mmengine's ``AmpOptimWrapper`` (as mmseg's
+    ``--amp``) for every optimizer; on a CPU ``BF16AutocastOptimWrapper``
+    and ``BF16PolicyHook`` (unless bf16 is emulated and the config lacks
+    ``allow_emulated_bf16=True``).
 
     Raises:
         ValueError: A wrapper of another type than ``OptimWrapper``.
@@ -164,27 +141,21 @@ def enable_amp(cfg: Config) -> None:
     if not cuda:
         check_native_bf16(allow, '--amp on a CPU')
     target = 'AmpOptimWrapper' if cuda else 'BF16AutocastOptimWrapper'
-    optim = cfg.optim_wrapper
-    wrappers = (
-        [optim[k] for k in ('segmentor', 'generator',
-                            'discriminator')] if optim.get('constructor')
-        == 'SegGANOptimWrapperConstructor' else [optim])
-    for wrapper in wrappers:
-        if wrapper.get('type', 'OptimWrapper') == target:
-            print_log(
-                'AMP training is already enabled in your config.',
-                logger='current',
-                level=logging.WARNING)
+    optim = cfg.optim_wrapper  # SegGAN's drop-in form: G and D follow it
+    nets = ('segmentor', 'generator', 'discriminator')
+    for wrapper in [optim[k] for k in nets if k in optim] or [optim]:
+        kind = wrapper.get('type', 'OptimWrapper')
+        if kind == target:
+            print_log('AMP training is already enabled in your config.',
+                      'current', logging.WARNING)
             continue
-        if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+        if kind != 'OptimWrapper':
             raise ValueError('`--amp` is only supported when the optimizer '
-                             'wrapper type is `OptimWrapper`, got '
-                             f'{wrapper["type"]}.')
+                             f'wrapper type is `OptimWrapper`, got {kind}.')
         wrapper['type'] = target
         if cuda:
             wrapper['loss_scale'] = 'dynamic'
     hooks = list(cfg.get('custom_hooks', None) or [])
     if not cuda and 'BF16PolicyHook' not in [h.get('type') for h in hooks]:
-        cfg.custom_hooks = hooks + [
-            dict(type='BF16PolicyHook', allow_emulated_bf16=allow)
-        ]
+        hooks.append(dict(type='BF16PolicyHook', allow_emulated_bf16=allow))
+        cfg.custom_hooks = hooks

@@ -1,14 +1,9 @@
-"""Keep the segmentor channels-last (NHWC): an opt-in speed lever.
+"""Keep the segmentor channels-last (NHWC): an opt-in fp32 speed lever.
 
-Whether NHWC convolutions are faster depends on the machine and torch's
-kernel choice (at one thread torch runs NCHW 1x1 convolutions as plain GEMMs,
-NHWC ones in oneDNN): the Lite0 Stanford steps took 0.76x the time on an
-AVX-512 CPU, and 0.85x (CE) / 0.86x (phase 2) of their CPU time on this
-project's AVX2 machine (benchmark_seggan.py --clock cpu; an earlier
-wall-clock measurement on a loaded machine saw no gain). It is off unless
-this hook is named in ``custom_hooks``: it reorders the floating-point sums
-of the convolutions, so a run with it differs from one without in the last
-digits.
+Whether NHWC convolutions are faster depends on the CPU and torch's kernel
+choice (docs/benchmarks.md); they reorder the convolutions' sums, so a run
+with this hook differs from one without in the last digits.
+``BF16PolicyHook`` does the same as part of the bf16 policy.
 """
 import torch
 import torch.nn as nn
@@ -16,40 +11,28 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
-# G and D have their own switch (``channels_last`` of each).
-_OWN_SWITCH = ('generator', 'discriminator', 'data_preprocessor')
-
 
 def segmentor_to_channels_last(model: nn.Module) -> int:
-    """Put the 4-d weights of the segmentor's modules in NHWC, in place.
-
-    Activations follow: a convolution with NHWC weights returns NHWC.
-
-    Args:
-        model: An ``EncoderDecoder`` (or ``SegGAN``, whose G and D are left
-            to their own ``channels_last``), possibly wrapped.
+    """Put the segmentor's 4-d weights in NHWC, in place (activations
+    follow); SegGAN's G and D keep their own ``channels_last`` switch.
 
     Returns:
         int: How many top-level modules were converted.
     """
     model = model.module if is_model_wrapper(model) else model
-    converted = 0
-    for name, child in model.named_children():
-        if name not in _OWN_SWITCH:
-            child.to(memory_format=torch.channels_last)
-            converted += 1
-    return converted
+    children = [
+        m for n, m in model.named_children()
+        if n not in ('generator', 'discriminator', 'data_preprocessor')
+    ]
+    for child in children:
+        child.to(memory_format=torch.channels_last)
+    return len(children)
 
 
 @HOOKS.register_module()
 class ChannelsLastHook(Hook):
-    """Run the segmentor in channels-last memory format.
-
-    Usage: ``custom_hooks = [dict(type='ChannelsLastHook')]`` (or
-    ``--cfg-options "custom_hooks=[dict(type='ChannelsLastHook')]"`` on
-    a config without other custom hooks). Applied before training,
-    validation or testing start; loaded weights keep the layout.
-    """
+    """Run the segmentor channels-last, from before training, validation or
+    testing: ``custom_hooks = [dict(type='ChannelsLastHook')]``."""
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:

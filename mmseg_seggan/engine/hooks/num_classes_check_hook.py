@@ -29,44 +29,30 @@ def pooled_batch_norms(model) -> List[str]:
 def model_num_classes(model) -> List[Tuple[str, int]]:
     """``(config key, num_classes)`` of each head of a segmentor."""
     model = unwrap(model)
-    found = []
-    head = getattr(model, 'decode_head', None)
-    if head is not None and hasattr(unwrap(head), 'num_classes'):
-        found.append(
-            ('model.decode_head.num_classes', unwrap(head).num_classes))
-    aux = getattr(model, 'auxiliary_head', None)
-    if aux is not None:
-        aux = unwrap(aux)
-        heads = list(aux) if hasattr(aux, '__iter__') else [aux]
-        for i, h in enumerate(heads):
-            key = ('model.auxiliary_head.num_classes' if len(heads) == 1 else
-                   f'model.auxiliary_head[{i}].num_classes')
-            if hasattr(h, 'num_classes'):
-                found.append((key, h.num_classes))
-    return found
+    aux = unwrap(getattr(model, 'auxiliary_head', None))
+    aux = list(aux) if hasattr(aux, '__iter__') else [aux]
+    heads = [('model.decode_head', unwrap(getattr(model, 'decode_head',
+                                                  None)))]
+    heads += [('model.auxiliary_head'
+               if len(aux) == 1 else f'model.auxiliary_head[{i}]', h)
+              for i, h in enumerate(aux)]
+    return [(f'{key}.num_classes', h.num_classes) for key, h in heads
+            if hasattr(h, 'num_classes')]
 
 
 @HOOKS.register_module()
 class NumClassesCheckHook(Hook):
-    """Check ``num_classes`` of every head against the dataset's classes.
+    """Check ``num_classes`` of every head against the dataset's classes,
+    before training, each validation and testing.
 
-    Runs before training (training set), before each validation and before
-    testing, i.e. before the first iteration: a head with too few classes
-    would otherwise fail deep in the loss (``IndexError: Target 11 is out
-    of bounds``) and one with too many would train and report IoU over
-    classes that do not exist.
+    A head with too few classes would fail deep in the loss (``Target 11
+    is out of bounds``), one with too many would report IoU over classes
+    that do not exist. Before training it also refuses ``batch_size=1``
+    when the segmentor trains a BatchNorm on a globally pooled map (ASPP's
+    image pool), which fails for SegGAN only after the whole of phase 1.
 
-    Before training it also refuses ``train_dataloader.batch_size=1`` when
-    the segmentor will be trained and runs a BatchNorm on a globally pooled
-    map (ASPP's image pool): in training mode such a BN sees one value per
-    channel and fails (``ValueError: Expected more than 1 value per
-    channel``), for SegGAN only after the whole of phase 1.
-
-    Every config run by :class:`~mmseg_seggan.engine.runner.SegGANRunner`
-    (``runner_type='SegGANRunner'``) gets it as the default hook
-    ``num_classes_check``; other runners take it from ``default_hooks`` or
-    ``custom_hooks`` like any hook. A config that really means to skip it
-    says so: ``default_hooks = dict(num_classes_check=None)``.
+    ``SegGANRunner`` adds it as the default hook ``num_classes_check``;
+    other runners take it from ``default_hooks`` or ``custom_hooks``.
     """
     priority = 'VERY_HIGH'
 

@@ -3,6 +3,7 @@ first iteration of a semi-supervised run."""
 import hashlib
 import os
 import os.path as osp
+from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import cv2
@@ -30,63 +31,48 @@ def _files(dataset, key: str) -> Set[str]:
     return {osp.realpath(d[key]) for d in infos if d.get(key)}
 
 
-class _Copies:
-    """Finds the files of one set that are files or pictures of another.
+def _sha256(path: str) -> str:
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
-    A path comparison misses a hard link, a copy under another name and a
-    re-encoded copy. Each file is stat-ed, hashed and decoded at most once
-    (cached across the comparisons of a run): the same file is its
-    ``(st_dev, st_ino)``; a byte-identical copy the SHA-256 of files whose
-    sizes collide; the same picture a 16x16 grayscale thumbnail within
-    ``max_rms`` grey levels (RMS). Lossless re-encodes give 0, JPEG
-    re-encodes (quality 50 and above) 0.3 to 1.3 (the most on small noisy
-    images); distinct images measured 2.07 or more apart (the closest:
-    consecutive CamVid frames). A resized or cropped copy may be missed.
+
+def _thumbnail(path: str) -> Optional[np.ndarray]:
+    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)  # None: unreadable
+    return None if img is None or not img.size else cv2.resize(
+        img,
+        (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+
+
+class _Copies:
+    """Finds the files of one set that are files or pictures of another:
+    the same ``(st_dev, st_ino)``, the same SHA-256 (among files whose sizes
+    collide), or 16x16 grayscale thumbnails within ``max_rms`` grey levels
+    (a resized or cropped copy may be missed). Each file is stat-ed, hashed
+    and decoded at most once per run.
     """
 
     def __init__(self, max_rms: Optional[float]) -> None:
         self.max_rms = max_rms
-        self._stat: Dict[str, os.stat_result] = {}
-        self._sha: Dict[str, str] = {}
-        self._thumb: Dict[str, Optional[np.ndarray]] = {}
+        self.stat = lru_cache(None)(os.stat)
+        self.sha = lru_cache(None)(_sha256)
+        self.thumb = lru_cache(None)(_thumbnail)
 
-    def stat(self, path: str) -> os.stat_result:
-        if path not in self._stat:
-            self._stat[path] = os.stat(path)
-        return self._stat[path]
-
-    def sha(self, path: str) -> str:
-        if path not in self._sha:
-            with open(path, 'rb') as f:
-                self._sha[path] = hashlib.sha256(f.read()).hexdigest()
-        return self._sha[path]
-
-    def thumb(self, path: str) -> Optional[np.ndarray]:
-        if path not in self._thumb:
-            img = cv2.imread(path, cv2.IMREAD_GRAYSCALE)  # None: unreadable
-            self._thumb[path] = None if img is None or not img.size else \
-                cv2.resize(img, (16, 16), interpolation=cv2.INTER_AREA
-                           ).astype(np.float32).ravel()
-        return self._thumb[path]
+    def _inode(self, path: str) -> Tuple[int, int]:
+        return self.stat(path).st_dev, self.stat(path).st_ino
 
     def find(self, files: Iterable[str], originals: Iterable[str],
              content: bool) -> List[str]:
         """Each of ``files`` that is one of ``originals`` (a path, with how
         when it is another name), by identity, and if ``content`` by bytes
         and by picture."""
-        found: Dict[str, str] = {}
         originals = sorted(originals)
-        inode = {
-            (self.stat(p).st_dev, self.stat(p).st_ino): p
-            for p in originals
-        }
+        inode = {self._inode(p): p for p in originals}
+        found: Dict[str, str] = {}
         rest = []
         for f in sorted(files):
-            p = inode.get((self.stat(f).st_dev, self.stat(f).st_ino))
-            if p == f:
-                found[f] = f
-            elif p:
-                found[f] = f'{f} (the file {p}: a hard link)'
+            p = inode.get(self._inode(f))
+            if p:
+                found[f] = f if p == f else f'{f} (the file {p}: a hard link)'
             else:
                 rest.append(f)
         if not content:
@@ -95,10 +81,8 @@ class _Copies:
         for p in originals:
             sizes.setdefault(self.stat(p).st_size, []).append(p)
         for f in rest:
-            same = (
-                p for p in sizes.get(self.stat(f).st_size, ())
-                if self.sha(p) == self.sha(f))
-            p = next(same, None)
+            p = next((p for p in sizes.get(self.stat(f).st_size, ())
+                      if self.sha(p) == self.sha(f)), None)
             if p:
                 found[f] = f'{f} (a copy of {p})'
         if self.max_rms is not None:
@@ -128,34 +112,26 @@ class _Copies:
 class SemiSupervisedDataCheckHook(Hook):
     """Refuse, before the first iteration, training data that leaks.
 
-    Semi-supervised results mean something only if the unlabeled images
-    are neither labeled training images nor evaluation images, and if every
-    batch mixes the sources as configured. Checked on ``train_dataloader``
-    against the config's ``val_dataloader`` and ``test_dataloader``
-    datasets:
+    Semi-supervised results mean something only if the unlabeled images are
+    neither labeled nor evaluation images, and every batch mixes the
+    sources as configured. ``train_dataloader`` is checked against the
+    ``val_dataloader`` and ``test_dataloader`` datasets:
 
-    - no unlabeled image is a labeled one: the same file (path, symlink or
-      hard link), a byte-identical copy, or the same picture re-encoded
-      (see ``max_thumbnail_rms``); it would be trained on with its mask;
-    - no training image is a val or test file (e.g. ``ann_file=''`` on
-      ``img_dir/val``, or on Stanford Background's ``images/``, which holds
-      the test images too), nor, for the unlabeled ones, a copy or
-      re-encode of one;
-    - no unlabeled image is a mask file (``img_path`` on the mask folder);
-    - ``MultiSourceSampler``'s ``batch_size`` is the dataloader's (else
-      batches alternate all-labeled / all-unlabeled).
+    - no unlabeled image is a labeled one (same file, copy or re-encode);
+    - no training image is a val or test file (e.g. ``ann_file=''`` on a
+      folder that holds test images too), nor, for the unlabeled ones, a
+      copy or re-encode of one;
+    - no unlabeled image is a mask file;
+    - ``MultiSourceSampler``'s ``batch_size`` is the dataloader's.
 
     A source is labeled when its samples have a ``seg_map_path``. Each
-    failure is a ``ValueError`` naming the config keys, the files (first
-    10) and the fix. Named in the semi-supervised configs
-    (``default_hooks.semi_data_check``).
+    failure is a ``ValueError`` naming the config keys, the files and the
+    fix.
 
     Args:
-        max_thumbnail_rms (float, optional): Two images whose 16x16
-            grayscale thumbnails differ by at most this RMS (grey levels)
-            are the same picture (JPEG re-encodes measured up to 1.3,
-            distinct images 2.07 or more). None skips this comparison (and
-            the decoding it needs). Defaults to 1.5.
+        max_thumbnail_rms (float, optional): The largest RMS (grey levels)
+            between 16x16 grayscale thumbnails of the same picture
+            (docs/datasets.md); None skips the decoding. Defaults to 1.5.
     """
     priority = 'VERY_HIGH'
 
@@ -199,9 +175,8 @@ class SemiSupervisedDataCheckHook(Hook):
                     'on. Fix: give the unlabeled source the training '
                     'images only: an ann_file listing them (e.g. the '
                     f'unlabeled_1-K.txt of {SPLITS_TOOL}) rather than '
-                    "ann_file='' on a folder that holds evaluation images "
-                    "(Stanford Background's images/ holds the test images "
-                    'too), and remove copies of evaluation images from it.')
+                    "ann_file='' on a folder that holds evaluation images, "
+                    'and remove copies of evaluation images from it.')
         # A folder of masks, unless images of the labeled sets lie there.
         image_dirs = {
             osp.dirname(f)
@@ -230,27 +205,24 @@ class SemiSupervisedDataCheckHook(Hook):
         if isinstance(sampler, MultiSourceSampler) and \
                 sampler.batch_size != size:
             raise ValueError(
-                'train_dataloader.sampler.batch_size='
-                f'{sampler.batch_size} (MultiSourceSampler) differs from '
-                f'train_dataloader.batch_size={size}: the sampler lays out '
-                f'batches of {sampler.batch_size} '
-                f'({sampler.num_per_source} per source), the dataloader '
-                f'cuts them every {size}, so batches would not hold the '
-                'sources in the configured ratio (e.g. alternate '
-                'all-labeled and all-unlabeled). Fix: give both the same '
-                'value.')
+                f'train_dataloader.sampler.batch_size={sampler.batch_size} '
+                '(MultiSourceSampler) differs from train_dataloader.'
+                f'batch_size={size}: batches would not hold the sources in '
+                f'the configured ratio ({sampler.num_per_source} per '
+                'source), e.g. alternate all-labeled and all-unlabeled. Fix: '
+                'give both the same value.')
 
     @staticmethod
     def _eval_sets(runner) -> List[Tuple[str, Tuple[Set[str], Set[str]]]]:
         """Images and masks of the config's val and test datasets."""
-        found: Dict[str, Tuple[Set[str], Set[str]]] = {}
-        seen = []
+        found, seen = [], []
         for split in ('val', 'test'):
             cfg = (runner.cfg.get(f'{split}_dataloader') or {}).get('dataset')
-            if not cfg or cfg in seen:
-                continue
-            seen.append(cfg)
-            for key, d in _sources(
-                    DATASETS.build(cfg), f'{split}_dataloader.dataset'):
-                found[key] = (_files(d, 'img_path'), _files(d, 'seg_map_path'))
-        return list(found.items())
+            if cfg and cfg not in seen:
+                seen.append(cfg)
+                found += [
+                    (key, (_files(d, 'img_path'), _files(d, 'seg_map_path')))
+                    for key, d in _sources(
+                        DATASETS.build(cfg), f'{split}_dataloader.dataset')
+                ]
+        return found

@@ -1,9 +1,8 @@
-from .bf16_autocast_optim_wrapper import (BF16AutocastOptimWrapper,
-                                          precision_record)
+from .bf16_autocast_optim_wrapper import BF16AutocastOptimWrapper
 from .seggan_optim_wrapper_constructor import (SegGANOptimWrapperConstructor,
                                                SegGANOptimWrapperDict)
 
 __all__ = [
-    'BF16AutocastOptimWrapper', 'precision_record',
-    'SegGANOptimWrapperConstructor', 'SegGANOptimWrapperDict'
+    'BF16AutocastOptimWrapper', 'SegGANOptimWrapperConstructor',
+    'SegGANOptimWrapperDict'
 ]

@@ -66,6 +66,24 @@ def test_amp_with_emulated_bf16_is_refused_and_names_the_override(emulated):
     BF16PolicyHook(allow_emulated_bf16=True)
 
 
+@pytest.mark.parametrize('cuda', [False, True])
+def test_amp_on_the_drop_in_form_sets_the_shared_wrapper(
+        native, monkeypatch, cuda):
+    """Bug: ``--amp`` on the README's drop-in (the segmentor config's own
+    ``optim_wrapper`` plus the constructor) died with ``KeyError:
+    'segmentor'``; its one wrapper type is what G and D take."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='OptimWrapper',
+                optimizer=dict(type='SGD', lr=0.01),
+                constructor='SegGANOptimWrapperConstructor')))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == ('AmpOptimWrapper'
+                                      if cuda else 'BF16AutocastOptimWrapper')
+
+
 class Net(nn.Module):
     """A backbone with a depthwise conv between 1x1 ones, and a G."""
 
