@@ -16,8 +16,8 @@ from setuptools.command.build_py import build_py
 MIM_FOLDERS = ('configs', 'tools')
 MIM_FILES = ('model-index.yml', )
 # Scripts that only make sense in a clone (they set up or test the clone).
-MIM_SKIP = ('run_tests.sh', 'setup_env.sh', 'run_demo.sh', 'experiments',
-            '__pycache__', '*.pyc')
+MIM_SKIP = ('run_tests.sh', 'setup_env.sh', 'run_demo.sh', '__pycache__',
+            '*.pyc')
 HOOK_PTH = 'mmseg_seggan-hook.pth'
 # The off switch is read first: with MMSEG_SEGGAN_NO_HOOK=1 exactly, no
 # module is even looked for. Guarded (as importlib.util.find_spec would,
