@@ -99,6 +99,11 @@ setup(
         tests=read_requirements('tests.txt'),
         mmpretrain=read_requirements('mmpretrain.txt'),
         pretrained=read_requirements('pretrained.txt'),
-        mim=read_requirements('mminstall.txt')),
+        mim=read_requirements('mminstall.txt'),
+        # One of the two stacks (never both: same import names). mmcv is
+        # in neither OpenMMLab extra: mmcv-lite (`mim`) and a compiled mmcv
+        # own the same folder; onedl-mmcv is one distribution either way.
+        openmmlab=read_requirements('openmmlab.txt'),
+        onedl=read_requirements('onedl.txt')),
     license='Apache License 2.0',
     zip_safe=False)
