@@ -62,6 +62,14 @@ class SegGANReconstructionVisHook(SegVisualizationHook):
                 'in the dataset\'s METAINFO or `metainfo` config.')
         return palette
 
+    # mmseg 1.2 reaches _after_iter through Hook.after_val/test_iter; the
+    # onedl fork's SegVisualizationHook overrides those two instead.
+    def after_val_iter(self, runner, batch_idx, data_batch, outputs) -> None:
+        self._after_iter(runner, batch_idx, data_batch, outputs, 'val')
+
+    def after_test_iter(self, runner, batch_idx, data_batch, outputs) -> None:
+        self._after_iter(runner, batch_idx, data_batch, outputs, 'test')
+
     def _after_iter(self,
                     runner: Runner,
                     batch_idx: int,
@@ -79,7 +87,12 @@ class SegGANReconstructionVisHook(SegVisualizationHook):
             if not self._warned:
                 warnings.warn(f'{err} Drawing GT | prediction only.')
                 self._warned = True
-            super()._after_iter(runner, batch_idx, data_batch, outputs, mode)
+            own = vars(SegVisualizationHook).get(f'after_{mode}_iter')
+            if own is not None:  # the onedl fork
+                own(self, runner, batch_idx, data_batch, outputs)
+            else:
+                super()._after_iter(runner, batch_idx, data_batch, outputs,
+                                    mode)
             return
         view = gan_view(model, data_batch)
         panels = view_panels(
