@@ -13,6 +13,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from ...utils.checkpoint import weights_only_loading
 from ...utils.checkpoint_shapes import shape_check_pre_hook
 from ..losses import (check_loss_weight, check_pseudo_label_threshold,
                       gan_loss, masked_mse_loss)
@@ -196,6 +197,13 @@ class SegGAN(EncoderDecoder):
         # A size mismatch is refused, not skipped, wherever a load starts.
         for module in (self, self.generator, self.discriminator):
             module.register_load_state_dict_pre_hook(shape_check_pre_hook)
+
+    def init_weights(self) -> None:
+        """``init_cfg`` Pretrained (G, D, backbone) loads weights-only from
+        a plain path or URL too, with or without a runner (the onedl fork's
+        own loader falls back to ``weights_only=False``)."""
+        with weights_only_loading():
+            super().init_weights()
 
     def set_phase(self, phase: int) -> None:
         """Switch phase; in phase 2 G and D are frozen and kept in eval."""
