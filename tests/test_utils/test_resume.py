@@ -94,3 +94,20 @@ def test_seggan_runner_resumes_past_a_non_utf8_pointer(tmp_path):
     resumed.load_or_resume()
     resumed.release_work_dir()
     assert resumed.iter == 1
+
+
+def test_weights_only_file_is_not_resumed_from(tmp_path):
+    # An exported (weights-only) file as the latest checkpoint: mmengine's
+    # resume raised a bare KeyError: 'meta'.
+    from mmseg_seggan.utils import CheckpointError
+    work = str(tmp_path)
+    runner = toy_runner(work)
+    path = osp.join(work, 'iter_3.pth')
+    torch.save(dict(state_dict=runner.model.state_dict()), path)
+    runner.release_work_dir()
+    resumed = toy_runner(work, resume=True)
+    try:
+        with pytest.raises(CheckpointError, match='weights only.*load_from='):
+            resumed.load_or_resume()
+    finally:
+        resumed.release_work_dir()

@@ -139,6 +139,13 @@ class SegGANRunner(Runner):
                 f'{e} To resume from the previous one, delete {filename}: '
                 '--resume then takes the newest checkpoint left.') from None
         except KeyError as e:
+            if e.args == ('meta', ):
+                raise CheckpointError(
+                    f'--resume cannot continue from {filename}: it holds '
+                    'weights only (no meta: an exported checkpoint?), no '
+                    'training state. Move it out of the work dir (--resume '
+                    'then takes the newest checkpoint left), or start from it '
+                    f'with --cfg-options load_from={filename}.') from None
             if e.args != ('param_groups', ):
                 raise
             raise CheckpointError(
