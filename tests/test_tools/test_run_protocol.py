@@ -220,6 +220,18 @@ def test_changed_gan_iters_and_a_replaced_checkpoint_refuse(
     assert 'input generator' in proc.stderr
 
 
+def _held(lock: str) -> bool:
+    """Whether some process holds a kernel flock on ``lock`` (read from
+    /proc/locks: probing with a flock of our own could refuse the holder)."""
+    if not osp.isfile(lock):
+        return False
+    ino = str(os.stat(lock).st_ino)
+    with open('/proc/locks') as f:
+        return any(
+            len(p) > 5 and p[1] == 'FLOCK' and p[5].split(':')[-1] == ino
+            for p in (line.split() for line in f))
+
+
 def test_two_protocols_on_one_root_the_second_is_refused(finished, tmp_path):
     cmd = _copy(finished, tmp_path)
     cmd += ['--variant', 'slow', 'model.adv_weight=0']
@@ -231,11 +243,13 @@ def test_two_protocols_on_one_root_the_second_is_refused(finished, tmp_path):
         text=True)
     root = osp.join(cmd[cmd.index('--work-root') + 1], 'toy')
     lock = osp.join(root, 'protocol.lock')
+    # The lock file outlives its holder (a kernel flock, released, not
+    # removed), and the copied root may hold one: wait until it is held.
     for _ in range(600):
-        if osp.isfile(lock) or first.poll() is not None:
+        if _held(lock) or first.poll() is not None:
             break
         time.sleep(0.1)
-    assert osp.isfile(lock)
+    assert _held(lock)
     second = _run(cmd, ok=False)
     assert second.returncode != 0
     assert f'process {first.pid}' in second.stderr
