@@ -33,6 +33,17 @@ def test_compare_finds_the_differing_tensor(tmp_path):
     assert TOOL.compare(a, extra)['identical'] is False
 
 
+def test_a_one_run_config_cut_short_says_it_is_phase1_only():
+    # gan_iters (150) > --iters on a both-phases config: the short run is
+    # all phase 1, which SegGANPhaseHook refuses unless told so.
+    one_run = ('configs/seggan/seggan_deeplabv3_r18w16-d8_1xb8-150+100it_'
+               'toy-96x128.py')
+    args = TOOL.parse_args([one_run, '--iters', '2'])
+    assert TOOL._phase_hook_options(args) == [
+        'model.gan_iters=2', 'custom_hooks.0.gan_pretrain_only=True'
+    ]
+
+
 def test_a_phase1_config_cut_short_stays_phase1(tmp_path, toy_root):
     """gan_iters (150) > --iters: shortened, not refused by the hook."""
     args = TOOL.parse_args([PHASE1, '--iters', '2'])

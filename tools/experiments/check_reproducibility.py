@@ -54,9 +54,17 @@ def _phase_hook_options(args: argparse.Namespace) -> List[str]:
     from mmseg_seggan.utils import gan_iters_key, gan_iters_of
     cfg = Config.fromfile(osp.join(REPO, args.config))
     gan_iters = gan_iters_of(cfg)
-    if gan_iters is not None and gan_iters > args.iters:
-        return [f'{gan_iters_key(cfg)}={args.iters}']
-    return []
+    if gan_iters is None or gan_iters <= args.iters:
+        return []
+    options = [f'{gan_iters_key(cfg)}={args.iters}']
+    hooks = cfg.get('custom_hooks', [])
+    at = [
+        i for i, h in enumerate(hooks) if h.get('type') == 'SegGANPhaseHook'
+        and not h.get('gan_pretrain_only')
+    ]
+    if at:  # a phase-1-only run must say so, or the hook refuses it
+        options.append(f'custom_hooks.{at[0]}.gan_pretrain_only=True')
+    return options
 
 
 def train(args: argparse.Namespace, work: str, threads: int) -> str:
