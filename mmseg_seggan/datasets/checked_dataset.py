@@ -1,5 +1,4 @@
-"""``CheckedDatasetMixin``: mmseg's sample listing, checked, for any
-``BaseSegDataset``; pipeline errors re-raised with the sample's files."""
+"""mmseg's sample listing, checked, for any ``BaseSegDataset``."""
 import os.path as osp
 from typing import Dict, List
 
@@ -16,11 +15,7 @@ from .validation import (CorruptImageError, DatasetError, SampleLoadError,
 class CheckedDatasetMixin:
     """Construction checks and load errors that name files.
 
-    Put it first in the bases; ``LAYOUT`` is the folder tree shown when a
-    folder is missing. ``load_data_list`` gives mmseg's sample list after
-    checking the folders and the split file (suffixes match in any case,
-    ``#`` lines are skipped). Samples carry ``num_classes`` and
-    ``ignore_index`` for ``CheckSegSample``.
+    Put it first in the bases; ``LAYOUT`` is shown when a folder is missing.
     """
     LAYOUT: str = ''
 

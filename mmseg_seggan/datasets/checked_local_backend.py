@@ -1,9 +1,7 @@
 """A local file backend that names an empty or too large image file.
 
-``MMSegInferencer`` builds mmcv's ``LoadImageFromFile`` from the test
-pipeline, where an empty file gave ``cv2.error ... !buf.empty()`` and no
-name; the package's test pipelines give that loader
-``backend_args=dict(backend='checked_local')``.
+``MMSegInferencer`` builds mmcv's loader by name, so the package's test
+pipelines check files through ``backend_args=dict(backend='checked_local')``.
 """
 from pathlib import Path
 from typing import Union
@@ -15,8 +13,7 @@ from .validation import check_image_bytes
 
 @register_backend('checked_local')
 class CheckedLocalBackend(LocalBackend):
-    """mmengine's ``LocalBackend``; ``get`` refuses an empty file and an
-    image over :func:`~mmseg_seggan.datasets.validation.check_pixels`."""
+    """``LocalBackend`` whose ``get`` refuses empty or too large images."""
 
     def get(self, filepath: Union[str, Path]) -> bytes:
         data = super().get(filepath)

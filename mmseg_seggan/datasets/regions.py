@@ -1,6 +1,4 @@
-"""Stanford Background's raw label format, ``<id>.regions.txt(.gz)``, read
-at load time by ``LoadStanfordBackgroundAnnotations`` and once for all by
-the converter."""
+"""Stanford Background's raw label format, ``<id>.regions.txt(.gz)``."""
 import gzip
 import io
 import warnings
@@ -24,12 +22,9 @@ def is_regions_file(path: str) -> bool:
 def read_regions_txt(path: str,
                      num_classes: Optional[int] = NUM_CLASSES,
                      ignore_index: int = 255) -> np.ndarray:
-    """A ``*.regions.txt(.gz)`` label as a uint8 mask, ``-1`` (unknown)
-    as ``ignore_index``.
+    """A ``*.regions.txt(.gz)`` label as a uint8 mask, -1 as ``ignore_index``.
 
-    Values must lie in ``[-1, num_classes)``; ``num_classes=None`` checks
-    only that they fit a uint8 mask. An unreadable file, one that is not a
-    rectangular integer matrix, or a bad value is refused, named.
+    Values must lie in ``[-1, num_classes)`` (None: fit a uint8 mask).
     """
     try:
         with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:

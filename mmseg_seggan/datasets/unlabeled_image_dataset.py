@@ -1,4 +1,3 @@
-"""Images of a split without their masks, for semi-supervised training."""
 from typing import Optional
 
 from mmseg.datasets import BaseSegDataset
@@ -9,19 +8,14 @@ from .checked_dataset import CheckedDatasetMixin
 
 @DATASETS.register_module()
 class UnlabeledImageDataset(CheckedDatasetMixin, BaseSegDataset):
-    """The images of a split (``ann_file`` ids, or a whole folder), no masks.
+    """The images of a split, for semi-supervised training; no masks.
 
-    Semi-supervised SegGAN must not see these labels: ignoring loaded masks
-    would still read them (a bug could leak them into a loss), so no mask
-    path is ever listed. Use it beside the labeled dataset, e.g. in a
-    ``ConcatDataset`` drawn by ``MultiSourceSampler``; transforms that read
-    masks (``RandomCrop``'s ``cat_max_ratio``) must be off.
+    No mask path is ever listed, so no bug can leak these labels into a loss.
 
     Args:
         data_prefix (dict): ``img_path`` only.
-        metainfo_from (str, optional): The registered labeled dataset
-            whose ``METAINFO`` (classes, palette) these images share, e.g.
-            ``'CamVidDataset'``; ``ConcatDataset`` needs the two to match.
+        metainfo_from (str, optional): Labeled dataset type whose classes
+            and palette to share (``ConcatDataset`` needs them to match).
         **kwargs: As ``BaseSegDataset``.
     """
 

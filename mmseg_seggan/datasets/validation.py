@@ -1,9 +1,5 @@
-"""Data errors and the data checks, in one place.
-
-A broken data set stops a run when the dataset is built or the sample is
-loaded, naming the file and the fix. Every error derives from
-:class:`DatasetError` and from the builtin that fits.
-"""
+"""Data errors (each a :class:`DatasetError` and the fitting builtin) and
+checks that name the file and the fix."""
 import errno
 import io
 import os
@@ -76,8 +72,7 @@ class ImageTooLargeError(DatasetError, ValueError):
 
 
 def check_pixels(height: int, width: int, source: str) -> None:
-    """Refuse an image over ``MMSEG_SEGGAN_MAX_PIXELS`` (read at each call;
-    0: no limit); ``width`` 0 means "more than ``height`` pixels"."""
+    """Refuse an image over ``MMSEG_SEGGAN_MAX_PIXELS`` (0: no limit)."""
     text = os.environ.get(MAX_PIXELS_ENV, '').strip()
     try:
         limit = int(text) if text else DEFAULT_MAX_PIXELS
@@ -97,8 +92,7 @@ def check_pixels(height: int, width: int, source: str) -> None:
 
 
 def check_image_header(data: Union[str, bytes], source: str) -> None:
-    """:func:`check_pixels` from a file's (or bytes') header alone; what
-    Pillow cannot identify is left to the decoder, which names it."""
+    """:func:`check_pixels` from the header; the decoder names the rest."""
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
@@ -134,8 +128,7 @@ def check_folder(path: Optional[str],
                  dataset: str,
                  what: str = 'data root',
                  layout: str = '') -> None:
-    """Refuse a ``path`` (None: not checked) that is not a folder, naming
-    ``what`` it is for ``dataset`` and the expected ``layout``."""
+    """Refuse a ``path`` (None: unchecked) that is not a folder."""
     if path is None or osp.isdir(path):
         return
     state = ('a file, not a folder' if osp.exists(path) else
@@ -160,12 +153,7 @@ def read_split_file(
         path: str,
         dataset: str,
         is_sample: Callable[[str], bool] = lambda _: False) -> List[str]:
-    """The sample ids of a split file (``ann_file``), in file order.
-
-    One id per line of UTF-8 text; blank and ``#`` lines are skipped. An id
-    listed twice, or a line of several columns (another tool's list) unless
-    ``is_sample`` accepts it, is refused.
-    """
+    """The ids of a split file, in order; duplicates and columns refused."""
     if not osp.isfile(path):
         raise DataRootNotFoundError(
             f'{dataset}: split file (ann_file) {path!r} does not exist. Fix: '
@@ -219,9 +207,8 @@ def strip_suffix(name: str, suffix: str) -> str:
 
 
 def list_files(folder: str, suffix: str) -> List[str]:
-    """Sorted paths, relative to ``folder``, of its files ending with
-    ``suffix`` in any case (cameras write ``.PNG``), links followed; a link
-    that loops is named instead of an endless walk."""
+    """Sorted relative paths ending with ``suffix`` in any case; links
+    followed, a looping one named instead of walked forever."""
     found: List[str] = []
 
     def loop(link: str, why: str) -> SymlinkLoopError:
@@ -232,7 +219,6 @@ def list_files(folder: str, suffix: str) -> List[str]:
             'it points).')
 
     def walk(path: str, rel: str, above: frozenset, link: Optional[str]):
-        # link: the nearest symbolic link on the way, the cause of a loop.
         for entry in sorted(os.scandir(path), key=lambda e: e.name):
             name = osp.join(rel, entry.name)
             is_link = entry.is_symlink()
@@ -260,8 +246,7 @@ def check_pairs(data_list: Sequence[dict],
                 dataset: str,
                 source: str,
                 orphan_masks: Sequence[str] = ()) -> None:
-    """Refuse an empty split (from ``source``), a sample of ``data_list``
-    whose image or mask is missing, and ``orphan_masks`` (no image)."""
+    """Refuse an empty split, missing files and ``orphan_masks``."""
     if not data_list:
         raise EmptySplitError(
             f'{dataset}: the split is empty: no sample found in {source}. '
@@ -294,12 +279,8 @@ def check_pairs(data_list: Sequence[dict],
 
 
 def check_file_complete(path: str) -> bytes:
-    """Refuse an empty or cut short local file; return its first 32 bytes
-    (b'' if not a local file).
-
-    OpenCV decodes a JPEG without its end marker with grey rows and only a
-    warning, so JPEG's ``FFD9`` and PNG's ``IEND`` are looked for.
-    """
+    """Refuse an empty or truncated file (OpenCV decodes a cut JPEG with grey
+    rows, only warning); return its first 32 bytes, b'' if not local."""
     try:
         size = os.path.getsize(path)
     except OSError:
@@ -325,11 +306,8 @@ def check_label_values(seg_map: np.ndarray,
                        ignore_index: int,
                        path: str,
                        classes: Optional[Sequence[str]] = None) -> None:
-    """Refuse a mask value outside ``[0, num_classes)`` and the ignore.
-
-    For uint8, two vectorised counts settle the usual case; ``np.unique``
-    runs only to word the error.
-    """
+    """Refuse a value outside ``[0, num_classes)`` and the ignore (uint8:
+    two counts settle it; ``np.unique`` only words the error)."""
     if seg_map.dtype == np.uint8:
         high = np.count_nonzero(seg_map >= num_classes)
         if not high or (ignore_index >= num_classes

@@ -1,9 +1,4 @@
-"""PASCAL VOC 2012 (+ SBD aug) through mmseg's ``PascalVOCDataset``, checked.
-
-Same classes, layout and arguments as mmseg's dataset (and its base config
-``mmseg::_base_/datasets/pascal_voc12_aug.py``); only the checks of
-:class:`CheckedDatasetMixin` are added.
-"""
+"""PASCAL VOC 2012 (+ SBD aug) through mmseg's ``PascalVOCDataset``."""
 from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 
@@ -20,8 +15,5 @@ VOC_LAYOUT = """\
 
 @DATASETS.register_module()
 class CheckedPascalVOCDataset(CheckedDatasetMixin, PascalVOCDataset):
-    """mmseg's ``PascalVOCDataset`` with the package's data checks.
-
-    Args: as ``PascalVOCDataset`` (``ann_file`` required).
-    """
+    """mmseg's ``PascalVOCDataset`` (same args) with the data checks."""
     LAYOUT = VOC_LAYOUT
