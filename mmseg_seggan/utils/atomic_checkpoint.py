@@ -1,10 +1,5 @@
-"""Crash-safe checkpoint writes: the file backend ``seggan_atomic``.
-
-mmengine's ``save_checkpoint`` ends in ``backend.put()``; ``LocalBackend``
-streams into the file, so a kill leaves it truncated. Here ``put`` writes
-``.<name>.<pid>-<random>.tmp``, fsyncs it and renames it over the name: a
-reader sees the old complete file or the new one.
-"""
+"""File backend ``seggan_atomic``: write a temporary file, fsync, rename it
+over the name, so a killed save never leaves a truncated checkpoint."""
 import errno
 import os
 import os.path as osp
@@ -46,8 +41,7 @@ def _write_error(path: str, error: OSError) -> CheckpointWriteError:
 
 
 def atomic_write(path: Union[str, Path], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically; on failure the temporary file
-    is removed and :class:`CheckpointWriteError` says what to do."""
+    """Write ``data`` to ``path`` atomically (no temporary file is left)."""
     path = osp.abspath(os.fspath(path))
     directory, name = osp.split(path)
     os.makedirs(directory, exist_ok=True)

@@ -1,12 +1,8 @@
 """Weights-only checkpoint loading, for every source a config or tool names.
 
-:func:`load_checkpoint_file` also reads checkpoints of mmengine's plain
-``Runner``, whose message hub pickles ``HistoryBuffer`` objects, numpy
-scalars and ``getattr(HistoryBuffer, 'min')``: for that one load those are
-allowed, and ``builtins.getattr`` is bound to a stand-in that returns only
-the statistics methods. :func:`weights_only_loading` routes mmengine's local
-and URL loaders (which may use ``weights_only=False``) through it.
-"""
+mmengine's message hub pickles ``HistoryBuffer``, numpy scalars and
+``getattr(HistoryBuffer, 'min')``: only those are allowed, with a stand-in
+``getattr`` that returns only the statistics methods."""
 import os
 import os.path as osp
 import pickle
@@ -66,8 +62,7 @@ def last_loaded_checkpoint_file() -> Optional[str]:
     return _last_loaded_file
 
 
-# What the weights-only unpickler says of a callable or class outside the
-# allow-list (as opposed to damaged bytes).
+# The unpickler's words for a global outside the allow-list (not damage).
 _CODE_MARKERS = ('Unsupported global', 'unsupported GLOBAL',
                  'Trying to call reduce', 'Can only create new object',
                  'Can only build')
@@ -77,19 +72,8 @@ def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = 'cpu',
                          fix: Optional[str] = None,
                          source: Optional[str] = None) -> Any:
-    """Load a local checkpoint with the weights-only unpickler.
-
-    Args:
-        filename (str): Path of the checkpoint file.
-        map_location: Passed to :func:`torch.load`.
-        fix (str, optional): What to do about a damaged file that is not a
-            checkpoint of a run (e.g. reinstall the wheel it comes from).
-        source (str, optional): The URL it was downloaded from.
-
-    Raises:
-        FileNotFoundError, UnsafeCheckpointError (pickled code, never run)
-        or CorruptCheckpointError (truncated, or not a checkpoint).
-    """
+    """Load a local checkpoint with the weights-only unpickler; ``fix``:
+    advice for a damaged file, ``source``: the URL it came from."""
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(
@@ -127,8 +111,7 @@ def load_checkpoint_file(filename: str,
 
 
 def _pickled_callables(filename: str, limit: int = 1 << 26) -> List[str]:
-    """Globals a raw (non-zip) pickle would import, read by
-    :mod:`pickletools`, which imports and calls nothing."""
+    """Globals a raw (non-zip) pickle would import; imports nothing."""
     if zipfile.is_zipfile(filename):
         return []
     with open(filename, 'rb') as f:
@@ -162,8 +145,7 @@ def load_url_weights_only(url: str,
                           model_dir: Optional[str] = None,
                           map_location: Optional[Any] = None,
                           **kwargs) -> Any:
-    """mmengine's ``load_url``, weights-only; a refused file is removed
-    from torch's hub cache."""
+    """mmengine's ``load_url``, weights-only; a refused file is uncached."""
     model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
     os.makedirs(model_dir, exist_ok=True)
     cached = osp.join(
@@ -181,8 +163,7 @@ def load_url_weights_only(url: str,
 
 @contextmanager
 def weights_only_loading() -> Iterator[None]:
-    """Within the block, ``CheckpointLoader``'s local loader and the
-    ``load_url`` of its URL schemes are the safe ones. Not thread-safe."""
+    """mmengine's local and URL loaders made weights-only; not thread-safe."""
     local = CheckpointLoader._schemes['']
     url = mmengine_checkpoint.load_url
     CheckpointLoader._schemes[''] = load_checkpoint_file
@@ -194,8 +175,7 @@ def weights_only_loading() -> Iterator[None]:
         mmengine_checkpoint.load_url = url
 
 
-# The message hub as the SegGAN runner saves it: plain lists and numbers,
-# which torch's own weights-only default (init_model, torch.load) reads.
+# The hub as saved: plain lists and numbers, for torch's weights-only load.
 _BUFFER_TAG = '__history_buffer__'
 
 
@@ -240,8 +220,7 @@ SCHEME = 'seggan://'
 
 @CheckpointLoader.register_scheme(prefixes=SCHEME)
 def load_seggan_scheme(filename: str, map_location=None) -> Any:
-    """``seggan://<path or URL>``: weights-only where only a name can be
-    given (mmseg's ``init_model``, ``init_cfg`` outside the SegGAN runner)."""
+    """``seggan://<path or URL>``: weights-only where only a name is given."""
     with weights_only_loading():
         return CheckpointLoader.load_checkpoint(filename[len(SCHEME):],
                                                 map_location)

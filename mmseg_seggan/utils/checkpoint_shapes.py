@@ -1,11 +1,6 @@
-"""Refuse checkpoints whose tensors have other shapes than the model's.
-
-mmengine's ``load_state_dict`` copies what fits and only *warns* about a
-size mismatch, leaving a half-random model. :func:`shape_check_pre_hook`
-raises :class:`CheckpointShapeError` before anything is copied. Missing and
-unexpected keys keep mmengine's warning: a plain DeepLabV3 checkpoint into
-SegGAN, whose G and D start fresh, stays allowed.
-"""
+"""Refuse checkpoints whose tensors have other shapes than the model's
+(mmengine only warns, leaving them random). Missing keys stay a warning: a
+DeepLabV3 checkpoint into SegGAN (fresh G and D) is allowed."""
 from typing import List, Mapping, Optional, Tuple
 
 import torch.nn as nn
@@ -24,8 +19,7 @@ class CheckpointShapeError(CheckpointError):
 
 def find_shape_mismatches(module: nn.Module,
                           state_dict: Mapping) -> List[Mismatch]:
-    """``(key, checkpoint shape, model shape)`` of each entry of
-    ``state_dict`` whose shape differs from ``module``'s."""
+    """``(key, checkpoint shape, model shape)`` of each misfit entry."""
     while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
         module = module.module
     own = module.state_dict(keep_vars=True)
@@ -57,8 +51,7 @@ def _hint(mismatches: List[Mismatch]) -> str:
 def check_state_dict_shapes(module: nn.Module,
                             state_dict: Mapping,
                             source: Optional[str] = None) -> None:
-    """Raise :class:`CheckpointShapeError` naming every tensor of
-    ``state_dict`` that does not fit ``module`` (and ``source``, the file)."""
+    """Raise :class:`CheckpointShapeError` naming every misfit tensor."""
     mismatches = find_shape_mismatches(module, state_dict)
     if not mismatches:
         return

@@ -1,9 +1,5 @@
-"""What this CPU can do: torch's vector capability and native bf16.
-
-bf16 is faster than fp32 only with native bf16 instructions (torch emulates
-it elsewhere), and float results differ between capabilities: runs and
-benchmarks record both.
-"""
+"""Torch's CPU capability and native bf16: emulated bf16 is slower than
+fp32, and float results differ between capabilities."""
 import platform
 from typing import Dict, FrozenSet, Optional
 

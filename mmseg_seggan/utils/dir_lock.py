@@ -1,9 +1,7 @@
 """One owner per folder: ``fcntl.flock`` on a file naming its holder.
 
-The kernel drops the lock when its holder ends, however and in whichever
-PID namespace, so no lock is ever judged stale. The file names the holder
-for messages only, and stays after a release (waiters share one inode).
-"""
+The kernel drops the lock when its holder ends, so none is judged stale;
+the file stays after a release, as waiters share one inode."""
 import fcntl
 import json
 import os
@@ -18,9 +16,8 @@ class DirLockError(RuntimeError):
 
 
 class DirLock:
-    """An exclusive lock on ``directory``; ``what`` and ``hint`` name the
-    folder and the way out in messages. After :meth:`acquire`, ``replaced``
-    is the record of a holder that ended without releasing, or None."""
+    """An exclusive lock on ``directory``; ``replaced``: the record of a
+    holder that ended without releasing."""
 
     def __init__(self,
                  directory: str,

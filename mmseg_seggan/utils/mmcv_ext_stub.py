@@ -1,10 +1,5 @@
-"""Make mmseg importable on ``mmcv-lite`` (no compiled ``mmcv._ext``).
-
-mmseg imports ``mmcv.ops``, which loads ``mmcv._ext``. The start-up hook
-``_mmseg_seggan_hook`` (also run by importing ``mmseg_seggan``) lets it
-import a stand-in while ``mmcv.ops`` imports; a compiled op then called
-raises :class:`MissingMMCVOpError` naming the op and the fix.
-"""
+"""Make mmseg importable on ``mmcv-lite``: ``_mmseg_seggan_hook`` stubs
+``mmcv._ext``; a compiled op then raises :class:`MissingMMCVOpError`."""
 import importlib.util
 
 from _mmseg_seggan_hook import EXT_NAME

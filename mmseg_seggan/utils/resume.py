@@ -1,10 +1,5 @@
-"""What ``--resume`` loads: the checkpoint ``last_checkpoint`` names.
-
-mmengine's ``CheckpointHook`` writes that pointer with a plain ``open``: a
-kill at that instant leaves it empty. An unusable pointer (empty, not
-UTF-8, naming a missing file) falls back to the newest checkpoint in the
-work dir, with a warning. Checkpoints themselves are written atomically.
-"""
+"""What ``--resume`` loads. mmengine writes ``last_checkpoint`` with a plain
+``open`` (a kill can empty it): an unusable one falls back, warning."""
 import logging
 import os
 import os.path as osp
@@ -21,16 +16,11 @@ _CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint ``--resume`` loads from ``work_dir``, after removing
-    the temporary files of a killed save.
-
-    Returns:
-        str or None: The file ``last_checkpoint`` names; else the newest
-        ``iter_*.pth`` / ``epoch_*.pth``; None if there is neither.
+    """The file ``last_checkpoint`` names, else the newest ``iter_*.pth``,
+    else None; temporary files of a killed save are removed.
 
     Raises:
-        CorruptCheckpointError: The pointer is unusable and there is no
-            checkpoint to fall back to.
+        CorruptCheckpointError: Unusable pointer, nothing to fall back to.
     """
     if not osp.isdir(work_dir):
         return None

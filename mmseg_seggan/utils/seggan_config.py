@@ -1,9 +1,5 @@
-"""Where a SegGAN config keeps the length of phase 1: ``model.gan_iters``.
-
-Scripts (the protocol, the reproducibility check, the demo, the launch
-checks) read and set it through these functions, never by a string lookup
-of their own, so that one key is what every part of a run reads.
-"""
+"""Phase 1's length in a config (``model.gan_iters``): scripts read and set
+it only through these functions, so every part of a run reads one key."""
 from typing import Optional
 
 from mmengine.config import Config
@@ -20,13 +16,8 @@ def _phase_hook_index(cfg: Config) -> Optional[int]:
 
 
 def gan_iters_key(cfg: Config) -> Optional[str]:
-    """The ``--cfg-options`` key that sets phase 1's length, if any.
-
-    ``model.gan_iters`` for the package's configs; for an older config that
-    still gives ``SegGANPhaseHook(gan_iters=N)`` (and no
-    ``model.gan_iters``), that hook's key. None for a config without SegGAN
-    phases.
-    """
+    """The ``--cfg-options`` key of phase 1's length (the phase hook's in an
+    older config; None without SegGAN phases)."""
     model = cfg.get('model') or {}
     if model.get('gan_iters') is not None:
         return GAN_ITERS_KEY
@@ -38,15 +29,7 @@ def gan_iters_key(cfg: Config) -> Optional[str]:
 
 
 def gan_iters_of(cfg: Config) -> Optional[int]:
-    """Phase 1's length in ``cfg`` (None: not a two-phase SegGAN config).
-
-    Args:
-        cfg (Config): A training config.
-
-    Returns:
-        int or None: ``model.gan_iters`` (or the phase hook's own argument
-        in an older config).
-    """
+    """Phase 1's length in ``cfg`` (None: not a two-phase SegGAN config)."""
     model = cfg.get('model') or {}
     if model.get('gan_iters') is not None:
         return model['gan_iters']
@@ -57,11 +40,7 @@ def gan_iters_of(cfg: Config) -> Optional[int]:
 
 
 def set_gan_iters(cfg: Config, gan_iters: int) -> None:
-    """Set phase 1's length where ``cfg`` keeps it.
-
-    Raises:
-        ValueError: ``cfg`` has no SegGAN phases to set.
-    """
+    """Set phase 1's length where ``cfg`` keeps it (ValueError: no phases)."""
     key = gan_iters_key(cfg)
     if key is None:
         raise ValueError(

@@ -8,12 +8,7 @@ from ..hooks.seggan_phase_hook import PHASE_INFO_KEY
 
 @LOG_PROCESSORS.register_module()
 class SegGANLogProcessor(LogProcessor):
-    """mmengine's LogProcessor, with ``phase: N (name)`` after the progress.
-
-    Example line::
-
-        Iter(train) [ 40/200]  phase: 1 (gan_pretrain)  lr: ...  eta: ...
-    """
+    """mmengine's LogProcessor, with ``phase: N (name)`` after the progress."""
 
     def get_log_after_iter(self, runner, batch_idx: int, mode: str):
         tag, log_str = super().get_log_after_iter(runner, batch_idx, mode)

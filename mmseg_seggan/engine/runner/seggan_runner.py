@@ -1,5 +1,4 @@
-"""The runner of SegGAN configs, chosen by ``runner_type='SegGANRunner'``;
-a config without it gets mmengine's Runner, as without the plugin."""
+"""``runner_type='SegGANRunner'``; other configs keep mmengine's Runner."""
 import os
 import weakref
 
@@ -25,20 +24,11 @@ NUM_CLASSES_CHECK = 'num_classes_check'
 
 @RUNNERS.register_module()
 class SegGANRunner(Runner):
-    """mmengine's ``Runner`` with what a long CPU/GPU run needs on top.
-
-    * One run per work dir: training holds ``<work_dir>/.seggan_run.lock``
-      (:class:`~mmseg_seggan.utils.DirLock`) until ``train()`` ends.
-    * Atomic checkpoints (the ``seggan_atomic`` file backend for local
-      saves) whose message hub is plain numbers, for weights-only loaders.
-    * Weights-only, shape-checked loading from every source (``load_from``,
-      ``--resume``, testing, ``init_cfg``); ``--resume`` past an unusable
-      ``last_checkpoint``.
-    * :class:`NumClassesCheckHook` as the default hook ``num_classes_check``
-      (``default_hooks=dict(num_classes_check=None)`` leaves it out).
-    * The CPU capability in the log header (float results are bit-identical
-      only on the same one).
-    """
+    """mmengine's ``Runner`` plus: one training run per work dir (a
+    :class:`DirLock` until ``train()`` ends); atomic checkpoints with a plain
+    message hub; weights-only, shape-checked loading from every source;
+    ``--resume`` past an unusable ``last_checkpoint``; the default hook
+    ``num_classes_check``; the CPU capability in the log header."""
 
     def __init__(self, model, work_dir: str, *args, **kwargs):
         trains = kwargs.get('train_dataloader', args[0] if args else None)
@@ -92,8 +82,7 @@ class SegGANRunner(Runner):
                                add_phase_hook(self, custom_hooks))
 
     def build_param_scheduler(self, scheduler):
-        """mmengine's; a SegGAN run's schedule is the segmentor's, from
-        phase 2 on (:func:`phase2_schedulers`)."""
+        """mmengine's; a SegGAN schedule is the segmentor's, from phase 2."""
         return super().build_param_scheduler(
             phase2_schedulers(self, scheduler))
 
@@ -109,8 +98,7 @@ class SegGANRunner(Runner):
 
     def save_checkpoint(self, out_dir: str, filename: str, *args,
                         **kwargs) -> None:
-        """mmengine's; a local ``out_dir`` without ``backend_args`` (or
-        ``file_client_args``) is written through the atomic backend."""
+        """mmengine's; local saves without backend args are atomic."""
         if '://' not in out_dir and not (args and args[0]) and not (
                 kwargs.get('file_client_args') or kwargs.get('backend_args')):
             kwargs['backend_args'] = dict(backend=BACKEND)
@@ -121,8 +109,7 @@ class SegGANRunner(Runner):
             super()._init_model_weights()
 
     def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
-        """mmengine's, weights-only for every source, shape-checked; a
-        :class:`CheckpointError` names the file."""
+        """mmengine's, weights-only and shape-checked for every source."""
         add_shape_check(unwrap(self.model))
         with weights_only_loading():
             try:
