@@ -1,11 +1,3 @@
-"""Stanford Background (Gould et al., ICCV 2009), the SegGAN paper's Table II.
-
-715 outdoor scenes of about 320x240, 8 classes, ``-1`` = unknown (-> 255).
-Read either converted (``labels/<id>.png``, written once with the paper's
-seeded 600 / 115 split by ``tools/dataset_converters/stanford_background.py``)
-or raw (``labels/<id>.regions.txt(.gz)``, parsed at each load by
-``LoadStanfordBackgroundAnnotations``).
-"""
 import logging
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -43,10 +35,7 @@ STANFORD_LAYOUT = """\
 def stanford_split(ids: Sequence[str],
                    seed: int = 0,
                    num_train: int = NUM_TRAIN) -> Tuple[List[str], List[str]]:
-    """The paper's protocol: a random ``num_train`` / rest split, seeded.
-
-    A permutation by ``default_rng(seed)`` of the sorted ids, so the
-    converter's split files and the dataset's in-memory split agree.
+    """The paper's random split, seeded; the converter writes the same one.
 
     Returns:
         tuple[list[str], list[str]]: Sorted train and test ids.
@@ -65,11 +54,8 @@ def stanford_split(ids: Sequence[str],
 
 
 def label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
-    """Label file per id, for each format: ``{'png': {...}, 'regions': {}}``.
-
-    A ``.regions.txt`` and its ``.gz`` twin (``gunzip -k``) must hold the
-    same labels: which one is stale cannot be told.
-    """
+    """``{'png': {id: file}, 'regions': {...}}``; a ``.regions.txt`` and its
+    ``.gz`` twin must agree (which one is stale cannot be told)."""
     by_id = CheckedDatasetMixin._files_by_id  # any case: .PNG too
     plain = by_id(label_dir, '.regions.txt')
     gzipped = by_id(label_dir, '.regions.txt.gz')
@@ -87,21 +73,14 @@ def label_files(label_dir: str) -> Dict[str, Dict[str, str]]:
 
 @DATASETS.register_module()
 class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
-    """Stanford Background: 8 classes, ``-1`` (unknown) -> 255.
-
-    The samples are those of ``ann_file`` if given (the converter writes
-    ``splits/train.txt`` and ``test.txt``), else the seeded in-memory
-    ``split`` (:func:`stanford_split`, the converter's for the same seed),
-    else every image.
+    """Stanford Background (Gould et al., ICCV 2009): 8 classes, -1 -> 255.
 
     Args:
-        ann_file (str): Split file, relative to ``data_root``. Default ''.
+        ann_file (str): Split file (else ``split``, else every image).
         split (str, optional): ``'train'`` or ``'test'``.
         split_seed (int): Seed of the in-memory split. Default 0.
         num_train (int): Size of the in-memory training split. Default 600.
-        label_format (str): ``'png'``, ``'regions'`` (the raw labels, read
-            by ``LoadStanfordBackgroundAnnotations``) or ``'auto'``: PNGs
-            if the label folder holds any.
+        label_format (str): ``'png'``, ``'regions'``, ``'auto'`` (PNG if any).
         **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=STANFORD_CLASSES, palette=STANFORD_PALETTE)
@@ -152,7 +131,6 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
                 'stanford_background.py (docs/datasets.md).')
 
     def _mask_files(self, ann_dir: str) -> Dict[str, str]:
-        """The label files of the format in use (``label_format``)."""
         labels = label_files(ann_dir)
         fmt = self.label_format
         if fmt == 'auto':
@@ -163,7 +141,6 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
         return labels[fmt]
 
     def _select(self, ids: List[str]) -> List[str]:
-        """The in-memory ``split`` of the images, if one is asked for."""
         if self.split and ids:
             train, test = stanford_split(ids, self.split_seed, self.num_train)
             return train if self.split == 'train' else test

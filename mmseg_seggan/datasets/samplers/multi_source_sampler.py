@@ -1,4 +1,3 @@
-"""Batches that mix labeled and unlabeled images in a fixed ratio."""
 import itertools
 import numbers
 from typing import Iterator, Optional, Sequence
@@ -14,16 +13,13 @@ from torch.utils.data import Sampler
 class MultiSourceSampler(Sampler):
     """Infinite sampler over a ``ConcatDataset``, fixed counts per batch.
 
-    Drawing from the concatenation at random would give the big unlabeled
-    set most of each batch and let the ratio drift. Each source is
-    reshuffled on its own, seeded, so a resumed run sees the same mix.
+    Each source reshuffles on its own, seeded: a resume sees the same mix.
 
     Args:
         dataset (ConcatDataset): The sources, in ``source_ratio`` order.
-        batch_size (int): The dataloader's batch size (the same value).
-        source_ratio (Sequence[int]): Relative share of each source, whole
-            numbers >= 1, e.g. ``[1, 1]``: half of each batch from each;
-            ``batch_size`` must be a multiple of the sum.
+        batch_size (int): The dataloader's batch size.
+        source_ratio (Sequence[int]): Whole shares >= 1, e.g. ``[1, 1]``;
+            ``batch_size`` must be a multiple of their sum.
         shuffle (bool): Shuffle each source. Defaults to True.
         seed (int, optional): Shuffling seed; the same on every rank.
     """

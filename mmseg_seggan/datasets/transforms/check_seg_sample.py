@@ -1,5 +1,3 @@
-"""``CheckSegSample``: a loaded sample is checked before it reaches the
-loss; mmseg's loaders read the files, this looks at what they produced."""
 import logging
 from typing import Optional
 
@@ -18,17 +16,11 @@ from ..validation import (PNG_MAGIC, CorruptImageError, LabelValueError,
 class CheckSegSample(BaseTransform):
     """Stop on a bad sample, naming its file, before it reaches the loss.
 
-    Put it right after ``LoadAnnotations`` (it must see the whole mask). It
-    refuses incomplete files, a mask that is not a single-channel index
-    mask of its image's size, a 16-bit PNG mask above 255 (mmseg casts it
-    to uint8) and values that are neither a class nor the ignore (else CE's
-    bare ``IndexError: Target 11 is out of bounds``).
+    Put it right after ``LoadAnnotations``: it must see the whole mask.
 
     Args:
-        num_classes (int, optional): Defaults to the ``num_classes`` the
-            package's datasets put in each sample; given, it must agree.
-            Without either, values are not checked (a warning says so).
-        ignore_index (int, optional): Defaults to the sample's, else 255.
+        num_classes (int, optional): Default: the sample's (None: unchecked).
+        ignore_index (int, optional): Default: the sample's, else 255.
     """
 
     def __init__(self,

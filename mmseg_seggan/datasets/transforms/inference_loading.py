@@ -1,11 +1,3 @@
-"""Loading for mmseg's inference APIs: bad inputs named, arrays made BGR.
-
-For an array, mmseg's ``inference_model`` renames the first transform of the
-config's ``test_pipeline`` to ``LoadImageFromNDArray``, for good. The
-package's configs name ``dict(type='LoadImageForInference',
-_scope_='mmseg_seggan')`` there, and in that scope ``LoadImageFromNDArray``
-is this loader too, so a path after an array still works.
-"""
 from typing import Optional
 
 import mmcv
@@ -22,11 +14,10 @@ from ..validation import (IMAGE_FIX, CorruptImageError, check_image_bytes,
 
 @TRANSFORMS.register_module()
 class LoadImageForInference(MMCV_LoadImageFromFile):
-    """mmcv's ``LoadImageFromFile`` for a path, mmseg's
-    ``LoadImageFromNDArray`` for an array (in ``results['img']``).
+    """Load a path (as mmcv) or take an array (as mmseg), naming bad files.
 
-    A missing, empty, undecodable or too large file is named, with the fix.
-    Takes mmcv's arguments only, so ``inference_model`` can rename it.
+    mmcv's arguments only: ``inference_model`` renames the first test
+    transform to ``LoadImageFromNDArray`` for good (this loader in our scope).
     """
 
     def transform(self, results: dict) -> Optional[dict]:
@@ -69,16 +60,8 @@ SCOPED_TRANSFORMS.register_module(
 
 @TRANSFORMS.register_module()
 class ConvertImageToBGR(BaseTransform):
-    """Give the model a 3-channel BGR image, as OpenCV reads a file.
-
-    Grayscale is repeated to 3 channels, BGRA's alpha dropped, 16 bits
-    scaled to 8; floats are taken in 0..255, as mmseg's ``to_float32``
-    loaders give them. Refused, never predicted on silently: other shapes,
-    an empty image, NaN or Inf, a float image all in [0, 1] (scaling it
-    would be a guess) and an image over the pixel limit.
-
-    Required keys: ``img``. Modified keys: ``img``.
-    """
+    """Give the model a 3-channel BGR image, as OpenCV reads a file; refuse
+    rather than guess (other shapes, NaN/Inf, floats all in [0, 1])."""
 
     def transform(self, results: dict) -> dict:
         img = results['img']

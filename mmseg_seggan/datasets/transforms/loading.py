@@ -1,5 +1,3 @@
-"""``LoadStanfordBackgroundAnnotations``: mmseg's loader plus the raw
-Stanford Background label format."""
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
@@ -8,12 +6,8 @@ from ..regions import is_regions_file, read_regions_txt
 
 @TRANSFORMS.register_module()
 class LoadStanfordBackgroundAnnotations(LoadAnnotations):
-    """mmseg's ``LoadAnnotations`` that also reads the raw download's labels.
-
-    ``<id>.regions.txt(.gz)`` (-1 = unknown becomes the sample's
-    ``ignore_index``) is parsed at each load, nothing cached; other files go
-    to mmseg's loader. Args: as mmseg's ``LoadAnnotations``.
-    """
+    """mmseg's ``LoadAnnotations`` (same args) plus raw Stanford labels,
+    ``<id>.regions.txt(.gz)``, parsed at each load (nothing cached)."""
 
     def _load_seg_map(self, results: dict) -> None:
         path = results['seg_map_path']
