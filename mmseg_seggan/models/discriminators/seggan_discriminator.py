@@ -12,15 +12,13 @@ from ..utils import generation_init_weights
 
 @MODELS.register_module()
 class SegGANDiscriminator(BaseModule):
-    """Patch discriminator of SegGAN: three stride-2 4x4 convolutions with
-    ReLU, then a 4x4 convolution to one logit per patch.
+    """Patch discriminator of SegGAN: 3 stride-2 convs, one logit per patch.
 
     Args:
         in_channels (int): Image channels. Defaults to 3.
         base_channels (int): Width of the first layer. Defaults to 64.
         num_classes (int): Mask channels, used only when ``conditional``.
-        conditional (bool): Judge the (mask, image) pair, pix2pix style.
-            Defaults to False (the paper's D).
+        conditional (bool): Judge (mask, image) pairs; False: the paper's D.
         norm_cfg (dict, optional): Norm of layers 2 and 3. Defaults to BN.
         init_std (float): Std of the N(0, std) weight init.
         channels_last (bool): As in ``SegGANGenerator``. Defaults to True.

@@ -15,22 +15,17 @@ from ..utils import generation_init_weights
 class SegGANGenerator(BaseModule):
     """Mask-to-image generator of SegGAN (Zhang et al., 2018).
 
-    Four stride-2 convolutions encode the C-channel mask (one-hot GT in
-    phase 1, the segmentor's softmax in phase 2; never the image, which it
-    could copy), four stride-2 transposed convolutions decode it to an RGB
-    image in [-1, 1], with pix2pix's dropout. Sizes that are not a multiple
-    of 16 are padded and cropped back.
+    It sees the mask, never the image (which it could copy); sizes are padded
+    to a multiple of 16. Output in [-1, 1].
 
     Args:
         num_classes (int): C, the number of mask channels.
         out_channels (int): Output image channels. Defaults to 3.
-        base_channels (int): Width of the first layer (1x, 2x, 4x, 8x); the
-            main cost knob of phase 2. Defaults to 64.
-        dropout (float): In the first three decoder layers. Defaults to 0.5.
+        base_channels (int): First layer width; phase 2's main cost knob.
+        dropout (float): pix2pix's, in the first three decoder layers.
         norm_cfg (dict, optional): Norm of the inner layers. Defaults to BN.
-        init_std (float): Std of the N(0, std) weight init. Defaults to 0.02.
-        channels_last (bool): Channels-last memory format: the same
-            function, faster CPU kernels. Defaults to True.
+        init_std (float): Std of the N(0, std) weight init.
+        channels_last (bool): Same function, faster CPU kernels.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
     num_down = 4

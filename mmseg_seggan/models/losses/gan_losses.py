@@ -1,5 +1,4 @@
-"""SegGAN's masked content loss and adversarial loss, each used in both
-phases with its own weight (``phase1_content_loss``, ...)."""
+"""SegGAN's masked content and adversarial losses (own weight per phase)."""
 import math
 
 import torch
@@ -10,8 +9,7 @@ from mmseg.registry import MODELS
 
 def masked_mse_loss(pred: torch.Tensor, target: torch.Tensor,
                     valid: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the ``valid`` (N, 1, H, W) pixels only (the
-    paper's ``l_C``); 0 with grad if none is valid."""
+    """MSE over ``valid`` (N, 1, H, W) pixels (``l_C``); 0 if none."""
     valid = valid.to(pred.dtype)
     sq = (pred - target.to(pred.dtype))**2 * valid
     denom = (valid.sum() * pred.shape[1]).clamp(min=1.0)
@@ -25,8 +23,7 @@ def gan_loss(logits: torch.Tensor, target_is_real: bool) -> torch.Tensor:
 
 
 def check_loss_weight(weight, key: str) -> float:
-    """``weight`` if it is a finite number >= 0, else an error naming ``key``
-    (a negative weight would turn the loss into a reward)."""
+    """``weight`` if finite and >= 0 (a negative one rewards the loss)."""
     if isinstance(weight, bool) or not isinstance(
             weight,
         (int, float)) or not (math.isfinite(weight) and weight >= 0):
@@ -56,8 +53,7 @@ class SegGANContentLoss(nn.Module):
 
 @MODELS.register_module()
 class SegGANAdvLoss(nn.Module):
-    """``loss_weight * l_A``: :func:`gan_loss` of D's patch logits; as in
-    mmagic's ``GANLoss``, ``is_disc=True`` gives D's unweighted loss.
+    """``loss_weight * l_A`` (:func:`gan_loss`); ``is_disc``: D's unweighted.
 
     Args:
         loss_weight (float): 1 in phase 1, 0.1 in phase 2 (paper).

@@ -26,9 +26,8 @@ def check_pseudo_label_threshold(threshold,
 
 def pseudo_label_loss(logits: Tensor, area: Tensor, threshold: float,
                       ignore_index: int) -> Tuple[Tensor, Tensor]:
-    """Cross-entropy on the detached argmax where its probability reaches
-    ``threshold`` inside ``area`` (N, H, W); also returns the fraction of
-    image pixels that got a pseudo-label."""
+    """CE on the detached argmax where its probability reaches ``threshold``
+    inside ``area`` (N, H, W); also the fraction of pixels pseudo-labelled."""
     with torch.no_grad():
         conf, target = logits.softmax(dim=1).max(dim=1)
         keep = (conf >= threshold) & area

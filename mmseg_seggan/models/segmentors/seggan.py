@@ -54,8 +54,7 @@ def _starting_phase(gan_iters: Optional[int], phase: Optional[int]) -> int:
 
 
 def _loss_configs(cfgs: dict, old: dict) -> dict:
-    """The losses' configs with the old scalar keys applied (the
-    pseudo-label loss left out when not configured or at weight 0)."""
+    """The losses' configs, old keys applied, an unused pseudo loss dropped."""
     used = sorted(set(old) & set(OLD_KEYS))
     if used:
         warnings.warn(
@@ -89,53 +88,24 @@ def _loss_configs(cfgs: dict, old: dict) -> dict:
 class SegGAN(EncoderDecoder):
     """SegGAN (Zhang et al., BigMM 2018) on top of any mmseg EncoderDecoder.
 
-    An EncoderDecoder config with ``type='SegGAN'``, a ``generator`` and a
-    ``discriminator``. :attr:`phase` (set by ``SegGANPhaseHook``) picks::
-
-        train_step(data, optim_wrapper)     # optim_wrapper: OptimWrapperDict
-         ├─ phase 1: GAN pre-training (segmentor untouched)
-         │    one_hot(gt) ──> G ──> fake
-         │    train_discriminator: loss_d = BCE(D([real, fake]), [1, 0])
-         │    train_generator:     loss_content = 100 * MSE(fake, real)
-         │                         loss_adv     = BCE(D(fake), 1)
-         └─ phase 2: SegGAN fine-tuning (G and D frozen, eval mode)
-              inputs ─> extract_feat ─> decode_head ─> logits ─> loss_ce
-              frozen_gan_losses: softmax(resize(logits)) ─> G ─> fake
-                  loss_content = 0.1 * MSE(fake, real)
-                  loss_adv     = 0.1 * BCE(D(fake), 1)
-              [pseudo_label_loss on the unlabeled samples' logits]
-              only the segmentor's optimizer steps
-
-        predict / tensor: EncoderDecoder's own; G and D never run.
-
-    Both phase-2 GAN losses at ``loss_weight=0`` make phase 2 plain
-    cross-entropy fine-tuning (G and D never run): the control for SegGAN.
-    An unlabeled sample (no ``gt_sem_seg``) gets no cross-entropy in phase
-    2 but the GAN terms over its image area; phase 1 refuses it.
+    :attr:`phase` (set by ``SegGANPhaseHook``) picks the step: phase 1 trains
+    G (one-hot GT to image) and D; phase 2 adds frozen G's and D's losses of
+    ``softmax(logits)`` to the CE (unlabeled samples: GAN terms only).
 
     Args:
         generator (dict): Config of the mask-to-image generator.
         discriminator (dict): Config of the discriminator.
         phase1_content_loss, phase1_adv_loss, phase2_content_loss,
-            phase2_adv_loss (dict, optional): The loss modules; a dict
-            without ``type`` changes only the defaults (``LOSS_DEFAULTS``,
-            e.g. ``dict(loss_weight=0.)``). D's own loss is unweighted.
-        pseudo_label_loss (dict, optional): Self-training on phase 2's
-            unlabeled samples (``PseudoLabelLoss``), the semi-supervised
-            baseline. None (default) switches it off.
-        gan_iters (int, optional): Length of phase 1 in iterations, read
-            by ``SegGANPhaseHook``; at 0 the model starts in phase 2.
-        phase (int, optional): The starting phase for a model run by hand
-            (tests); by default 2 when ``gan_iters`` is 0, else 1.
-        nonfinite (str): On a NaN/Inf loss term, ``'raise'`` (default)
-            before any weight is touched, or ``'skip'`` the update and count
-            it in ``skipped_steps``.
-        fuse_frozen_bn (bool): In phase 2, run G and D as copies with BN
-            folded into the convolutions (state dict unchanged).
-        **kwargs: ``EncoderDecoder``'s arguments, and the older scalar keys
-            ``gan_content_weight``, ``gan_adv_weight``, ``content_weight``,
-            ``adv_weight``, ``pseudo_label_weight``,
-            ``pseudo_label_threshold``.
+            phase2_adv_loss (dict, optional): Loss configs; one without
+            ``type`` updates ``LOSS_DEFAULTS``; both phase-2 weights at 0
+            give the CE-only control. D's own loss is unweighted.
+        pseudo_label_loss (dict, optional): ``PseudoLabelLoss`` on phase 2's
+            unlabeled samples; None (default): off.
+        gan_iters (int, optional): Phase-1 length, read by the phase hook.
+        phase (int, optional): Starting phase; default 2 if gan_iters is 0.
+        nonfinite (str): On a NaN/Inf loss term, ``'raise'`` or ``'skip'``.
+        fuse_frozen_bn (bool): Run phase 2's G and D with BN folded.
+        **kwargs: ``EncoderDecoder``'s arguments; deprecated scalar weights.
     """
 
     def __init__(self,
@@ -199,9 +169,7 @@ class SegGAN(EncoderDecoder):
             module.register_load_state_dict_pre_hook(shape_check_pre_hook)
 
     def init_weights(self) -> None:
-        """``init_cfg`` Pretrained (G, D, backbone) loads weights-only from
-        a plain path or URL too, with or without a runner (the onedl fork's
-        own loader falls back to ``weights_only=False``)."""
+        """``init_cfg`` Pretrained loads weights-only, on either stack."""
         with weights_only_loading():
             super().init_weights()
 
@@ -244,7 +212,6 @@ class SegGAN(EncoderDecoder):
         return self._nonfinite.skipped_steps
 
     def _finite_or_skip(self, losses: Dict[str, Tensor]) -> bool:
-        """True if every loss term is finite; otherwise raise or skip."""
         return self._nonfinite.check(losses, self.phase,
                                      PHASE_NAMES[self.phase])
 
@@ -336,8 +303,7 @@ class SegGAN(EncoderDecoder):
 
     def train_segmentor(self, inputs: Tensor, data_samples: SampleList,
                         optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """Phase 2: the heads' losses (on the labeled samples) plus the
-        frozen GAN's terms and the pseudo-label loss (on all / unlabeled)."""
+        """Phase 2: heads' CE (labeled) plus frozen-GAN and pseudo terms."""
         s_wrapper: OptimWrapper = optim_wrapper['segmentor']
         labeled = self._labeled(data_samples)
         unlabeled = [i for i in range(len(data_samples)) if i not in labeled]
@@ -384,8 +350,7 @@ class SegGAN(EncoderDecoder):
                     self.pseudo_label_loss(up, area, self.ignore_index)
         parsed, log_vars = self.parse_losses(losses)
         if not labeled:
-            # No CE this step: NaN for the heads' keys logged before, else
-            # the logger would repeat their last values as this step's.
+            # No CE: log NaN for the heads' keys, not their last values.
             logged = MessageHub.get_current_instance().log_scalars
             log_vars.update({
                 k[len('train/'):]: torch.tensor(float('nan'))
@@ -400,8 +365,7 @@ class SegGAN(EncoderDecoder):
 
     def frozen_gan_losses(self, inputs: Tensor, data_samples: SampleList,
                           logits: Tensor) -> Dict[str, Tensor]:
-        """Content and adversarial losses of the prediction through frozen G
-        and D, as mmagic's ``PerceptualLoss`` with its frozen VGG."""
+        """The prediction's losses via frozen G and D (cf. PerceptualLoss)."""
         gen, disc = unwrap(self.generator), unwrap(self.discriminator)
         if self.fuse_frozen_bn:  # BN folded; rebuilt when G/D change
             gen = self._fused_gan['generator'].get(gen)
@@ -448,13 +412,11 @@ class SegGAN(EncoderDecoder):
 
     @staticmethod
     def _labeled(data_samples: SampleList) -> List[int]:
-        """Indices of the samples that carry ground truth."""
         return [i for i, s in enumerate(data_samples) if 'gt_sem_seg' in s]
 
     def _head_losses(self, head: nn.Module, prefix: str, x: List[Tensor],
                      data_samples: SampleList, labeled: List[int]):
-        """The head's losses on the labeled samples, and all its logits
-        (forward through the DDP wrapper so gradients sync)."""
+        """The head's losses (labeled) and logits, via its DDP wrapper."""
         logits = head(x)
         if not labeled:
             return {}, logits

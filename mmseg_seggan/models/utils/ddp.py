@@ -11,8 +11,7 @@ def unwrap(module: nn.Module) -> nn.Module:
 
 
 def broadcast_module_state(module: nn.Module, src: int = 0) -> None:
-    """Make a module identical on every rank; frozen networks get no
-    gradient reduction that would keep them in sync."""
+    """Sync a frozen module from ``src``: no gradient reduction does it."""
     module = unwrap(module)
     for t in list(module.parameters()) + list(module.buffers()):
         if torch.is_floating_point(t):

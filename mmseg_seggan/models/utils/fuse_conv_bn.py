@@ -1,8 +1,4 @@
-"""Frozen networks with their eval-mode BatchNorm folded into the convs.
-
-The folded network is a separate copy, never a submodule, so checkpoints
-keep the unfolded G and D.
-"""
+"""Eval-mode BN folded into convs, in a copy kept out of checkpoints."""
 import copy
 from typing import List, Optional, Tuple
 
@@ -29,14 +25,7 @@ def _fused(conv: nn.Module, bn: _BatchNorm) -> nn.Module:
 
 
 def fuse_conv_bn(module: nn.Module) -> Tuple[nn.Module, int]:
-    """An eval-mode, no-grad copy of ``module`` with conv + BN folded.
-
-    Folded: a ``ConvModule`` whose norm follows its conv, and a (transposed)
-    conv followed by a BN in an ``nn.Sequential``; the BN becomes Identity.
-
-    Returns:
-        tuple: The folded copy and the number of BN layers folded.
-    """
+    """Eval-mode, no-grad copy with conv + BN folded, and the count folded."""
     fused = copy.deepcopy(module).eval()
     fused.requires_grad_(False)
     folded = 0
@@ -61,10 +50,8 @@ def fuse_conv_bn(module: nn.Module) -> Tuple[nn.Module, int]:
 
 
 class FrozenFusedCopy:
-    """The folded copy of a frozen network, rebuilt when the network changes
-    (seen from its tensors' version counters, storage, dtype and device, and
-    the train flags). Not an ``nn.Module``: kept out of the state dict.
-    """
+    """The folded copy of a frozen network, rebuilt when its tensors, dtype,
+    device or train flags change; not an ``nn.Module``, so no state dict."""
 
     def __init__(self):
         self._key: Optional[List] = None
@@ -78,8 +65,7 @@ class FrozenFusedCopy:
                 for t in tensors] + [m.training for m in module.modules()]
 
     def get(self, module: nn.Module) -> nn.Module:
-        """The folded copy of ``module`` as it is now, or ``module`` itself
-        when it is in train mode, trainable or hooked."""
+        """Folded copy; ``module`` itself if training, trainable or hooked."""
         if module.training or any(p.requires_grad
                                   for p in module.parameters()):
             return module

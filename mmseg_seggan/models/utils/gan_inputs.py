@@ -8,8 +8,7 @@ from torch import Tensor
 
 
 def real_image(inputs: Tensor, data_preprocessor) -> Tensor:
-    """The preprocessed inputs de-normalised and scaled to [-1, 1] (G's
-    output range), in the preprocessor's channel order."""
+    """Inputs de-normalised to [-1, 1] (G's range), preprocessor's channels."""
     img = inputs
     if getattr(data_preprocessor, '_enable_normalize', False):
         img = img * data_preprocessor.std + data_preprocessor.mean
@@ -17,8 +16,7 @@ def real_image(inputs: Tensor, data_preprocessor) -> Tensor:
 
 
 def one_hot(labels: Tensor, num_classes: int, ignore_index: int) -> Tensor:
-    """(N, C, H, W) float one-hot of (N, H, W) labels; ignored pixels are
-    all-zero (G paints them from no class)."""
+    """(N, C, H, W) float one-hot; ignored pixels all-zero (no class)."""
     valid = labels != ignore_index
     if (labels[valid] >= num_classes).any() or (labels[valid] < 0).any():
         bad = torch.unique(
@@ -35,8 +33,7 @@ def one_hot(labels: Tensor, num_classes: int, ignore_index: int) -> Tensor:
 def image_area(data_samples: Sequence,
                size: Tuple[int, int],
                device=None) -> Tensor:
-    """(N, H, W) bool: each sample's image inside the padded batch
-    (``stack_batch`` pads at the bottom and right)."""
+    """(N, H, W) bool: each image inside the padded (bottom/right) batch."""
     area = torch.zeros(
         (len(data_samples), ) + tuple(size), dtype=torch.bool, device=device)
     for i, sample in enumerate(data_samples):
@@ -47,8 +44,7 @@ def image_area(data_samples: Sequence,
 
 def content_mask(inputs: Tensor, data_samples: SampleList,
                  ignore_index: int) -> Tensor:
-    """(N, 1, H, W) bool: the pixels the content loss counts (labeled:
-    not ignored, padding included; unlabeled: the image area)."""
+    """(N, 1, H, W) bool: content-loss pixels (GT not ignored, else area)."""
     size = inputs.shape[2:]
     masks = [
         s.gt_sem_seg.data.to(inputs.device) != ignore_index

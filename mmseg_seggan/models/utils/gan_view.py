@@ -1,5 +1,4 @@
-"""What SegGAN's trained G paints from a batch's masks, for the tools
-(reconstruction panels, ``tools/analysis_tools/mask_quality.py``)."""
+"""What SegGAN's trained G paints from a batch's masks, for the tools."""
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -25,15 +24,11 @@ def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
 
 @dataclass
 class GANView:
-    """One batch on the grid of the preprocessed inputs (the scale G was
-    trained at), with G's paintings from the soft (``fake_pred``) and hard
-    (``fake_hard``) prediction, from uniform 1/C (``fake_null``: how hard
-    the image is to paint) and from the GT (``fake_gt``, None without one).
-
-    ``image`` is in [-1, 1]; ``region`` is False on padding; ``gt`` holds
-    ``ignore_index`` on ignored and padded pixels; ``d_pred`` and ``d_gt``
-    are D's mean logit per image.
-    """
+    """One batch on the preprocessed grid (G's training scale), with G's
+    paintings from the soft/hard prediction, uniform 1/C (``fake_null``: how
+    hard the image is to paint) and the GT (``fake_gt``, None without one).
+    ``image`` in [-1, 1]; ``region`` False on padding; ``gt`` ignore_index on
+    ignored/padded pixels; ``d_pred``/``d_gt``: D's mean logit per image."""
     image: Tensor
     rgb: bool
     region: Tensor

@@ -4,9 +4,7 @@ from mmengine.model import normal_init
 
 
 def generation_init_weights(module: nn.Module, init_std: float = 0.02) -> None:
-    """N(0, std) convolutions (plain and transposed), N(1, std) BN scales,
-    zero biases: DCGAN's and pix2pix's init (mmagic's
-    ``generation_init_weights`` with ``init_type='normal'``)."""
+    """DCGAN/pix2pix init: N(0, std) (transposed) convs, N(1, std) BN."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             normal_init(m, 0, init_std)

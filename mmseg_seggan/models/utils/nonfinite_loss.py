@@ -1,5 +1,4 @@
-"""What SegGAN does when a loss term is NaN or Inf: stop, or skip the step
-(and restore the BN statistics its forward pass already moved)."""
+"""On a NaN/Inf loss term: stop, or skip the step (restoring BN stats)."""
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -15,8 +14,7 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class NonFiniteLossPolicy:
-    """``'raise'`` (stop, naming the term) or ``'skip'`` (count and go on),
-    from ``model.nonfinite``."""
+    """``'raise'`` (stop, naming the term) or ``'skip'`` (count and go on)."""
 
     def __init__(self, mode: str = 'raise'):
         if mode not in MODES:
