@@ -1,10 +1,6 @@
-"""The CPU precision policy of ``--amp``: bf16 only where it is faster.
-
-With native bf16, autocast speeds up a segmentor's 1x1 convolutions and
-matmuls, but its depthwise convolutions are faster in fp32 channels-last:
-the policy runs them outside autocast (docs/benchmarks.md). Emulated bf16
-is slower than fp32 throughout, so ``--amp`` refuses it unless told.
-"""
+"""The CPU precision policy of ``--amp``: bf16 only where it is faster
+(depthwise convolutions run in fp32 channels-last; emulated bf16 is refused
+unless told, as it is slower throughout)."""
 import logging
 from typing import Sequence
 
@@ -33,9 +29,8 @@ def check_native_bf16(allow_emulated: bool, where: str) -> None:
 
 
 class _Island:
-    """Forward hooks that run a module in fp32 under autocast: the pre-hook
-    turns autocast off and casts floating inputs to fp32, the post-hook
-    (``always_call``: also after an exception) turns it back on."""
+    """Forward hooks that run a module in fp32 under autocast (the post-hook
+    is ``always_call``: autocast comes back after an exception too)."""
 
     def __init__(self):
         self._open = []
@@ -59,16 +54,8 @@ class _Island:
 
 
 def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
-    """Run modules of ``model`` in fp32 under autocast.
-
-    Args:
-        model: The (possibly wrapped) model.
-        fp32: ``'depthwise'`` (every depthwise convolution) and/or names of
-            the model's children (``'generator'``, ``'discriminator'``).
-
-    Returns:
-        int: How many modules run in fp32.
-    """
+    """Run ``fp32`` (``'depthwise'`` convolutions and/or children's names)
+    in fp32 under autocast; return how many modules."""
     model = model.module if is_model_wrapper(model) else model
     children = dict(model.named_children())
     unknown = set(fp32) - {'depthwise'} - set(children)
@@ -91,15 +78,11 @@ def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
 
 @HOOKS.register_module()
 class BF16PolicyHook(Hook):
-    """Channels-last segmentor and fp32 islands for bf16 autocast training
-    (``tools/train.py --amp`` on a CPU sets it, with
-    ``BF16AutocastOptimWrapper`` for every optimizer).
+    """Channels-last segmentor and fp32 islands for bf16 autocast training.
 
     Args:
-        channels_last (bool): Put the segmentor in NHWC (G and D follow their
-            own ``channels_last``).
-        fp32 (Sequence[str]): What runs outside autocast: ``'depthwise'``
-            and/or children of the model (see :func:`keep_fp32`).
+        channels_last (bool): Put the segmentor in NHWC.
+        fp32 (Sequence[str]): What runs outside autocast (:func:`keep_fp32`).
         allow_emulated_bf16 (bool): Run even where bf16 is emulated.
     """
     priority = 'VERY_HIGH'
@@ -127,15 +110,8 @@ class BF16PolicyHook(Hook):
 
 
 def enable_amp(cfg: Config) -> None:
-    """``--amp``: on a CUDA GPU mmengine's ``AmpOptimWrapper`` (as mmseg's
-    ``--amp``) for every optimizer; on a CPU ``BF16AutocastOptimWrapper``
-    and ``BF16PolicyHook`` (unless bf16 is emulated and the config lacks
-    ``allow_emulated_bf16=True``).
-
-    Raises:
-        ValueError: A wrapper of another type than ``OptimWrapper``.
-        RuntimeError: No native bf16 on this CPU, and no override.
-    """
+    """``--amp``: ``AmpOptimWrapper`` on CUDA (as mmseg's); on a CPU
+    ``BF16AutocastOptimWrapper`` and ``BF16PolicyHook``."""
     cuda = torch.cuda.is_available()
     allow = bool(cfg.get(OVERRIDE, False))
     if not cuda:

@@ -1,10 +1,5 @@
-"""Keep the segmentor channels-last (NHWC): an opt-in fp32 speed lever.
-
-Whether NHWC convolutions are faster depends on the CPU and torch's kernel
-choice (docs/benchmarks.md); they reorder the convolutions' sums, so a run
-with this hook differs from one without in the last digits.
-``BF16PolicyHook`` does the same as part of the bf16 policy.
-"""
+"""Keep the segmentor channels-last (NHWC): an opt-in fp32 speed lever whose
+gain depends on the CPU; it changes results in the last digits."""
 import torch
 import torch.nn as nn
 from mmengine.hooks import Hook
@@ -13,12 +8,8 @@ from mmseg.registry import HOOKS
 
 
 def segmentor_to_channels_last(model: nn.Module) -> int:
-    """Put the segmentor's 4-d weights in NHWC, in place (activations
-    follow); SegGAN's G and D keep their own ``channels_last`` switch.
-
-    Returns:
-        int: How many top-level modules were converted.
-    """
+    """Put the segmentor's weights in NHWC, in place (G and D have their own
+    switch); return how many top-level modules."""
     model = model.module if is_model_wrapper(model) else model
     children = [
         m for n, m in model.named_children()
@@ -31,8 +22,7 @@ def segmentor_to_channels_last(model: nn.Module) -> int:
 
 @HOOKS.register_module()
 class ChannelsLastHook(Hook):
-    """Run the segmentor channels-last, from before training, validation or
-    testing: ``custom_hooks = [dict(type='ChannelsLastHook')]``."""
+    """Run the segmentor channels-last, from before training or testing."""
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:

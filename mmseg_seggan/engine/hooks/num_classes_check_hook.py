@@ -12,8 +12,7 @@ from ...models.utils import unwrap
 
 
 def pooled_batch_norms(model) -> List[str]:
-    """Names of the modules that run a BatchNorm on a globally pooled map
-    (mmseg's ASPP ``image_pool``: ``AdaptiveAvgPool2d(1)``, conv, BN)."""
+    """Modules running a BatchNorm on a globally pooled map (ASPP's)."""
     found = []
     for name, m in unwrap(model).named_modules():
         children = list(m.children()) if isinstance(m, nn.Sequential) else []
@@ -42,18 +41,10 @@ def model_num_classes(model) -> List[Tuple[str, int]]:
 
 @HOOKS.register_module()
 class NumClassesCheckHook(Hook):
-    """Check ``num_classes`` of every head against the dataset's classes,
-    before training, each validation and testing.
-
-    A head with too few classes would fail deep in the loss (``Target 11
-    is out of bounds``), one with too many would report IoU over classes
-    that do not exist. Before training it also refuses ``batch_size=1``
-    when the segmentor trains a BatchNorm on a globally pooled map (ASPP's
-    image pool), which fails for SegGAN only after the whole of phase 1.
-
-    ``SegGANRunner`` adds it as the default hook ``num_classes_check``;
-    other runners take it from ``default_hooks`` or ``custom_hooks``.
-    """
+    """Check every head's ``num_classes`` against the dataset's (too few
+    fail deep in the loss, too many report IoU of absent classes); before
+    training, refuse ``batch_size=1`` with a BatchNorm on a pooled map,
+    which for SegGAN would fail only after the whole of phase 1."""
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:

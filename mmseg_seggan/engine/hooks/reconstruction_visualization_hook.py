@@ -14,24 +14,12 @@ from ...visualization import view_panels
 
 @HOOKS.register_module()
 class SegGANReconstructionVisHook(SegVisualizationHook):
-    """mmseg's ``SegVisualizationHook``, with the GAN's view added.
-
-    Every ``interval`` val/test iterations it hands the runner's visualizer
-    (``add_image``, so every vis backend) one
-    :func:`~mmseg_seggan.visualization.reconstruction_panel` per image.
-    Name it in place of mmseg's hook; ``tools/test.py --show-dir`` then
-    draws these panels::
-
-        default_hooks = dict(visualization=dict(
-            type='SegGANReconstructionVisHook', draw=False, interval=50))
-
-    Models without a generator (a plain EncoderDecoder, a TTA wrapper) get
-    mmseg's GT | prediction drawing instead, with one warning.
+    """mmseg's ``SegVisualizationHook`` drawing one reconstruction panel per
+    image; models without a generator get mmseg's drawing, with a warning.
 
     Args:
         interval (int): Draw every ``interval`` val/test iterations.
-        error_vmax (float): RMS error (image in [-1, 1]) drawn as full
-            scale in the error tile. Defaults to 1.0.
+        error_vmax (float): RMS error drawn as full scale. Defaults to 1.0.
         titles (bool): Write tile titles. Defaults to True.
         **kwargs: ``draw``, ``show``, ... as mmseg's hook.
     """
@@ -62,8 +50,7 @@ class SegGANReconstructionVisHook(SegVisualizationHook):
                 'in the dataset\'s METAINFO or `metainfo` config.')
         return palette
 
-    # mmseg 1.2 reaches _after_iter through Hook.after_val/test_iter; the
-    # onedl fork's SegVisualizationHook overrides those two instead.
+    # The onedl fork overrides these two; mmseg 1.2 calls _after_iter.
     def after_val_iter(self, runner, batch_idx, data_batch, outputs) -> None:
         self._after_iter(runner, batch_idx, data_batch, outputs, 'val')
 
@@ -112,7 +99,6 @@ class SegGANReconstructionVisHook(SegVisualizationHook):
 
 
 def _train_iter(runner: Runner) -> int:
-    """The training iteration, or 0 without a training loop (``runner.iter``
-    would build it, and ``tools/test.py`` would need the training data)."""
+    """The training iteration, or 0 (``runner.iter`` would build the loop)."""
     loop = getattr(runner, '_train_loop', None)
     return loop.iter if isinstance(loop, BaseLoop) else 0

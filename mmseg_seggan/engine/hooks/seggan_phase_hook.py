@@ -16,8 +16,7 @@ from ...utils.seggan_config import GAN_ITERS_KEY, gan_iters_key
 PHASE_INFO_KEY = 'seggan_phase'
 # ``checkpoint['meta'][META_KEY]``: what a resumed run must agree with.
 META_KEY = 'seggan'
-# Scalars that belong to every phase; the rest are dropped at the switch so
-# that phase-2 log lines never show phase-1 losses (and vice versa).
+# Kept at the switch; the rest go, so no log line mixes the phases' losses.
 _SHARED_SCALARS = ('lr', 'time', 'data_time')
 
 
@@ -33,33 +32,16 @@ def _pretrained(net) -> bool:
 class SegGANPhaseHook(Hook):
     """Iterations ``[0, gan_iters)`` are phase 1, the rest phase 2.
 
-    The phase is derived from ``runner.iter`` before every iteration, so a
-    run resumed at any iteration (``gan_iters`` included) lands in the right
-    phase; the optimizer states of all three networks are in the checkpoint.
-    The phase is published in the message hub (``seggan_phase``) for the
-    log processor and other hooks.
-
-    Each checkpoint records ``gan_iters`` (``meta['seggan']``). A resume
-    whose ``gan_iters`` would rewrite the past (a run in phase 2 sent back
-    to phase 1, or a switch point before the iterations phase 1 already
-    ran) is refused before any step; for checkpoints without the record,
-    the phase of their last iteration (message hub) is compared.
-
-    A run whose switch cannot do what a SegGAN run is for is refused before
-    its first iteration: phase 1 as long as the run (the segmentor never
-    trained) unless ``gan_pretrain_only``; phase 2 from the start
-    (``gan_iters=0``) with G and D that nothing trained (no ``load_from``
-    holding ``generator.*`` and ``discriminator.*``, no ``init_cfg``
-    ``Pretrained`` on both) unless ``allow_untrained_gan``.
+    The phase follows ``runner.iter`` before every iteration, so a resume
+    lands in the right phase; it is published as ``seggan_phase``. Refused
+    before any step: a resume whose ``gan_iters`` would rewrite the past, a
+    segmentor that never trains, phase 2 through untrained G and D.
 
     Args:
-        gan_iters (int, optional): Length of phase 1 (0: phase 2 only).
-            Configs leave it out: the hook reads ``model.gan_iters``, the
-            one key of the switch (given both, they must agree).
-        gan_pretrain_only (bool): The run pre-trains G and D only
-            (``gan_iters == max_iters``). Defaults to False.
-        allow_untrained_gan (bool): Let phase 2 start from G and D that
-            were never trained (tests, ablations). Defaults to False.
+        gan_iters (int, optional): Phase 1's length; configs set
+            ``model.gan_iters`` instead (given both, they must agree).
+        gan_pretrain_only (bool): The run pre-trains G and D only.
+        allow_untrained_gan (bool): Allow phase 2 from untrained G and D.
     """
     priority = 'VERY_HIGH'
 
@@ -133,8 +115,7 @@ class SegGANPhaseHook(Hook):
                 f'or set {key} > 0 to pre-train them in this run (for a test '
                 'with a random GAN: SegGANPhaseHook(allow_untrained_gan='
                 'True)).')
-        # A resume sets runner.iter to the checkpoint's; load_from starts
-        # at 0 and has no past to contradict (the two-run variant).
+        # Only a resume has a past to contradict (load_from starts at 0).
         if loaded and runner.iter > 0 and loaded['iter'] == runner.iter:
             self._check_resumed_history(runner, loaded)
 
@@ -160,13 +141,7 @@ class SegGANPhaseHook(Hook):
             file=last_loaded_checkpoint_file())
 
     def _check_resumed_history(self, runner, loaded: dict) -> None:
-        """Refuse a ``gan_iters`` that contradicts the iterations done.
-
-        Raises:
-            ValueError: The resumed run would go back to phase 1 after
-                phase 2 began, or the checkpoint's phase-1 length differs
-                from what this ``gan_iters`` says it was.
-        """
+        """Refuse a ``gan_iters`` that contradicts the iterations done."""
         done, old, new = loaded['iter'], loaded['gan_iters'], self.gan_iters
         if old is not None:
             if min(done, old) == min(done, new):
@@ -248,12 +223,8 @@ class SegGANPhaseHook(Hook):
 
 
 def add_phase_hook(runner, hooks: Optional[list]) -> list:
-    """``hooks`` (``custom_hooks``) with a phase hook for a SegGAN model.
-
-    Without :class:`SegGANPhaseHook` a SegGAN run would train phase 1 at
-    every iteration and never the segmentor, without a word; the runner
-    adds the hook (reading ``model.gan_iters``) as it adds its default ones.
-    """
+    """``custom_hooks`` plus the phase hook a SegGAN model cannot lack
+    (without it, phase 1 would silently take every iteration)."""
     hooks = list(hooks or [])
     if hasattr(unwrap(runner.model), 'set_phase') and not any(
             isinstance(h, SegGANPhaseHook) or isinstance(h, dict)
@@ -266,16 +237,9 @@ def add_phase_hook(runner, hooks: Optional[list]) -> list:
 
 
 def phase2_schedulers(runner, scheduler):
-    """``param_scheduler`` of a SegGAN run: the segmentor's, from phase 2.
-
-    A segmentor config's schedule (a list, e.g. mmseg's warm-up and
-    ``PolyLR``) is meant for the segmentor's training: it is bound to the
-    segmentor's optimizer alone (G and D keep their constant lr) and shifted
-    by ``gan_iters`` (``begin``/``end`` += ``gan_iters``), so that it starts
-    where the segmentor starts training. A dict keyed by network (mmengine's
-    form for an :class:`OptimWrapperDict`) and runs that are not SegGAN are
-    left as they are.
-    """
+    """``param_scheduler`` of a SegGAN run: a list binds to the segmentor's
+    optimizer only (G and D keep a constant lr), shifted by ``gan_iters``; a
+    per-network dict and other runs are left as they are."""
     wrappers = runner.optim_wrapper
     if scheduler is None or not isinstance(wrappers, OptimWrapperDict) or \
             'segmentor' not in wrappers or \

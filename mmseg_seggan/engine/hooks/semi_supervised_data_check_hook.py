@@ -1,5 +1,4 @@
-"""``SemiSupervisedDataCheckHook``: no leak, no lopsided batch, before the
-first iteration of a semi-supervised run."""
+"""Refuse leaking or lopsided semi-supervised training data."""
 import hashlib
 import os
 import os.path as osp
@@ -44,12 +43,9 @@ def _thumbnail(path: str) -> Optional[np.ndarray]:
 
 
 class _Copies:
-    """Finds the files of one set that are files or pictures of another:
-    the same ``(st_dev, st_ino)``, the same SHA-256 (among files whose sizes
-    collide), or 16x16 grayscale thumbnails within ``max_rms`` grey levels
-    (a resized or cropped copy may be missed). Each file is stat-ed, hashed
-    and decoded at most once per run.
-    """
+    """Files of one set that are files or pictures of another: same inode,
+    same SHA-256, or 16x16 grey thumbnails within ``max_rms`` (a resized or
+    cropped copy may be missed); each file is read at most once."""
 
     def __init__(self, max_rms: Optional[float]) -> None:
         self.max_rms = max_rms
@@ -62,9 +58,8 @@ class _Copies:
 
     def find(self, files: Iterable[str], originals: Iterable[str],
              content: bool) -> List[str]:
-        """Each of ``files`` that is one of ``originals`` (a path, with how
-        when it is another name), by identity, and if ``content`` by bytes
-        and by picture."""
+        """Each of ``files`` that is one of ``originals``, saying how (by
+        identity, and if ``content`` by bytes and by picture)."""
         originals = sorted(originals)
         inode = {self._inode(p): p for p in originals}
         found: Dict[str, str] = {}
@@ -112,26 +107,13 @@ class _Copies:
 class SemiSupervisedDataCheckHook(Hook):
     """Refuse, before the first iteration, training data that leaks.
 
-    Semi-supervised results mean something only if the unlabeled images are
-    neither labeled nor evaluation images, and every batch mixes the
-    sources as configured. ``train_dataloader`` is checked against the
-    ``val_dataloader`` and ``test_dataloader`` datasets:
-
-    - no unlabeled image is a labeled one (same file, copy or re-encode);
-    - no training image is a val or test file (e.g. ``ann_file=''`` on a
-      folder that holds test images too), nor, for the unlabeled ones, a
-      copy or re-encode of one;
-    - no unlabeled image is a mask file;
-    - ``MultiSourceSampler``'s ``batch_size`` is the dataloader's.
-
-    A source is labeled when its samples have a ``seg_map_path``. Each
-    failure is a ``ValueError`` naming the config keys, the files and the
-    fix.
+    Semi-supervised results mean something only if no training image is a
+    val/test one, no unlabeled image a labeled or mask one (nor a copy or
+    re-encode), and ``MultiSourceSampler`` batches as the dataloader does.
 
     Args:
-        max_thumbnail_rms (float, optional): The largest RMS (grey levels)
-            between 16x16 grayscale thumbnails of the same picture
-            (docs/datasets.md); None skips the decoding. Defaults to 1.5.
+        max_thumbnail_rms (float, optional): Largest thumbnail RMS (grey
+            levels) of one picture; None skips decoding. Defaults to 1.5.
     """
     priority = 'VERY_HIGH'
 
