@@ -1,9 +1,5 @@
-"""bf16 mixed precision on any device, the CPU included (``--amp``).
-
-mmengine's ``AmpOptimWrapper`` refuses the CPU, though ``torch.autocast``
-runs bf16 there too. Weights, gradients and optimizer states stay fp32;
-bf16 keeps fp32's exponent range, so no loss scaling is needed.
-"""
+"""bf16 autocast on any device, the CPU included (mmengine's AMP refuses
+it); bf16 has fp32's exponent range, so no loss scaling is needed."""
 from contextlib import contextmanager
 from typing import Optional
 
@@ -24,12 +20,8 @@ _TOLD = set()
 class BF16AutocastOptimWrapper(OptimWrapper):
     """``OptimWrapper`` running the forward under bf16 autocast.
 
-    Set by ``tools/train.py --amp`` where there is no CUDA device; usable
-    by name in a config as well.
-
     Args:
-        device_type (str, optional): ``'cpu'`` or ``'cuda'``; None (default)
-            takes the device of the model's first parameter.
+        device_type (str, optional): 'cpu', 'cuda' or None (the model's).
         **kwargs: Everything ``OptimWrapper`` takes.
     """
 
@@ -59,8 +51,7 @@ class BF16AutocastOptimWrapper(OptimWrapper):
 
     @contextmanager
     def optim_context(self, model: nn.Module):
-        """The parent's context (gradient accumulation) plus bf16 autocast.
-        """
+        """The parent's context plus bf16 autocast."""
         param = next(model.parameters(), None)
         device_type = self.device_type or (param.device.type
                                            if param is not None else 'cpu')

@@ -12,14 +12,8 @@ NETWORKS = ('segmentor', 'generator', 'discriminator')
 
 
 class SegGANOptimWrapperDict(OptimWrapperDict):
-    """mmengine's :class:`OptimWrapperDict`, refusing a foreign state.
-
-    ``Runner.resume`` hands it the checkpoint's ``optimizer`` entry. One
-    written by another kind of run (a plain DeepLabV3's single optimizer:
-    ``state``, ``param_groups``) would fail inside mmengine with
-    ``AssertionError: Mismatched `state_dict`! cannot found state``; here
-    the error names the checkpoint and the way to use its weights.
-    """
+    """mmengine's :class:`OptimWrapperDict`; another kind of run's optimizer
+    state is refused naming the checkpoint, not by an assertion."""
 
     def load_state_dict(self, state_dict: dict) -> None:
         got = list(state_dict) if isinstance(state_dict, dict) else []
@@ -48,35 +42,13 @@ _SHARED_WRAPPER_KEYS = ('type', 'loss_scale', 'dtype')
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class SegGANOptimWrapperConstructor:
-    """Build an :class:`OptimWrapperDict` with one wrapper per network.
+    """Build a :class:`SegGANOptimWrapperDict`, one wrapper per network.
 
-    (A :class:`SegGANOptimWrapperDict`, which explains a resume from another
-    kind of run instead of failing on an assertion.)
-
-    mmengine has no multi-optimizer constructor of its own (mmagic's pulls in
-    all of mmagic). Each entry is an ordinary optim-wrapper config, built by
-    mmengine's :class:`DefaultOptimWrapperConstructor` on its network, so
-    ``paramwise_cfg``, ``clip_grad`` and ``AmpOptimWrapper`` work as usual.
-    Parameter names in ``paramwise_cfg`` of ``segmentor`` are the model's own
-    (``backbone.*``, ``decode_head.*``).
-
-    Two forms. The drop-in: a segmentor config's own ``optim_wrapper`` plus
-    ``constructor='SegGANOptimWrapperConstructor'``; its optimizer,
-    ``paramwise_cfg`` and ``clip_grad`` train the segmentor, G and D get the
-    paper's Adam (lr 1e-3) in a wrapper of the same type (``--amp``).
-    Explicit, as the package's configs write it::
-
-        optim_wrapper = dict(
-            constructor='SegGANOptimWrapperConstructor',
-            segmentor=dict(optimizer=dict(type='Adam', lr=1e-4)),
-            generator=dict(optimizer=dict(type='Adam', lr=1e-3)),
-            discriminator=dict(optimizer=dict(type='Adam', lr=1e-3)))
-
-    (``generator`` and ``discriminator`` may be left out: the paper's Adam.)
-    A ``param_scheduler`` list schedules the segmentor only, from phase 2
-    on (:func:`~mmseg_seggan.engine.hooks.seggan_phase_hook.
-    phase2_schedulers`); ``param_scheduler=dict(segmentor=[...],
-    generator=[...], discriminator=[...])`` is taken as written.
+    mmengine has none (mmagic's pulls in all of mmagic). Each entry is built
+    by ``DefaultOptimWrapperConstructor`` on its network, so ``paramwise_cfg``
+    and ``clip_grad`` work as usual. Either ``segmentor=``, ``generator=``,
+    ``discriminator=`` entries, or a segmentor config's own wrapper (the
+    drop-in); G and D default to the paper's Adam in the same wrapper type.
     """
 
     def __init__(self,
