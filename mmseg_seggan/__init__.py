@@ -1,19 +1,9 @@
 """mmseg-seggan: SegGAN (Zhang et al., BigMM 2018) as an MMSegmentation plugin.
 
-Importing this package (directly or through
-``custom_imports=dict(imports=['mmseg_seggan'])``) registers its classes
-into mmseg's registries (models, hooks, the ``SegGANRunner``, datasets,
-transforms) and the ``seggan://`` checkpoint scheme, and changes nothing
-else of mmengine, mmseg or torch. Two things make that possible at all,
-and are also done at interpreter start by the installed
-``_mmseg_seggan_hook``: on mmcv-lite, a stand-in ``mmcv._ext`` while
-``mmcv.ops`` imports, so that mmseg imports; the ``mmseg_seggan::`` config
-scope in mmengine's ``MODULE2PACKAGE`` table.
-
-Every SegGAN behaviour of a run (atomic checkpoints, safe loading and
-resume, the work-dir lock, the class-count check, the phase record) is
-switched on by names in its config: ``runner_type='SegGANRunner'`` and the
-hooks (see ``configs/_base_/default_runtime.py``).
+Importing it registers its classes in mmseg's registries and the
+``seggan://`` scheme, and changes nothing else. ``_mmseg_seggan_hook``
+(also run at interpreter start) stands in ``mmcv._ext`` on mmcv-lite and
+adds the ``mmseg_seggan::`` scope to mmengine's ``MODULE2PACKAGE``.
 """
 # isort: off
 from _mmseg_seggan_hook import install as _install_hook

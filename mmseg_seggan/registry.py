@@ -1,13 +1,5 @@
-"""The ``mmseg_seggan`` registry scope: mmseg's registries, seen from here.
-
-A config that inherits a base through ``mmseg_seggan::<path>`` gets
-``_scope_='mmseg_seggan'`` on every dict of that base with a ``type`` (that
-is how mmengine marks where an external base came from), and building such
-a dict looks for registries of scope ``mmseg_seggan`` (importing this module
-to find them). The package registers its classes in mmseg's registries, so
-each registry here is an empty child of mmseg's: a lookup falls through to
-mmseg and on to mmengine, exactly as under ``default_scope='mmseg'``.
-"""
+"""The ``mmseg_seggan`` registry scope, where ``mmseg_seggan::`` bases' dicts
+build: empty children of mmseg's registries, so lookups fall through."""
 from mmengine.registry import Registry
 from mmseg import registry as mmseg
 
@@ -15,12 +7,8 @@ SCOPE = 'mmseg_seggan'
 
 
 def _child(parent: Registry) -> Registry:
-    """An empty registry of this scope under one of mmseg's.
-
-    ``locations`` names the package: importing it registers every class
-    (and without a location mmengine would look for a
-    ``mmseg_seggan.utils.register_all_modules``).
-    """
+    """An empty registry of this scope under one of mmseg's; ``locations``
+    imports the package (else mmengine seeks ``register_all_modules``)."""
     return Registry(
         parent.name, parent=parent, scope=SCOPE, locations=['mmseg_seggan'])
 

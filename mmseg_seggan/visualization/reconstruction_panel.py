@@ -1,12 +1,6 @@
-"""Panels that show what SegGAN's generator makes of a mask: per image,
-six tiles at the segmentor's input scale::
-
-    image | ground truth | prediction | G(one-hot GT) | G(prediction) | error
-
-Masks take the dataset's palette (ignored pixels black); the error tile is
-the per-pixel RMS of G(prediction) - image on a fixed scale, so tiles of
-different images compare.
-"""
+"""Panels of what SegGAN's G makes of a mask: per image, six tiles at the
+segmentor's input scale (see ``PANEL_TITLES``); the RMS error tile has a
+fixed scale so that images compare."""
 from typing import List, Optional, Sequence
 
 import cv2
@@ -31,8 +25,7 @@ def colorize_mask(
     palette: Sequence[Sequence[int]],
     ignore_color: Sequence[int] = (0, 0, 0)
 ) -> np.ndarray:
-    """Labels (H, W) to RGB (H, W, 3) with ``palette[label]``; labels
-    outside the palette (the ignore index) get ``ignore_color``."""
+    """Labels to RGB by ``palette``; labels outside it get ``ignore_color``."""
     mask = np.asarray(mask).astype(np.int64)
     lut = np.array(list(palette) + [list(ignore_color)], dtype=np.uint8)
     idx = np.where((mask >= 0) & (mask < len(palette)), mask, len(palette))
@@ -48,7 +41,6 @@ def error_heatmap(error: np.ndarray, vmax: float = 1.0) -> np.ndarray:
 
 
 def _put_text(tile: np.ndarray, text: str) -> None:
-    """Write ``text`` on a dark strip at the tile's top left, in place."""
     h, w = tile.shape[:2]
     scale = max(0.3, min(0.6, w / 400))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
@@ -70,10 +62,9 @@ def reconstruction_panel(image: np.ndarray,
 
     Args:
         image, fake_pred: (H, W, 3) RGB uint8, the image and G(prediction).
-        pred: (H, W) predicted labels.
-        error: (H, W) per-pixel RMS error of G(prediction), image in [-1, 1].
+        pred, gt: (H, W) predicted and GT labels; gt None gives gray tiles.
+        error: (H, W) per-pixel RMS error of G(prediction).
         palette: RGB colour per class.
-        gt: (H, W) ground-truth labels, or None (gray tiles).
         fake_gt: (H, W, 3) RGB uint8, G(one-hot GT), or None.
         error_vmax: Error shown as full scale.
         titles: Write each tile's title on it.
@@ -103,8 +94,7 @@ def view_panels(view,
                 palette: Sequence[Sequence[int]],
                 error_vmax: float = 1.0,
                 titles: bool = True) -> List[np.ndarray]:
-    """One :func:`reconstruction_panel` per image of a ``GANView``,
-    padding cropped."""
+    """One :func:`reconstruction_panel` per ``GANView`` image, unpadded."""
     panels = []
     for i in range(len(view)):
         h, w = view.crop(i)
@@ -131,9 +121,7 @@ def view_panels(view,
 def contact_sheet(panels: Sequence[np.ndarray],
                   captions: Sequence[str],
                   max_width: Optional[int] = None) -> np.ndarray:
-    """Stack RGB uint8 panels, one per row, each under its caption; rows
-    are padded right to the widest, and the sheet downscaled to
-    ``max_width``."""
+    """Panels under their captions, padded right, scaled to ``max_width``."""
     if len(panels) != len(captions):
         raise ValueError('One caption per panel is needed.')
     if not panels:

@@ -1,11 +1,4 @@
-"""mmseg's ``IoUMetric`` that also returns the per-class table.
-
-mmseg prints the per-class IoU/Acc table into the log but returns only the
-means, so mmengine's JSON log of a test run (``<timestamp>.json``) lacks
-it and scripts had to scrape the printed table. This metric returns it
-too, as one non-scalar entry ``per_class`` that mmengine writes into that
-JSON file: ``{class: {'IoU': .., 'Acc': ..}}`` in percent, NaN as None.
-"""
+"""mmseg's ``IoUMetric`` that also returns the per-class table it logs."""
 import math
 from typing import Dict
 
@@ -15,7 +8,8 @@ from mmseg.registry import METRICS
 
 @METRICS.register_module()
 class PerClassIoUMetric(IoUMetric):
-    """``IoUMetric`` plus ``per_class`` in its results (same means)."""
+    """``IoUMetric`` plus ``per_class`` (``{class: {'IoU': .., 'Acc': ..}}``,
+    percent, NaN as None) for mmengine's JSON log; same means."""
 
     def compute_metrics(self, results: list) -> Dict[str, object]:
         metrics = super().compute_metrics(results)
