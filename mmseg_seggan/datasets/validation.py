@@ -1,5 +1,3 @@
-"""Data errors (each a :class:`DatasetError` and the fitting builtin) and
-checks that name the file and the fix."""
 import errno
 import io
 import os
@@ -20,7 +18,7 @@ _FILE_FIX = ('Fix: re-copy or re-download this file (compare its size with '
 
 
 class DatasetError(Exception):
-    """Base of every data error raised by this package."""
+    """Base of the package's data errors, each also the builtin that fits."""
 
 
 class DataRootNotFoundError(DatasetError, FileNotFoundError):
@@ -207,8 +205,7 @@ def strip_suffix(name: str, suffix: str) -> str:
 
 
 def list_files(folder: str, suffix: str) -> List[str]:
-    """Sorted relative paths ending with ``suffix`` in any case; links
-    followed, a looping one named instead of walked forever."""
+    """Sorted relative paths with ``suffix`` in any case; link loops named."""
     found: List[str] = []
 
     def loop(link: str, why: str) -> SymlinkLoopError:
@@ -306,8 +303,7 @@ def check_label_values(seg_map: np.ndarray,
                        ignore_index: int,
                        path: str,
                        classes: Optional[Sequence[str]] = None) -> None:
-    """Refuse a value outside ``[0, num_classes)`` and the ignore (uint8:
-    two counts settle it; ``np.unique`` only words the error)."""
+    """Refuse a value outside ``[0, num_classes)`` and the ignore."""
     if seg_map.dtype == np.uint8:
         high = np.count_nonzero(seg_map >= num_classes)
         if not high or (ignore_index >= num_classes

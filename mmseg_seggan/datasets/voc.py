@@ -1,4 +1,3 @@
-"""PASCAL VOC 2012 (+ SBD aug) through mmseg's ``PascalVOCDataset``."""
 from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 
@@ -15,5 +14,5 @@ VOC_LAYOUT = """\
 
 @DATASETS.register_module()
 class CheckedPascalVOCDataset(CheckedDatasetMixin, PascalVOCDataset):
-    """mmseg's ``PascalVOCDataset`` (same args) with the data checks."""
+    """PASCAL VOC 2012 (+ SBD aug): mmseg's dataset (same args), checked."""
     LAYOUT = VOC_LAYOUT

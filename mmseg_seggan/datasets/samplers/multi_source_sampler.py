@@ -11,9 +11,8 @@ from torch.utils.data import Sampler
 
 @DATA_SAMPLERS.register_module()
 class MultiSourceSampler(Sampler):
-    """Infinite sampler over a ``ConcatDataset``, fixed counts per batch.
-
-    Each source reshuffles on its own, seeded: a resume sees the same mix.
+    """Infinite ``ConcatDataset`` sampler, fixed counts per batch; each source
+    reshuffles on its own, seeded, so a resume sees the same mix.
 
     Args:
         dataset (ConcatDataset): The sources, in ``source_ratio`` order.

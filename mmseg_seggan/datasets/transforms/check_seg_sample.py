@@ -14,9 +14,8 @@ from ..validation import (PNG_MAGIC, CorruptImageError, LabelValueError,
 
 @TRANSFORMS.register_module()
 class CheckSegSample(BaseTransform):
-    """Stop on a bad sample, naming its file, before it reaches the loss.
-
-    Put it right after ``LoadAnnotations``: it must see the whole mask.
+    """Stop a bad sample, naming its file, before the loss; put it right
+    after ``LoadAnnotations`` (it must see the whole mask).
 
     Args:
         num_classes (int, optional): Default: the sample's (None: unchecked).

@@ -14,11 +14,9 @@ from ..validation import (IMAGE_FIX, CorruptImageError, check_image_bytes,
 
 @TRANSFORMS.register_module()
 class LoadImageForInference(MMCV_LoadImageFromFile):
-    """Load a path (as mmcv) or take an array (as mmseg), naming bad files.
-
-    mmcv's arguments only: ``inference_model`` renames the first test
-    transform to ``LoadImageFromNDArray`` for good (this loader in our scope).
-    """
+    """Load a path (as mmcv) or an array (as mmseg), naming bad files; mmcv's
+    arguments only, as ``inference_model`` renames the first test transform
+    to ``LoadImageFromNDArray`` for good (this loader in our scope)."""
 
     def transform(self, results: dict) -> Optional[dict]:
         img = results.get('img')
@@ -53,8 +51,7 @@ class LoadImageForInference(MMCV_LoadImageFromFile):
         return img
 
 
-# mmseg's own registry is left alone.
-SCOPED_TRANSFORMS.register_module(
+SCOPED_TRANSFORMS.register_module(  # not mmseg's own registry
     'LoadImageFromNDArray', module=LoadImageForInference)
 
 
