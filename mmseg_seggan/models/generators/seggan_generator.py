@@ -15,8 +15,7 @@ from ..utils import generation_init_weights
 class SegGANGenerator(BaseModule):
     """Mask-to-image generator of SegGAN (Zhang et al., 2018).
 
-    It sees the mask, never the image (which it could copy); sizes are padded
-    to a multiple of 16. Output in [-1, 1].
+    It sees the mask, never the image (which it could copy); output in [-1, 1].
 
     Args:
         num_classes (int): C, the number of mask channels.

@@ -26,8 +26,7 @@ def check_pseudo_label_threshold(threshold,
 
 def pseudo_label_loss(logits: Tensor, area: Tensor, threshold: float,
                       ignore_index: int) -> Tuple[Tensor, Tensor]:
-    """CE on the detached argmax where its probability reaches ``threshold``
-    inside ``area`` (N, H, W); also the fraction of pixels pseudo-labelled."""
+    """CE on the confident (``>= threshold``) detached argmax; its ratio."""
     with torch.no_grad():
         conf, target = logits.softmax(dim=1).max(dim=1)
         keep = (conf >= threshold) & area

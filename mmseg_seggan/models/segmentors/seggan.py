@@ -99,8 +99,7 @@ class SegGAN(EncoderDecoder):
             phase2_adv_loss (dict, optional): Loss configs; one without
             ``type`` updates ``LOSS_DEFAULTS``; both phase-2 weights at 0
             give the CE-only control. D's own loss is unweighted.
-        pseudo_label_loss (dict, optional): ``PseudoLabelLoss`` on phase 2's
-            unlabeled samples; None (default): off.
+        pseudo_label_loss (dict, optional): Phase-2 self-training; None: off.
         gan_iters (int, optional): Phase-1 length, read by the phase hook.
         phase (int, optional): Starting phase; default 2 if gan_iters is 0.
         nonfinite (str): On a NaN/Inf loss term, ``'raise'`` or ``'skip'``.

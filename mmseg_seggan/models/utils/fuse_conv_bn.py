@@ -50,8 +50,7 @@ def fuse_conv_bn(module: nn.Module) -> Tuple[nn.Module, int]:
 
 
 class FrozenFusedCopy:
-    """The folded copy of a frozen network, rebuilt when its tensors, dtype,
-    device or train flags change; not an ``nn.Module``, so no state dict."""
+    """Folded copy of a frozen net, rebuilt on change; not in state dicts."""
 
     def __init__(self):
         self._key: Optional[List] = None

@@ -24,11 +24,10 @@ def unwrap_seggan(model: torch.nn.Module) -> torch.nn.Module:
 
 @dataclass
 class GANView:
-    """One batch on the preprocessed grid (G's training scale), with G's
-    paintings from the soft/hard prediction, uniform 1/C (``fake_null``: how
-    hard the image is to paint) and the GT (``fake_gt``, None without one).
-    ``image`` in [-1, 1]; ``region`` False on padding; ``gt`` ignore_index on
-    ignored/padded pixels; ``d_pred``/``d_gt``: D's mean logit per image."""
+    """One batch on the preprocessed grid (G's training scale): ``image`` in
+    [-1, 1], G's paintings of the soft/hard prediction, of uniform 1/C
+    (``fake_null``: how hard the image is to paint) and of the GT (or None);
+    ``region``: not padding; ``d_pred``, ``d_gt``: D's mean logit per image."""
     image: Tensor
     rgb: bool
     region: Tensor
