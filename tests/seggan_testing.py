@@ -4,6 +4,10 @@ import os.path as osp
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# tools/seggan_launch.py, as the tools import it (appended: the standard
+# library's ``test`` is not shadowed by tools/test.py)
+if osp.join(REPO, 'tools') not in sys.path:
+    sys.path.append(osp.join(REPO, 'tools'))
 CONFIGS = osp.join(REPO, 'tests', 'data', 'configs')
 TINY_DEEPLAB = osp.join(CONFIGS, 'tiny_deeplabv3.py')
 TINY_SEGGAN = osp.join(CONFIGS, 'tiny_seggan.py')
@@ -57,14 +61,28 @@ class Payload:
 
 
 def import_tool(relpath: str):
-    """Import a script under tools/ as a module (tools/ is no package)."""
+    """Import a script under tools/ as a module (tools/ is no package).
+
+    As when it runs as a script, its folder (and tools/, where
+    ``seggan_launch`` lives) can be imported from; appended, so nothing of
+    the standard library is shadowed."""
     import importlib.util
+    import sys
     path = osp.join(REPO, relpath)
+    for folder in (osp.dirname(path), osp.join(REPO, 'tools')):
+        if folder not in sys.path:
+            sys.path.append(folder)
     spec = importlib.util.spec_from_file_location(
         osp.splitext(osp.basename(path))[0], path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def make_toy_scenes(*args, **kwargs) -> str:
+    """``tools/misc/make_toy_scenes.py``'s generator (same arguments)."""
+    return import_tool('tools/misc/make_toy_scenes.py').make_toy_scenes(
+        *args, **kwargs)
 
 
 def tiny_seggan(num_classes=4, size_divisor=None):

@@ -14,7 +14,7 @@ import mmseg_seggan  # noqa: E402,F401  (mmcv-lite compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
 from mmseg_seggan.engine.hooks import enable_amp  # noqa: E402
-from mmseg_seggan.utils.launch import (  # noqa: E402
+from seggan_launch import (  # noqa: E402  (tools/seggan_launch.py)
     build_runner, load_config, set_local_rank_env, shutdown_distributed)
 
 

@@ -4,7 +4,7 @@ from .checked_local_backend import CheckedLocalBackend
 from .regions import read_regions_txt
 from .samplers import MultiSourceSampler
 from .stanford_background import StanfordBackgroundDataset, stanford_split
-from .toy_scenes import ToyScenesDataset, make_toy_scenes
+from .toy_scenes import ToyScenesDataset
 from .transforms import CheckSegSample, LoadStanfordBackgroundAnnotations
 from .unlabeled_image_dataset import UnlabeledImageDataset
 from .validation import (CorruptImageError, DataRootNotFoundError,
@@ -16,7 +16,7 @@ from .validation import (CorruptImageError, DataRootNotFoundError,
 from .voc import CheckedPascalVOCDataset
 
 __all__ = [
-    'ToyScenesDataset', 'make_toy_scenes', 'CamVidDataset',
+    'ToyScenesDataset', 'CamVidDataset',
     'StanfordBackgroundDataset', 'CheckedPascalVOCDataset', 'read_regions_txt',
     'stanford_split', 'CheckSegSample', 'LoadStanfordBackgroundAnnotations',
     'DatasetError', 'DataRootNotFoundError', 'UnpairedSamplesError',

@@ -171,7 +171,7 @@ def env(tmp_path_factory):
              cwd=str(tmp))).strip()
     user = tmp / 'user'  # a user's folder, far from the clone
     user.mkdir()
-    from mmseg_seggan.datasets import make_toy_scenes
+    from seggan_testing import make_toy_scenes
     make_toy_scenes(
         str(user / 'toy'), num_train=8, num_val=2, size=(32, 48), seed=0)
     (user / 'my_deeplabv3_config.py').write_text(USER_DEEPLABV3)

@@ -25,7 +25,7 @@ from seggan_testing import REPO, data_root_options
 from mmseg_seggan.models.segmentors.seggan import NonFiniteLossError
 from mmseg_seggan.utils import (CorruptCheckpointError, load_checkpoint_file,
                                 restore_message_hub)
-from mmseg_seggan.utils.launch import build_runner
+from seggan_launch import build_runner
 
 CONFIG = osp.join(REPO, 'tests', 'data', 'configs', 'reliability_seggan.py')
 

@@ -10,7 +10,7 @@ import os.path as osp
 import pytest
 from seggan_testing import TINY_DEEPLAB, TINY_SEGGAN, load_tiny_cfg
 
-from mmseg_seggan.utils.launch import build_runner
+from seggan_launch import build_runner
 
 
 def _runner(config, root, work, name, resume=False, **options):

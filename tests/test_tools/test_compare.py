@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from seggan_testing import REPO
+from seggan_testing import REPO, make_toy_scenes
 
-from mmseg_seggan.datasets import make_toy_scenes
 
 SCRIPT = osp.join(REPO, 'tools', 'experiments', 'compare.py')
 # a plain EncoderDecoder config (no SegGAN in it)

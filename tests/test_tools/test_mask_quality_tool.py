@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmseg_seggan.datasets import make_toy_scenes
-from seggan_testing import import_tool, save_toy_checkpoint
+from seggan_testing import (import_tool, make_toy_scenes,
+                            save_toy_checkpoint)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'seggan_toy.py')

@@ -48,7 +48,7 @@ def test_start_up_hook_is_installed():
 def trained(tmp_path_factory):
     """A tiny two-phase SegGAN run (2 + 2 iterations, validated at 4) with
     mmseg's own tools/train.py; 205 val images for benchmark.py."""
-    from mmseg_seggan.datasets import make_toy_scenes
+    from seggan_testing import make_toy_scenes
     tmp = tmp_path_factory.mktemp('mmseg_tools')
     root = make_toy_scenes(
         str(tmp / 'toy'), num_train=8, num_val=205, size=(32, 48), seed=0)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import mmseg_seggan  # noqa: F401
-from mmseg_seggan.datasets import make_toy_scenes
+from seggan_testing import make_toy_scenes
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'experiments'))

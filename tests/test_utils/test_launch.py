@@ -8,7 +8,7 @@ from seggan_testing import CONFIGS, TINY_DEEPLAB, TINY_SEGGAN, run_tool
 
 from mmseg_seggan.engine.hooks import enable_amp
 from mmseg_seggan.utils import gan_iters_of
-from mmseg_seggan.utils.launch import load_config
+from seggan_launch import load_config
 
 
 def test_amp_applies_to_every_seggan_optimizer_on_gpu(monkeypatch):

@@ -44,17 +44,18 @@ from mmengine.runner import Runner  # noqa: E402
 from mmseg_seggan.models.utils import gan_view, unwrap_seggan  # noqa: E402
 from mmseg_seggan.utils import (load_checkpoint_file,  # noqa: E402
                                 weights_only_loading)
-from mmseg_seggan.utils.launch import load_config  # noqa: E402
 from mmseg_seggan.visualization import contact_sheet  # noqa: E402
 from mmseg_seggan.visualization import view_panels  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # the two below
+sys.path.insert(1, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mask_corruption import (changed_share, choose_corruptions,  # noqa: E402
                              corrupt_mask)
 from mask_scores import (AUDIT_SCORES, DEFAULT_AUDIT_SCORE,  # noqa: E402
                          DEFAULT_PREDICT_SCORE, PREDICT_SCORES, compute_scores,
                          image_statistics, per_image_miou, precision_at_k,
                          rank_worst_first, recall_at_k, spearman)
+from seggan_launch import load_config  # noqa: E402  (tools/)
 
 
 def parse_args(argv=None):

@@ -29,7 +29,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
 from mmseg_seggan.utils import set_gan_iters  # noqa: E402
-from mmseg_seggan.utils.launch import build_runner  # noqa: E402
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from seggan_launch import build_runner  # noqa: E402  (tools/)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -162,7 +163,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix='seggan_soak_')
     root = args.data_root
     if root is None:
-        from mmseg_seggan.datasets import make_toy_scenes
+        sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+        from make_toy_scenes import make_toy_scenes
         root = make_toy_scenes(
             osp.join(tmp, 'toy_scenes'), 96, 24, size=(96, 128), seed=0)
     cfg = Config.fromfile(args.config)

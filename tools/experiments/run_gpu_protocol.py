@@ -68,7 +68,8 @@ from typing import Dict, List, Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path[:0] = [HERE, osp.join(REPO, 'tools', 'analysis_tools')]
+sys.path[:0] = [HERE] + [
+    osp.join(REPO, 'tools', d) for d in ('analysis_tools', 'misc')]
 import benchmark_seggan  # noqa: E402
 from protocol.engine import CONFIG_LOCK, Protocol  # noqa: E402
 from protocol.engine import Stage, run_protocol  # noqa: E402
@@ -391,7 +392,7 @@ def make_smoke_data(root: str, size=(48, 64), num_train=6, num_val=3) -> dict:
     import cv2
     import numpy as np
 
-    from mmseg_seggan.datasets.toy_scenes import render_scene
+    from make_toy_scenes import render_scene  # tools/misc/
     rng = np.random.default_rng(0)
     stanford, camvid = osp.join(root, 'stanford'), osp.join(root, 'camvid')
     for d in ('images', 'labels'):

@@ -243,8 +243,7 @@ def main():
     logs = osp.join(work, 'logs')
     data_root = osp.abspath(args.data_root)
     if not osp.isdir(osp.join(data_root, 'img_dir')):
-        sys.path.insert(0, REPO)
-        from mmseg_seggan.datasets import make_toy_scenes
+        from make_toy_scenes import make_toy_scenes  # tools/misc/
         make_toy_scenes(data_root, seed=args.seed)
         print(f'Generated ToyScenes in {data_root} (seed {args.seed})')
     else:

@@ -107,7 +107,7 @@ def _toy_runner(path, root, work, plain_runner=False, **options):
     from mmengine.runner import Runner
     from seggan_testing import REPO
 
-    from mmseg_seggan.utils.launch import build_runner
+    from seggan_launch import build_runner
     cfg = Config.fromfile(osp.join(REPO, path))
     for split in ('train', 'val', 'test'):
         if cfg.get(f'{split}_dataloader'):  # phase-1-only runs: no val

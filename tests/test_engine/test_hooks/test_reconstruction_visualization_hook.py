@@ -17,10 +17,10 @@ from mmseg.registry import HOOKS, VISBACKENDS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from mmseg_seggan.datasets import make_toy_scenes
 from mmseg_seggan.visualization import (NUM_TILES, colorize_mask,
                                         contact_sheet, reconstruction_panel)
-from seggan_testing import save_toy_checkpoint, tiny_seggan
+from seggan_testing import (make_toy_scenes, save_toy_checkpoint,
+                            tiny_seggan)
 
 ROOT = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))

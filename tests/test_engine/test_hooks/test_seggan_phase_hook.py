@@ -11,7 +11,7 @@ from seggan_testing import (TINY_SEGGAN, data_root_cli, load_tiny_cfg,
 
 from mmseg_seggan.engine import SegGANPhaseHook
 from mmseg_seggan.utils import load_checkpoint_file, restore_message_hub
-from mmseg_seggan.utils.launch import build_runner
+from seggan_launch import build_runner
 
 
 def mock_runner(iteration, max_iters=10):

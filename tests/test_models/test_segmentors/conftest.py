@@ -8,8 +8,7 @@ import torch.distributed as dist
 from mmengine.config import Config
 from seggan_testing import REPO
 
-from mmseg_seggan.utils.launch import (setup_cpu_distributed,
-                                       shutdown_distributed)
+from seggan_launch import setup_cpu_distributed, shutdown_distributed
 
 
 @pytest.fixture

@@ -12,3 +12,10 @@ makes their tables; :mod:`.records` reads mmengine's JSON logs and the
 machine; :mod:`.carried_record` exports a record off its machine and pools
 exported records whose stages started from bit-identical weights.
 """
+import os.path as _osp
+import sys as _sys
+
+# tools/, for ``seggan_launch`` (what tools/train.py reads configs with)
+_TOOLS = _osp.dirname(_osp.dirname(_osp.dirname(_osp.abspath(__file__))))
+if _TOOLS not in _sys.path:
+    _sys.path.append(_TOOLS)

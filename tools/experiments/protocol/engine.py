@@ -305,7 +305,7 @@ class Protocol:
         return self._configs[key]
 
     def _resolve(self, stage: Stage):
-        from mmseg_seggan.utils.launch import load_config
+        from seggan_launch import load_config
         options = parse_options(self.options(stage))
         with CONFIG_LOCK:
             cfg = load_config(

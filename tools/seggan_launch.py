@@ -1,4 +1,4 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: config and launcher.
+"""What the tools share: reading a config and launching a run.
 
 mmengine's ``pytorch`` launcher calls ``torch.cuda.set_device`` and its DDP
 wrapper gets ``device_ids=[LOCAL_RANK]``, both fatal without CUDA: on a CPU
@@ -38,7 +38,7 @@ def check_cfg_options(cfg: Config, cfg_options: dict, config: str) -> None:
     """Refuse ``gan_iters`` / ``finetune_iters`` in --cfg-options: these
     variables of the config were written into other keys when it was read,
     so changing them would change nothing. The error names those keys."""
-    from .seggan_config import gan_iters_key, gan_iters_of
+    from mmseg_seggan.utils import gan_iters_key, gan_iters_of
     wanted = {
         k: cfg_options[k]
         for k in ('gan_iters', 'finetune_iters') if k in cfg_options
