@@ -50,14 +50,14 @@ import argparse
 import copy
 import os
 import os.path as osp
-import shlex
 import sys
 from typing import List, Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, HERE)  # ./protocol, ./make_plots.py
-from protocol.engine import Protocol, parse_options, run_protocol  # noqa
+from protocol.engine import (Protocol, add_run_options,  # noqa: E402
+                             parse_options, protocol_from_args, run_protocol)
 from protocol.seggan_protocol import build, finish  # noqa: E402
 from protocol.summary import format_mean_std  # noqa: E402
 
@@ -105,31 +105,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         default=300,
         help='phase-2 iterations (default %(default)s)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        default=[],
-        help='KEY=VALUE overrides of every run')
-    parser.add_argument(
         '--seggan-options',
         nargs='+',
         default=[],
         help='KEY=VALUE overrides of the SegGAN runs only')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='train every stage with --amp; recorded')
-    parser.add_argument(
-        '--threads',
-        type=int,
-        default=1,
-        help='OMP/MKL threads per run (default 1)')
-    parser.add_argument(
-        '--jobs', type=int, default=1, help='stages run at once (default 1)')
-    parser.add_argument('--nice', type=int, default=0)
-    parser.add_argument(
-        '--dry-run',
-        action='store_true',
-        help='print the commands, run and write nothing')
+    add_run_options(parser)
     a = parser.parse_args(argv)
     for path in (a.config, a.checkpoint):
         if path and not osp.isfile(path):
@@ -277,27 +257,20 @@ def plot(p: Protocol) -> List[str]:
 def main(argv: Optional[List[str]] = None) -> dict:
     a = parse_args(argv)
     root = osp.abspath(osp.join(a.work_root, a.name))
-    p = Protocol(
+    p, invocation = protocol_from_args(
+        a,
         root,
         REPO,
         a.name,
-        threads=a.threads,
-        jobs=a.jobs,
-        nice=a.nice,
-        dry_run=a.dry_run,
+        argv,
         rerun_hint='Give the new settings another --work-root or --name, '
         'or move the old work dir away to retrain.')
     if a.checkpoint:
         p.external['baseline'] = a.checkpoint
-    invocation = dict(
-        cmd=' '.join(
-            shlex.quote(x) for x in [sys.executable] + (argv or sys.argv)),
+    invocation.update(
         config=a.config,
         checkpoint=a.checkpoint,
-        seeds=dict(base=a.base_seed, gans=a.gan_seeds, arms=a.seeds),
-        cfg_options=a.cfg_options,
-        seggan_options=a.seggan_options,
-        precision='bf16 (--amp)' if a.amp else 'fp32')
+        seggan_options=a.seggan_options)
 
     def build_all(p: Protocol) -> None:
         folder = osp.join(root, 'configs')

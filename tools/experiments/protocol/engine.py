@@ -770,6 +770,59 @@ def _diff(old: str, new: str, limit: int = 20) -> str:
     return '\n'.join('    ' + line for line in lines[:limit]) + more
 
 
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every protocol driver: overrides and how runs run."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='KEY=VALUE overrides of every train.py / test.py call')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='train every stage with --amp (bf16 on a CPU); recorded')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OMP/MKL threads per run (default 1: on a '
+        'shared CPU two 1-thread runs beat one 2-thread run)')
+    parser.add_argument(
+        '--jobs', type=int, default=1, help='stages run at once (default 1)')
+    parser.add_argument(
+        '--nice', type=int, default=0, help='niceness of the runs')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print the commands, run and write nothing')
+
+
+def protocol_from_args(args: argparse.Namespace,
+                       root: str,
+                       repo: str,
+                       name: str,
+                       argv: Optional[List[str]] = None,
+                       **kwargs) -> tuple:
+    """The :class:`Protocol` of a driver's parsed options (``kwargs`` go
+    to it) and the part of its invocation record every driver writes."""
+    protocol = Protocol(
+        root,
+        repo,
+        name,
+        threads=args.threads,
+        jobs=args.jobs,
+        nice=args.nice,
+        dry_run=args.dry_run,
+        **kwargs)
+    invocation = dict(
+        cmd=' '.join(
+            shlex.quote(x) for x in [sys.executable] + (argv or sys.argv)),
+        seeds=dict(base=args.base_seed, gans=args.gan_seeds, arms=args.seeds),
+        cfg_options=args.cfg_options,
+        precision='bf16 (--amp)' if args.amp else 'fp32')
+    return protocol, invocation
+
+
 def run_protocol(protocol: Protocol, build: Callable[[Protocol], None],
                  invocation: dict, finish: Callable[[Protocol], None]) -> dict:
     """Open the work root, build and run the stages, summarise, close."""

@@ -28,11 +28,10 @@ config of every stage, checkpoints (with SHA-256) and metrics;
 import argparse
 import os.path as osp
 import re
-import shlex
-import sys
 from typing import List, Optional, Sequence
 
-from .engine import Protocol, Stage, run_protocol
+from .engine import (Protocol, Stage, add_run_options, protocol_from_args,
+                     run_protocol)
 from .summary import (environment_line, paired_differences, stage_name,
                       summarize, summary_markdown, wall_times)
 
@@ -118,11 +117,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=int,
         help='override the phase-2 iterations of every arm')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        default=[],
-        help='KEY=VALUE overrides of every train.py / test.py call')
-    parser.add_argument(
         '--variant',
         nargs='+',
         action='append',
@@ -151,23 +145,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         metavar='K',
         help='one seed pair (control-xK, seggan-xK; first seeds) at K '
         'times the phase-2 iterations')
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='train every stage with --amp (bf16 on a CPU); recorded')
-    parser.add_argument(
-        '--threads',
-        type=int,
-        default=1,
-        help='OMP/MKL threads per run (default 1: on a '
-        'shared CPU two 1-thread runs beat one 2-thread run)')
-    parser.add_argument(
-        '--jobs', type=int, default=1, help='stages run at once (default 1)')
-    parser.add_argument('--nice', type=int, default=0)
-    parser.add_argument(
-        '--dry-run',
-        action='store_true',
-        help='print the commands, run and write nothing')
+    add_run_options(parser)
     args = parser.parse_args(argv)
     for variant in args.variant + args.gan_variant:
         if not re.fullmatch(r'[\w.]+', variant[0]) or len(variant) < 2 or \
@@ -320,20 +298,7 @@ def finish(p: Protocol) -> None:
 
 def main(argv: Optional[List[str]] = None, repo: str = '.') -> dict:
     a = parse_args(argv)
-    p = Protocol(
-        osp.join(a.work_root, a.dataset),
-        osp.abspath(repo),
-        a.dataset,
-        threads=a.threads,
-        jobs=a.jobs,
-        nice=a.nice,
-        dry_run=a.dry_run)
-    invocation = dict(
-        cmd=' '.join(
-            shlex.quote(x) for x in [sys.executable] + (argv or sys.argv)),
-        seeds=dict(base=a.base_seed, gans=a.gan_seeds, arms=a.seeds),
-        configs={k: getattr(a, k)
-                 for k in CONFIG_KEYS},
-        cfg_options=a.cfg_options,
-        precision='bf16 (--amp)' if a.amp else 'fp32')
+    p, invocation = protocol_from_args(a, osp.join(a.work_root, a.dataset),
+                                       osp.abspath(repo), a.dataset, argv)
+    invocation['configs'] = {k: getattr(a, k) for k in CONFIG_KEYS}
     return run_protocol(p, lambda p: build(p, a), invocation, finish)

@@ -19,11 +19,10 @@ phase-2 seed.
 """
 import argparse
 import os.path as osp
-import shlex
-import sys
 from typing import Dict, List, Optional
 
-from .engine import Protocol, Stage, run_protocol
+from .engine import (Protocol, Stage, add_run_options, protocol_from_args,
+                     run_protocol)
 from .seggan_protocol import TEST_OPTIONS
 from .summary import metric_cells, paired_cell, stage_name, summarize
 
@@ -87,12 +86,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         choices=list(ARMS),
         default=list(ARMS),
         help='which phase-2 arms to run (default all four)')
-    parser.add_argument('--cfg-options', nargs='+', default=[])
-    parser.add_argument('--amp', action='store_true')
-    parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--jobs', type=int, default=1)
-    parser.add_argument('--nice', type=int, default=0)
-    parser.add_argument('--dry-run', action='store_true')
+    add_run_options(parser)
     args = parser.parse_args(argv)
     if args.fraction < 1:
         parser.error(
@@ -193,23 +187,11 @@ def semi_markdown(record: dict) -> str:
 
 def main(argv: Optional[List[str]] = None, repo: str = '.') -> dict:
     a = parse_args(argv)
-    p = Protocol(
-        osp.join(a.work_root, a.name),
-        osp.abspath(repo),
-        a.name,
-        threads=a.threads,
-        jobs=a.jobs,
-        nice=a.nice,
-        dry_run=a.dry_run)
+    p, invocation = protocol_from_args(a, osp.join(a.work_root, a.name),
+                                       osp.abspath(repo), a.name, argv)
+    invocation['arms'] = a.arms
     preset = PRESETS[a.dataset]
     split = preset['split_dir']
-    invocation = dict(
-        cmd=' '.join(
-            shlex.quote(x) for x in [sys.executable] + (argv or sys.argv)),
-        seeds=dict(base=a.base_seed, gans=a.gan_seeds, arms=a.seeds),
-        arms=a.arms,
-        cfg_options=a.cfg_options,
-        precision='bf16 (--amp)' if a.amp else 'fp32')
 
     def build_all(p: Protocol) -> None:
         p.record['semi'] = dict(
