@@ -389,6 +389,33 @@ def test_stage_graph_of_seeds_variants_and_the_schedule_check(tmp_path):
     assert not (tmp_path / 'work' / 'toy').exists()  # a dry run writes nothing
 
 
+def test_arms_again_from_given_baseline_and_phase1_checkpoints(tmp_path):
+    """--baseline-checkpoint / --gan-checkpoint: neither is trained again,
+    every arm starts from them (e.g. the arms under --amp beside an fp32
+    protocol); a missing file is refused before anything runs."""
+    base, gan = tmp_path / 'base.pth', tmp_path / 'gan.pth'
+    base.write_bytes(b'x')
+    gan.write_bytes(b'x')
+    cmd = _protocol(str(tmp_path / 'work'), str(tmp_path / 'data')) + [
+        '--baseline-checkpoint',
+        str(base), '--gan-checkpoint',
+        str(gan), '--amp', '--dry-run'
+    ]
+    proc = _run(cmd)
+    cmds = dict(
+        line.split('] ', 1)[1].split(': ', 1)
+        for line in proc.stdout.splitlines() if line.startswith('[toy] '))
+    trains = {n for n in cmds if not n.endswith('/test')}
+    assert trains and not {'baseline', 'gan_pretrain_gan3'} & trains
+    for name in trains:
+        assert f'load_from={base}' in cmds[name] and '--amp' in cmds[name]
+        assert f'generator.init_cfg.checkpoint={gan}' in cmds[name]
+    assert 'baseline/test' in cmds and str(base) in cmds['baseline/test']
+    proc = _run(cmd[:-1] + ['--gan-checkpoint', str(tmp_path / 'no.pth'),
+                            '--dry-run'], ok=False)
+    assert 'no.pth: no such file' in proc.stderr
+
+
 def test_summaries_and_plots_of_a_finished_run(finished, tmp_path):
     """summarize.py's tables and make_plots.py's figures from the record
     (mmengine's JSON logs, the stage names and pairings it writes)."""

@@ -294,9 +294,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
             schedule_check=None)
         p.record['compare'] = dict(
             config=a.config, checkpoint=a.checkpoint, derived=paths)
-        if a.checkpoint:  # on the record as the baseline's checkpoint
-            p.record['stages'].setdefault('baseline', {}).update(
-                checkpoint=a.checkpoint, external=True)
         build(p, ns)
 
     def finish_all(p: Protocol) -> None:

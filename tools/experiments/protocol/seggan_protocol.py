@@ -107,6 +107,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='phase-1 seeds: phase 1 runs once per seed and every SegGAN '
         'arm on each (default: the base seed)')
     parser.add_argument(
+        '--baseline-checkpoint',
+        help='a trained baseline (iter_N.pth), used instead of training one')
+    parser.add_argument(
+        '--gan-checkpoint',
+        help='a phase-1 checkpoint (generator.* and discriminator.*), used '
+        'instead of training phase 1 for the first --gan-seeds seed: e.g. '
+        'the arms again under --amp from an fp32 protocol\'s baseline and '
+        'phase 1, in another --work-root')
+    parser.add_argument(
         '--baseline-iters',
         type=int,
         help='override the baseline iterations (and its PolyLR end)')
@@ -166,6 +175,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                              f'--{key.replace("_", "-")} CONFIG')
             setattr(args, key, preset[key])
     args.gan_seeds = args.gan_seeds or [args.base_seed]
+    for key in ('baseline_checkpoint', 'gan_checkpoint'):
+        path = getattr(args, key)
+        if path and not osp.isfile(path):
+            parser.error(f'--{key.replace("_", "-")} {path}: no such file')
+        setattr(args, key, path and osp.abspath(path))
     return args
 
 
@@ -188,6 +202,9 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
     """The stage graph of one invocation, in the order stages start."""
     flags = ['--amp'] if a.amp else []
     common = list(a.cfg_options)
+    for name, path in p.external.items():  # on the record as its checkpoint
+        p.record['stages'].setdefault(name, {}).update(
+            checkpoint=path, external=True)
 
     def test(name: str, config: str, overrides: Sequence[str] = ()) -> None:
         # the arm's overrides build the model it trained (a U-Net G's
@@ -211,6 +228,8 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
                      for g in (a.gan_variant_seeds or a.gan_seeds[:1])]
     for variant, g in gan_jobs:
         stage = 'gan_pretrain' + (f'-{variant}' if variant else '')
+        if f'{stage}_gan{g}' in p.external:
+            continue
         p.add(
             Stage(
                 f'{stage}_gan{g}',
@@ -301,4 +320,9 @@ def main(argv: Optional[List[str]] = None, repo: str = '.') -> dict:
     p, invocation = protocol_from_args(a, osp.join(a.work_root, a.dataset),
                                        osp.abspath(repo), a.dataset, argv)
     invocation['configs'] = {k: getattr(a, k) for k in CONFIG_KEYS}
+    if a.baseline_checkpoint:
+        p.external['baseline'] = a.baseline_checkpoint
+    if a.gan_checkpoint:
+        p.external[f'gan_pretrain_gan{a.gan_seeds[0]}'] = a.gan_checkpoint
+    invocation['external'] = dict(p.external)
     return run_protocol(p, lambda p: build(p, a), invocation, finish)
