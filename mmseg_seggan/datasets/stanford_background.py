@@ -35,11 +35,7 @@ STANFORD_LAYOUT = """\
 def stanford_split(ids: Sequence[str],
                    seed: int = 0,
                    num_train: int = NUM_TRAIN) -> Tuple[List[str], List[str]]:
-    """The paper's random split, seeded; the converter writes the same one.
-
-    Returns:
-        tuple[list[str], list[str]]: Sorted train and test ids.
-    """
+    """Sorted train/test ids: the paper's random split, as the converter's."""
     ids = sorted(ids)
     if not 0 < num_train < len(ids):
         raise ValueError(
@@ -76,12 +72,9 @@ class StanfordBackgroundDataset(CheckedDatasetMixin, BaseSegDataset):
     """Stanford Background (Gould et al., ICCV 2009): 8 classes, -1 -> 255.
 
     Args:
-        ann_file (str): Split file (else ``split``, else every image).
-        split (str, optional): ``'train'`` or ``'test'``.
-        split_seed (int): Seed of the in-memory split. Default 0.
-        num_train (int): Size of the in-memory training split. Default 600.
+        ann_file, split (str): Split file, else 'train' or 'test', else all.
+        split_seed, num_train (int): In-memory split's seed and train size.
         label_format (str): ``'png'``, ``'regions'``, ``'auto'`` (PNG if any).
-        **kwargs: As ``BaseSegDataset``.
     """
     METAINFO = dict(classes=STANFORD_CLASSES, palette=STANFORD_PALETTE)
     LAYOUT = STANFORD_LAYOUT

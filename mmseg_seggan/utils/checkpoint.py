@@ -1,8 +1,7 @@
 """Weights-only checkpoint loading, for every source a config or tool names.
 
-mmengine's message hub pickles ``HistoryBuffer``, numpy scalars and
-``getattr(HistoryBuffer, 'min')``: only those are allowed, with a stand-in
-``getattr`` that returns only the statistics methods."""
+Only what mmengine's message hub pickles is allowed: ``HistoryBuffer``, numpy
+scalars and a stand-in ``getattr`` for the buffer's statistics methods."""
 import os
 import os.path as osp
 import pickle
@@ -72,8 +71,7 @@ def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = 'cpu',
                          fix: Optional[str] = None,
                          source: Optional[str] = None) -> Any:
-    """Load a local checkpoint with the weights-only unpickler; ``fix``:
-    advice for a damaged file, ``source``: the URL it came from."""
+    """Load a local file weights-only; fix: advice if damaged, source: URL."""
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(
@@ -175,12 +173,11 @@ def weights_only_loading() -> Iterator[None]:
         mmengine_checkpoint.load_url = url
 
 
-# The hub as saved: plain lists and numbers, for torch's weights-only load.
-_BUFFER_TAG = '__history_buffer__'
+_BUFFER_TAG = '__history_buffer__'  # a HistoryBuffer saved as a dict
 
 
 def plain_message_hub(state: dict) -> dict:
-    """``MessageHub.state_dict()`` as plain containers and numbers."""
+    """``MessageHub.state_dict()`` in plain types, for weights-only loads."""
 
     def plain(value):
         return apply_to(value, lambda x: isinstance(x,

@@ -1,6 +1,5 @@
-"""Panels of what SegGAN's G makes of a mask: per image, six tiles at the
-segmentor's input scale (see ``PANEL_TITLES``); the RMS error tile has a
-fixed scale so that images compare."""
+"""Panels of what SegGAN's G makes of a mask: six tiles per image at the
+segmentor's input scale; the error tile's scale is fixed so images compare."""
 from typing import List, Optional, Sequence
 
 import cv2
@@ -61,13 +60,11 @@ def reconstruction_panel(image: np.ndarray,
     """The six tiles of one image side by side: (H, 6 W, 3) RGB uint8.
 
     Args:
-        image, fake_pred: (H, W, 3) RGB uint8, the image and G(prediction).
+        image, fake_pred, fake_gt: (H, W, 3) RGB uint8: the image,
+            G(prediction) and G(one-hot GT) (None: a gray tile).
         pred, gt: (H, W) predicted and GT labels; gt None gives gray tiles.
-        error: (H, W) per-pixel RMS error of G(prediction).
-        palette: RGB colour per class.
-        fake_gt: (H, W, 3) RGB uint8, G(one-hot GT), or None.
-        error_vmax: Error shown as full scale.
-        titles: Write each tile's title on it.
+        error, error_vmax: (H, W) RMS error of G(prediction); its full scale.
+        palette, titles: RGB colour per class; write each tile's title on it.
     """
     shape = image.shape
     missing = np.full(shape[:2] + (3, ), 96, np.uint8)  # gray
@@ -98,7 +95,6 @@ def view_panels(view,
     panels = []
     for i in range(len(view)):
         h, w = view.crop(i)
-        # per-pixel RMS over the colour channels
         err = ((view.fake_pred[i] - view.image[i])**2).mean(0).sqrt()[:h, :w]
         gt = fake_gt = None
         if view.gt is not None:

@@ -1,6 +1,5 @@
-"""The CPU precision policy of ``--amp``: bf16 only where it is faster
-(depthwise convolutions run in fp32 channels-last; emulated bf16 is refused
-unless told, as it is slower throughout)."""
+"""CPU precision policy of --amp: bf16 only where faster (depthwise convs in
+fp32 channels-last; emulated bf16, slower throughout, refused unless told)."""
 import logging
 from typing import Sequence
 
@@ -29,8 +28,7 @@ def check_native_bf16(allow_emulated: bool, where: str) -> None:
 
 
 class _Island:
-    """Forward hooks that run a module in fp32 under autocast (the post-hook
-    is ``always_call``: autocast comes back after an exception too)."""
+    """Hooks running a module in fp32 (always_call: autocast back on error)."""
 
     def __init__(self):
         self._open = []
@@ -54,8 +52,7 @@ class _Island:
 
 
 def keep_fp32(model: nn.Module, fp32: Sequence[str]) -> int:
-    """Run ``fp32`` (``'depthwise'`` convolutions and/or children's names)
-    in fp32 under autocast; return how many modules."""
+    """Run ``fp32`` ('depthwise' convs, children's names) outside autocast."""
     model = model.module if is_model_wrapper(model) else model
     children = dict(model.named_children())
     unknown = set(fp32) - {'depthwise'} - set(children)
@@ -81,7 +78,6 @@ class BF16PolicyHook(Hook):
     """Channels-last segmentor and fp32 islands for bf16 autocast training.
 
     Args:
-        channels_last (bool): Put the segmentor in NHWC.
         fp32 (Sequence[str]): What runs outside autocast (:func:`keep_fp32`).
         allow_emulated_bf16 (bool): Run even where bf16 is emulated.
     """

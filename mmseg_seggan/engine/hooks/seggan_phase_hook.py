@@ -1,4 +1,3 @@
-"""Switch SegGAN from GAN pre-training (phase 1) to fine-tuning (phase 2)."""
 import re
 from typing import Optional
 
@@ -14,14 +13,12 @@ from ...utils.checkpoint import last_loaded_checkpoint_file
 from ...utils.seggan_config import GAN_ITERS_KEY, gan_iters_key
 
 PHASE_INFO_KEY = 'seggan_phase'
-# ``checkpoint['meta'][META_KEY]``: what a resumed run must agree with.
-META_KEY = 'seggan'
+META_KEY = 'seggan'  # meta[META_KEY]: what a resumed run must agree with
 # Kept at the switch; the rest go, so no log line mixes the phases' losses.
 _SHARED_SCALARS = ('lr', 'time', 'data_time')
 
 
 def _pretrained(net) -> bool:
-    """Whether ``net`` loads its weights (``init_cfg`` ``Pretrained``)."""
     cfgs = getattr(net, 'init_cfg', None)
     cfgs = cfgs if isinstance(cfgs, list) else [cfgs]
     return any(isinstance(c, dict) and c.get('type') == 'Pretrained'
@@ -32,14 +29,12 @@ def _pretrained(net) -> bool:
 class SegGANPhaseHook(Hook):
     """Iterations ``[0, gan_iters)`` are phase 1, the rest phase 2.
 
-    The phase follows ``runner.iter`` before every iteration, so a resume
-    lands in the right phase; it is published as ``seggan_phase``. Refused
-    before any step: a resume whose ``gan_iters`` would rewrite the past, a
-    segmentor that never trains, phase 2 through untrained G and D.
+    The phase follows runner.iter before each iteration (a resume lands right)
+    and is published as seggan_phase. Refused up front: no phase 2, phase 2
+    through untrained G and D, a resume whose gan_iters rewrites the past.
 
     Args:
-        gan_iters (int, optional): Phase 1's length; configs set
-            ``model.gan_iters`` instead (given both, they must agree).
+        gan_iters (int, optional): Set ``model.gan_iters`` instead (or equal).
         gan_pretrain_only (bool): The run pre-trains G and D only.
         allow_untrained_gan (bool): Allow phase 2 from untrained G and D.
     """
@@ -61,7 +56,6 @@ class SegGANPhaseHook(Hook):
         return 1 if iteration < self.gan_iters else 2
 
     def _resolve_gan_iters(self, model) -> None:
-        """Take ``model.gan_iters``; refuse a hook argument that differs."""
         own = getattr(model, 'gan_iters', None)
         if self.gan_iters is None:
             if own is None:
@@ -124,7 +118,6 @@ class SegGANPhaseHook(Hook):
                               {})[META_KEY] = dict(gan_iters=self.gan_iters)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Remember what the checkpoint says about its phases."""
         meta = checkpoint.get('meta') or {}
         record = meta.get(META_KEY) or {}
         hub = checkpoint.get('message_hub') or {}
@@ -141,7 +134,6 @@ class SegGANPhaseHook(Hook):
             file=last_loaded_checkpoint_file())
 
     def _check_resumed_history(self, runner, loaded: dict) -> None:
-        """Refuse a ``gan_iters`` that contradicts the iterations done."""
         done, old, new = loaded['iter'], loaded['gan_iters'], self.gan_iters
         if old is not None:
             if min(done, old) == min(done, new):
@@ -181,7 +173,6 @@ class SegGANPhaseHook(Hook):
 
     @staticmethod
     def _config_key(runner) -> str:
-        """The --cfg-options key of ``gan_iters``."""
         try:
             key = gan_iters_key(runner.cfg)
         except Exception:  # no config (a hand-built runner)
@@ -210,7 +201,6 @@ class SegGANPhaseHook(Hook):
 
     @staticmethod
     def _sync_gan(model) -> None:
-        """Make frozen G and D identical on every rank (BN buffers too)."""
         for net in (model.generator, model.discriminator):
             broadcast_module_state(net)
 
@@ -223,8 +213,7 @@ class SegGANPhaseHook(Hook):
 
 
 def add_phase_hook(runner, hooks: Optional[list]) -> list:
-    """``custom_hooks`` plus the phase hook a SegGAN model cannot lack
-    (without it, phase 1 would silently take every iteration)."""
+    """custom_hooks plus a missing SegGANPhaseHook (or phase 1 never ends)."""
     hooks = list(hooks or [])
     if hasattr(unwrap(runner.model), 'set_phase') and not any(
             isinstance(h, SegGANPhaseHook) or isinstance(h, dict)
@@ -237,9 +226,8 @@ def add_phase_hook(runner, hooks: Optional[list]) -> list:
 
 
 def phase2_schedulers(runner, scheduler):
-    """``param_scheduler`` of a SegGAN run: a list binds to the segmentor's
-    optimizer only (G and D keep a constant lr), shifted by ``gan_iters``; a
-    per-network dict and other runs are left as they are."""
+    """A SegGAN run's list ``param_scheduler``: the segmentor's only (G and D
+    keep a constant lr), shifted by ``gan_iters``; other input unchanged."""
     wrappers = runner.optim_wrapper
     if scheduler is None or not isinstance(wrappers, OptimWrapperDict) or \
             'segmentor' not in wrappers or \

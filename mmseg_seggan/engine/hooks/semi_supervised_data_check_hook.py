@@ -1,4 +1,3 @@
-"""Refuse leaking or lopsided semi-supervised training data."""
 import hashlib
 import os
 import os.path as osp
@@ -17,7 +16,6 @@ SPLITS_TOOL = 'tools/dataset_converters/make_semi_splits.py'
 
 
 def _sources(dataset, where: str) -> List[Tuple[str, object]]:
-    """``(config key, dataset)`` of each source of a (Concat)Dataset."""
     if hasattr(dataset, 'datasets'):
         return [(f'{where}.datasets.{i}', d)
                 for i, d in enumerate(dataset.datasets)]
@@ -25,7 +23,6 @@ def _sources(dataset, where: str) -> List[Tuple[str, object]]:
 
 
 def _files(dataset, key: str) -> Set[str]:
-    """Real paths of the samples' ``key`` files (symlinks resolved)."""
     infos = (dataset.get_data_info(i) for i in range(len(dataset)))
     return {osp.realpath(d[key]) for d in infos if d.get(key)}
 
@@ -58,8 +55,7 @@ class _Copies:
 
     def find(self, files: Iterable[str], originals: Iterable[str],
              content: bool) -> List[str]:
-        """Each of ``files`` that is one of ``originals``, saying how (by
-        identity, and if ``content`` by bytes and by picture)."""
+        """Files that are originals, and how (if content: bytes, pictures)."""
         originals = sorted(originals)
         inode = {self._inode(p): p for p in originals}
         found: Dict[str, str] = {}
@@ -112,8 +108,7 @@ class SemiSupervisedDataCheckHook(Hook):
     re-encode), and ``MultiSourceSampler`` batches as the dataloader does.
 
     Args:
-        max_thumbnail_rms (float, optional): Largest thumbnail RMS (grey
-            levels) of one picture; None skips decoding. Defaults to 1.5.
+        max_thumbnail_rms (float, optional): Re-encode RMS limit; None: off.
     """
     priority = 'VERY_HIGH'
 
@@ -196,7 +191,6 @@ class SemiSupervisedDataCheckHook(Hook):
 
     @staticmethod
     def _eval_sets(runner) -> List[Tuple[str, Tuple[Set[str], Set[str]]]]:
-        """Images and masks of the config's val and test datasets."""
         found, seen = [], []
         for split in ('val', 'test'):
             cfg = (runner.cfg.get(f'{split}_dataloader') or {}).get('dataset')

@@ -1,4 +1,3 @@
-"""``runner_type='SegGANRunner'``; other configs keep mmengine's Runner."""
 import os
 import weakref
 
@@ -24,11 +23,10 @@ NUM_CLASSES_CHECK = 'num_classes_check'
 
 @RUNNERS.register_module()
 class SegGANRunner(Runner):
-    """mmengine's ``Runner`` plus: one training run per work dir (a
-    :class:`DirLock` until ``train()`` ends); atomic checkpoints with a plain
-    message hub; weights-only, shape-checked loading from every source;
-    ``--resume`` past an unusable ``last_checkpoint``; the default hook
-    ``num_classes_check``; the CPU capability in the log header."""
+    """mmengine's Runner plus: one training run per work dir (a DirLock until
+    train() ends), atomic checkpoints with a plain message hub, weights-only
+    shape-checked loading, --resume past an unusable last_checkpoint, the
+    default hook num_classes_check, the CPU capability in the log."""
 
     def __init__(self, model, work_dir: str, *args, **kwargs):
         trains = kwargs.get('train_dataloader', args[0] if args else None)

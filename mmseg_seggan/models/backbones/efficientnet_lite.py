@@ -46,7 +46,6 @@ def stage_settings(width: float, depth: float) -> List[Tuple[int, ...]]:
 
 
 def _whole_number(key: str, value, allowed: Sequence[int]) -> int:
-    """``value`` if one of the ``allowed`` ints, else a clear error."""
     choices = (f'an integer from {allowed[0]} to {allowed[-1]}' if isinstance(
         allowed, range) else 'one of ' + ', '.join(map(str, allowed)))
     if isinstance(value, str):
@@ -64,8 +63,7 @@ def _whole_number(key: str, value, allowed: Sequence[int]) -> int:
 
 def _stage_indices(out_indices: Union[int, Sequence[int]],
                    num_stages: int) -> Tuple[int, ...]:
-    """``out_indices`` as increasing stages; other orders are refused, since
-    heads pick features by position (``in_index``)."""
+    """Increasing stages only: heads pick features by position (in_index)."""
     if isinstance(out_indices, int) and not isinstance(out_indices, bool):
         return (_whole_number('out_indices', out_indices, range(num_stages)), )
     if isinstance(out_indices, (str, bytes)) or \
@@ -139,23 +137,19 @@ class LiteMBConv(BaseModule):
 
 @MODELS.register_module()
 class EfficientNetLite(BaseModule):
-    """EfficientNet-Lite backbone (lite0, lite1, lite2) for dense prediction.
+    """EfficientNet-Lite backbone for dense prediction (arch: lite0/1/2).
 
     The 7 stages end at stride 2, 4, 8, 16, 16, 32, 32. ImageNet weights: a
     Pretrained ``init_cfg`` of ``efficientnet-lite://ARCH`` or a local file.
 
     Args:
-        arch (str): ``'lite0'``, ``'lite1'`` or ``'lite2'``.
         out_indices (int | Sequence[int]): Stages returned, increasing.
         output_stride (int): 32, 16 or 8 (later stages dilated instead).
         frozen_stages (int): -1 none, 0 the stem, k also layer1..layer{k}.
-        norm_cfg (dict): ``BN`` or ``SyncBN``, eps 1e-3 as trained.
-        act_cfg (dict): Defaults to ReLU6, as trained.
-        norm_eval (bool): Keep all BN layers in eval mode while training.
+        norm_cfg, act_cfg (dict): BN/SyncBN (eps 1e-3) and ReLU6, as trained.
+        norm_eval, with_cp (bool): BN kept in eval mode; checkpointed blocks.
         drop_path_rate (float): Stochastic depth, linear in the block index.
-        with_cp (bool): Gradient checkpointing of each block.
-        pretrained (str, optional): Deprecated, as in mmseg's backbones.
-        init_cfg (dict, optional): Initialization; see above.
+        init_cfg (dict, optional): See above; ``pretrained``: deprecated form.
     """
     arch_settings = {
         'lite0': (1.0, 1.0),
@@ -235,7 +229,6 @@ class EfficientNetLite(BaseModule):
 
     @staticmethod
     def _pretrained_to_init_cfg(pretrained, init_cfg: OptConfigType) -> dict:
-        """mmseg's deprecated ``pretrained`` as a Pretrained ``init_cfg``."""
         if not isinstance(pretrained, str):
             raise TypeError(
                 f'EfficientNetLite(pretrained={pretrained!r}) must be a '

@@ -1,4 +1,3 @@
-"""SegGAN discriminator: real image or painted by the generator?"""
 from typing import Optional
 
 import torch
@@ -15,14 +14,12 @@ class SegGANDiscriminator(BaseModule):
     """Patch discriminator of SegGAN: 3 stride-2 convs, one logit per patch.
 
     Args:
-        in_channels (int): Image channels. Defaults to 3.
-        base_channels (int): Width of the first layer. Defaults to 64.
+        in_channels, base_channels (int): Image channels; first layer width.
         num_classes (int): Mask channels, used only when ``conditional``.
         conditional (bool): Judge (mask, image) pairs; False: the paper's D.
         norm_cfg (dict, optional): Norm of layers 2 and 3. Defaults to BN.
-        init_std (float): Std of the N(0, std) weight init.
+        init_std (float): Std of the N(0, std) init, used if init_cfg is None.
         channels_last (bool): As in ``SegGANGenerator``. Defaults to True.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
     min_size = 16  # the smallest input with one patch logit
 

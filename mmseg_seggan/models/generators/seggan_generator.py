@@ -1,4 +1,3 @@
-"""SegGAN generator: paints an RGB image from a class-probability map."""
 from typing import Optional
 
 import torch
@@ -13,19 +12,15 @@ from ..utils import generation_init_weights
 
 @MODELS.register_module()
 class SegGANGenerator(BaseModule):
-    """Mask-to-image generator of SegGAN (Zhang et al., 2018).
-
-    It sees the mask, never the image (which it could copy); output in [-1, 1].
+    """Mask-to-image G of SegGAN (Zhang et al. 2018); sees no image to copy.
 
     Args:
-        num_classes (int): C, the number of mask channels.
-        out_channels (int): Output image channels. Defaults to 3.
+        num_classes, out_channels (int): Mask (C) and image channels (3).
         base_channels (int): First layer width; phase 2's main cost knob.
         dropout (float): pix2pix's, in the first three decoder layers.
         norm_cfg (dict, optional): Norm of the inner layers. Defaults to BN.
-        init_std (float): Std of the N(0, std) weight init.
+        init_std (float): Std of the N(0, std) init, used if init_cfg is None.
         channels_last (bool): Same function, faster CPU kernels.
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained', ...)``.
     """
     num_down = 4
 
@@ -76,11 +71,9 @@ class SegGANGenerator(BaseModule):
 
     @staticmethod
     def _decoder_in_channels(chs: list) -> list:
-        """Input widths of the four decoder layers."""
         return chs[::-1]
 
     def _decode(self, features: list) -> torch.Tensor:
-        """The image from the encoder's outputs."""
         return self.decoder(features[-1])
 
     def init_weights(self) -> None:
@@ -92,7 +85,7 @@ class SegGANGenerator(BaseModule):
         self._is_init = True
 
     def forward(self, mask: torch.Tensor) -> torch.Tensor:
-        """Paint an image from a (N, C, H, W) mask; returns (N, 3, H, W)."""
+        """Paint a (N, 3, H, W) image in [-1, 1] from a (N, C, H, W) mask."""
         if mask.shape[1] != self.num_classes:
             raise ValueError(
                 f'SegGANGenerator expects {self.num_classes} mask channels '

@@ -1,4 +1,3 @@
-"""SegGAN's masked content and adversarial losses (own weight per phase)."""
 import math
 
 import torch

@@ -1,4 +1,3 @@
-"""SegGAN: an EncoderDecoder fine-tuned with a mask-to-image GAN as a loss."""
 import warnings
 from typing import Dict, List, Optional, Union
 
@@ -22,15 +21,13 @@ from ..utils import (FrozenFusedCopy, NonFiniteLossPolicy, content_mask,
                      image_area, one_hot, real_image, unwrap)
 
 PHASE_NAMES = {1: 'gan_pretrain', 2: 'seggan_finetune'}
-# The paper's weights; a config's dict without ``type`` is merged in.
-LOSS_DEFAULTS = dict(
+LOSS_DEFAULTS = dict(  # the paper's weights
     phase1_content_loss=dict(type='SegGANContentLoss', loss_weight=100.0),
     phase1_adv_loss=dict(type='SegGANAdvLoss', loss_weight=1.0),
     phase2_content_loss=dict(type='SegGANContentLoss', loss_weight=0.1),
     phase2_adv_loss=dict(type='SegGANAdvLoss', loss_weight=0.1),
     pseudo_label_loss=dict(type='PseudoLabelLoss', threshold=0.9))
-# Older configs' scalar keys.
-OLD_KEYS = dict(
+OLD_KEYS = dict(  # older configs' scalar keys
     gan_content_weight='phase1_content_loss',
     gan_adv_weight='phase1_adv_loss',
     content_weight='phase2_content_loss',
@@ -40,7 +37,6 @@ OLD_KEYS = dict(
 
 
 def _starting_phase(gan_iters: Optional[int], phase: Optional[int]) -> int:
-    """The phase a model starts in: ``phase``, else from ``gan_iters``."""
     if gan_iters is not None and (isinstance(gan_iters, bool)
                                   or not isinstance(gan_iters, int)
                                   or gan_iters < 0):
@@ -93,15 +89,12 @@ class SegGAN(EncoderDecoder):
     ``softmax(logits)`` to the CE (unlabeled samples: GAN terms only).
 
     Args:
-        generator (dict): Config of the mask-to-image generator.
-        discriminator (dict): Config of the discriminator.
-        phase1_content_loss, phase1_adv_loss, phase2_content_loss,
-            phase2_adv_loss (dict, optional): Loss configs; one without
+        generator, discriminator (dict): Configs of G (mask to image) and D.
+        phase{1,2}_{content,adv}_loss (dict, optional): Configs; one without
             ``type`` updates ``LOSS_DEFAULTS``; both phase-2 weights at 0
             give the CE-only control. D's own loss is unweighted.
         pseudo_label_loss (dict, optional): Phase-2 self-training; None: off.
-        gan_iters (int, optional): Phase-1 length, read by the phase hook.
-        phase (int, optional): Starting phase; default 2 if gan_iters is 0.
+        gan_iters, phase (int, optional): Phase-1 length; first phase (2 if 0).
         nonfinite (str): On a NaN/Inf loss term, ``'raise'`` or ``'skip'``.
         fuse_frozen_bn (bool): Run phase 2's G and D with BN folded.
         **kwargs: ``EncoderDecoder``'s arguments; deprecated scalar weights.
@@ -405,7 +398,6 @@ class SegGAN(EncoderDecoder):
 
     @property
     def _with_frozen_gan(self) -> bool:
-        """Whether phase 2 runs G and D (False: the CE-only control)."""
         return bool(self.phase2_content_loss.loss_weight
                     or self.phase2_adv_loss.loss_weight)
 
@@ -415,7 +407,6 @@ class SegGAN(EncoderDecoder):
 
     def _head_losses(self, head: nn.Module, prefix: str, x: List[Tensor],
                      data_samples: SampleList, labeled: List[int]):
-        """The head's losses (labeled) and logits, via its DDP wrapper."""
         logits = head(x)
         if not labeled:
             return {}, logits

@@ -1,4 +1,3 @@
-"""What SegGAN's trained G paints from a batch's masks, for the tools."""
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
@@ -55,7 +54,6 @@ class GANView:
 
 
 def _gt_on_grid(sample, size: Tuple[int, int], ignore_index: int) -> Tensor:
-    """The sample's GT resized (nearest) to its ``img_shape``, padded."""
     gt = sample.gt_sem_seg.data.long().reshape(
         (1, 1) + tuple(sample.gt_sem_seg.data.shape[-2:]))
     h, w = sample.metainfo.get('img_shape', size)[:2]
@@ -75,13 +73,8 @@ def _disc_logit(disc: torch.nn.Module, fake: Tensor, cond: Tensor) -> Tensor:
 def gan_view(model: torch.nn.Module,
              data_batch: dict,
              with_gt: bool = True) -> GANView:
-    """Segment a batch and let SegGAN's G paint it back.
-
-    Args:
-        model: A SegGAN (possibly wrapped), in eval mode.
-        data_batch: A batch from a test/val dataloader.
-        with_gt: Also paint the ground truth when the samples carry one.
-    """
+    """Segment a test/val batch with a SegGAN (wrapped or not, in eval mode)
+    and let its G paint it back; ``with_gt``: the GT too, if all carry one."""
     model = unwrap_seggan(model)
     data = model.data_preprocessor(data_batch, False)
     inputs, samples = data['inputs'], data['data_samples']
