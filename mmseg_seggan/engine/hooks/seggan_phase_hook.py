@@ -34,7 +34,7 @@ class SegGANPhaseHook(Hook):
     through untrained G and D, a resume whose gan_iters rewrites the past.
 
     Args:
-        gan_iters (int, optional): Set ``model.gan_iters`` instead (or equal).
+        gan_iters (int, optional): Read from ``model.gan_iters`` (both: equal).
         gan_pretrain_only (bool): The run pre-trains G and D only.
         allow_untrained_gan (bool): Allow phase 2 from untrained G and D.
     """

@@ -94,7 +94,7 @@ class SegGAN(EncoderDecoder):
             ``type`` updates ``LOSS_DEFAULTS``; both phase-2 weights at 0
             give the CE-only control. D's own loss is unweighted.
         pseudo_label_loss (dict, optional): Phase-2 self-training; None: off.
-        gan_iters, phase (int, optional): Phase-1 length; first phase (2 if 0).
+        gan_iters, phase (int, optional): Phase-1 length; starting phase.
         nonfinite (str): On a NaN/Inf loss term, ``'raise'`` or ``'skip'``.
         fuse_frozen_bn (bool): Run phase 2's G and D with BN folded.
         **kwargs: ``EncoderDecoder``'s arguments; deprecated scalar weights.
