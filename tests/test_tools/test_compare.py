@@ -151,6 +151,16 @@ def test_with_a_trained_checkpoint_the_baseline_is_not_trained(
     ]
     assert 'baseline' not in names and 'baseline/test' in names
     assert proc.stdout.count(f'load_from={ckpt}') == 4
+    # --gan-checkpoint: phase 1 is not trained either; every arm's G and D
+    gan = record['stages']['gan_pretrain_gan0']['checkpoint']
+    proc = _run(
+        _compare(str(tmp_path / 'w'), data, '--checkpoint', ckpt,
+                 '--gan-checkpoint', gan) + ['--dry-run'])
+    assert not [
+        line for line in proc.stdout.splitlines()
+        if line.startswith('[toy] gan_pretrain')
+    ]
+    assert proc.stdout.count(f'generator.init_cfg.checkpoint={gan}') == 4
     assert f'tools/test.py {tmp_path}' not in proc.stdout  # (a dry run)
     assert not (tmp_path / 'w').exists()
 

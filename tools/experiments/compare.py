@@ -74,6 +74,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--checkpoint',
         help='your trained segmentor (its baseline is not trained again)')
     parser.add_argument(
+        '--gan-checkpoint',
+        help='a phase-1 checkpoint (generator.* and discriminator.*, same G '
+        'and D and data) of an earlier comparison or protocol: phase 1 of the '
+        'first --gan-seeds seed is not trained again (phase 1 never runs '
+        'the segmentor, so another head can reuse it)')
+    parser.add_argument(
         '--name', help='name of the comparison (default: the config\'s)')
     parser.add_argument('--work-root', default='work_dirs/compare')
     parser.add_argument(
@@ -111,11 +117,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='KEY=VALUE overrides of the SegGAN runs only')
     add_run_options(parser)
     a = parser.parse_args(argv)
-    for path in (a.config, a.checkpoint):
+    for path in (a.config, a.checkpoint, a.gan_checkpoint):
         if path and not osp.isfile(path):
             parser.error(f'{path}: no such file')
     a.config = osp.abspath(a.config)
     a.checkpoint = a.checkpoint and osp.abspath(a.checkpoint)
+    a.gan_checkpoint = a.gan_checkpoint and osp.abspath(a.gan_checkpoint)
     a.name = a.name or osp.splitext(osp.basename(a.config))[0]
     for n in ('baseline_iters', 'gan_iters', 'finetune_iters'):
         if getattr(a, n) is not None and getattr(a, n) < 1:
@@ -267,9 +274,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
         'or move the old work dir away to retrain.')
     if a.checkpoint:
         p.external['baseline'] = a.checkpoint
+    if a.gan_checkpoint:
+        p.external[f'gan_pretrain_gan{a.gan_seeds[0]}'] = a.gan_checkpoint
     invocation.update(
         config=a.config,
         checkpoint=a.checkpoint,
+        gan_checkpoint=a.gan_checkpoint,
         seggan_options=a.seggan_options)
 
     def build_all(p: Protocol) -> None:
