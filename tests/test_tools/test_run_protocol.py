@@ -616,3 +616,10 @@ def test_the_code_digest_covers_every_source_file(tmp_path, monkeypatch):
     after = code_digest(str(tmp_path))
     assert before['sources_sha256'] != after['sources_sha256']
     assert before['mmseg_seggan'] == after['mmseg_seggan']
+    # the tools' shared module (config reading, runner) is code of a stage
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'seggan_launch.py').write_text('y = 1\n')
+    before = code_digest(str(tmp_path))
+    (tmp_path / 'tools' / 'seggan_launch.py').write_text('y = 2\n')
+    assert code_digest(str(tmp_path))['sources_sha256'] != before[
+        'sources_sha256']

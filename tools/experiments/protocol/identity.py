@@ -94,7 +94,8 @@ def data_digest(cfg, loader: str) -> Optional[dict]:
 
 def code_digest(repo: str) -> dict:
     """Versions and a digest of the package's sources (the Python files of
-    the imported ``mmseg_seggan`` and the repository's train/test tools)."""
+    the imported ``mmseg_seggan``, the repository's train/test tools and
+    ``tools/seggan_launch.py``, which they read configs with)."""
     import mmcv
     import mmengine
     import mmseg
@@ -106,7 +107,7 @@ def code_digest(repo: str) -> dict:
     h = hashlib.sha256()
     for path in files:
         h.update(f'{osp.relpath(path, pkg)}\0{sha256_of(path)}\n'.encode())
-    for tool in ('train.py', 'test.py'):
+    for tool in ('train.py', 'test.py', 'seggan_launch.py'):
         path = osp.join(repo, 'tools', tool)
         if osp.isfile(path):
             h.update(f'tools/{tool}\0{sha256_of(path)}\n'.encode())
