@@ -272,10 +272,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
         argv,
         rerun_hint='Give the new settings another --work-root or --name, '
         'or move the old work dir away to retrain.')
-    if a.checkpoint:
-        p.external['baseline'] = a.checkpoint
-    if a.gan_checkpoint:
-        p.external[f'gan_pretrain_gan{a.gan_seeds[0]}'] = a.gan_checkpoint
     invocation.update(
         config=a.config,
         checkpoint=a.checkpoint,
@@ -301,7 +297,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
             variant=[],
             gan_variant=[],
             gan_variant_seeds=None,
-            schedule_check=None)
+            schedule_check=None,
+            baseline_checkpoint=a.checkpoint,
+            gan_checkpoint=a.gan_checkpoint)
         p.record['compare'] = dict(
             config=a.config, checkpoint=a.checkpoint, derived=paths)
         build(p, ns)

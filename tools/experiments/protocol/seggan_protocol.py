@@ -202,6 +202,10 @@ def build(p: Protocol, a: argparse.Namespace) -> None:
     """The stage graph of one invocation, in the order stages start."""
     flags = ['--amp'] if a.amp else []
     common = list(a.cfg_options)
+    if a.baseline_checkpoint:  # trained already: not trained again
+        p.external['baseline'] = a.baseline_checkpoint
+    if a.gan_checkpoint:
+        p.external[f'gan_pretrain_gan{a.gan_seeds[0]}'] = a.gan_checkpoint
     for name, path in p.external.items():  # on the record as its checkpoint
         p.record['stages'].setdefault(name, {}).update(
             checkpoint=path, external=True)
@@ -320,9 +324,7 @@ def main(argv: Optional[List[str]] = None, repo: str = '.') -> dict:
     p, invocation = protocol_from_args(a, osp.join(a.work_root, a.dataset),
                                        osp.abspath(repo), a.dataset, argv)
     invocation['configs'] = {k: getattr(a, k) for k in CONFIG_KEYS}
-    if a.baseline_checkpoint:
-        p.external['baseline'] = a.baseline_checkpoint
-    if a.gan_checkpoint:
-        p.external[f'gan_pretrain_gan{a.gan_seeds[0]}'] = a.gan_checkpoint
-    invocation['external'] = dict(p.external)
+    invocation.update(
+        baseline_checkpoint=a.baseline_checkpoint,
+        gan_checkpoint=a.gan_checkpoint)
     return run_protocol(p, lambda p: build(p, a), invocation, finish)
