@@ -51,7 +51,8 @@ def test_benchmark_reports_levers_and_gflops_against_the_gemm_rate(tmp_path):
     # Every lever, as ratios to fp32 in the same rounds.
     levers = record['levers']
     assert list(levers) == [
-        'channels-last', 'bf16', 'channels-last+bf16', 'policy'
+        'channels-last', 'bf16', 'channels-last+bf16', 'fp32-islands',
+        'policy'
     ]
     for name, row in levers.items():
         assert row['ce_over_fp32'] == pytest.approx(
@@ -84,3 +85,11 @@ def test_memory_of_a_step_under_the_policy_in_its_own_process(monkeypatch):
     conv = next(m for m in model.backbone.modules()
                 if isinstance(m, torch.nn.Conv2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    # The hook's own options reach it: the earlier policy is not the new one.
+    from mmseg_seggan.engine.hooks import bf16_policy_hook
+    calls = []
+    monkeypatch.setattr(bf16_policy_hook, 'flip_dilated_depthwise_grads',
+                        lambda model: calls.append(model) or 0)
+    for name in ('policy', 'fp32-islands'):
+        bench.build(argparse.Namespace(**vars(args)), 'ce', bench.LEVERS[name])
+    assert len(calls) == 1

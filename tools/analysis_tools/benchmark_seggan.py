@@ -8,7 +8,9 @@ On one model, batch and crop, it measures:
   * the CE and phase-2 steps under each precision lever: channels-last
     (``ChannelsLastHook``), bf16 autocast NCHW, channels-last + bf16, and
     the policy of ``tools/train.py --amp`` (``BF16PolicyHook``: channels-last,
-    bf16, depthwise convolutions fp32),
+    bf16, depthwise convolutions fp32, their outputs back in bf16, flipped-
+    kernel input gradients of the dilated ones) and the policy without the
+    last two (what ``--amp`` did before them),
 and the peak memory (CUDA: max allocated; CPU: peak RSS) of the CE and
 phase-2 steps in fp32 and under the policy, each in a fresh process.
 
@@ -61,6 +63,8 @@ LEVERS = {
     'channels-last': dict(channels_last=True),
     'bf16': dict(bf16=True),
     'channels-last+bf16': dict(bf16=True, channels_last=True),
+    # the policy before the islands' cast back and the flipped gradients
+    'fp32-islands': dict(amp=True, cast_back=False, flip_dilated_grads=False),
     'policy': dict(amp=True),
 }
 MEMORY = (('ce', 'fp32'), ('phase2', 'fp32'), ('ce', 'policy'), ('phase2',
@@ -118,7 +122,8 @@ def parse_args(argv=None):
         help='also time the CE and phase-2 steps with these overrides, in '
         'the same rounds (repeatable): config keys, and threads=N (intra-op '
         'threads), amp=1 (as --amp), bf16=1 (autocast only), '
-        'channels_last=1 (ChannelsLastHook), fp32=[...] (BF16PolicyHook.fp32)')
+        'channels_last=1 (ChannelsLastHook), BF16PolicyHook options: '
+        'fp32=[...], cast_back=0, flip_dilated_grads=0')
     parser.add_argument(
         '--stage', choices=STAGES + ('timing', ), help=argparse.SUPPRESS)
     parser.add_argument('--lever', help=argparse.SUPPRESS)
@@ -160,8 +165,11 @@ def build(args, stage=None, lever=None):
     lever = dict(lever or {})
     lever.pop('threads', None)  # set around the step, not here
     amp, bf16 = lever.pop('amp', False), lever.pop('bf16', False)
-    channels_last, fp32 = lever.pop('channels_last',
-                                    False), lever.pop('fp32', None)
+    channels_last = lever.pop('channels_last', False)
+    policy = {  # BF16PolicyHook's own options
+        k: lever.pop(k)
+        for k in ('fp32', 'cast_back', 'flip_dilated_grads') if k in lever
+    }
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(dict(args.cfg_options, **lever))
     if amp:  # as tools/train.py --amp; measured where emulated too
@@ -200,9 +208,7 @@ def build(args, stage=None, lever=None):
     runner = argparse.Namespace(model=model, logger=_Quiet())
     for hook in cfg.get('custom_hooks', None) or []:
         if hook['type'] == 'BF16PolicyHook':  # as the runner's before_run
-            if fp32 is not None:
-                hook = dict(hook, fp32=fp32)
-            HOOKS.build(hook).before_run(runner)
+            HOOKS.build(dict(hook, **policy)).before_run(runner)
     optim = None
     if stage in ('ce', 'phase2', 'phase1'):
         ow = copy.deepcopy(dict(cfg.optim_wrapper))

@@ -99,10 +99,11 @@ class Net(nn.Module):
 
 
 def _dtypes(net, x):
+    """The dtype each conv computes in (before the islands' cast back)."""
     seen = {}
     handles = [
         m.register_forward_hook(
-            lambda m, a, o, n=n: seen.__setitem__(n, o.dtype))
+            lambda m, a, o, n=n: seen.__setitem__(n, o.dtype), prepend=True)
         for n, m in net.named_modules() if isinstance(m, nn.Conv2d)
     ]
     out = net(x)
@@ -122,6 +123,9 @@ def test_depthwise_convs_run_fp32_while_the_rest_runs_bf16(native):
     wrapper = BF16AutocastOptimWrapper(
         optimizer=torch.optim.SGD(net.parameters(), lr=0.1))
     depthwise = net.backbone[1].weight.detach().clone()
+    bn_input = []
+    net.backbone[2].register_forward_pre_hook(
+        lambda m, a: bn_input.append(a[0].dtype))
     with wrapper.optim_context(net):
         seen, out = _dtypes(net, torch.randn(2, 3, 8, 8))
     assert seen == {
@@ -130,6 +134,7 @@ def test_depthwise_convs_run_fp32_while_the_rest_runs_bf16(native):
         'backbone.3': torch.bfloat16,
         'generator.0': torch.bfloat16
     }
+    assert bn_input == [torch.bfloat16]  # the island's output cast back
     wrapper.update_params(out.float().square().mean())
     assert not torch.equal(net.backbone[1].weight, depthwise)
     assert all(p.dtype == torch.float32 for p in net.parameters())
@@ -183,3 +188,84 @@ def test_checkpoints_stay_fp32_and_load_either_way(native):
         a = fp32(data['inputs'], mode='tensor')
         b = policy(data['inputs'], mode='tensor')
     assert torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('kernel,dilation,bias', [(5, 2, False), (3, 2, True),
+                                                  (3, (2, 3), False)])
+@pytest.mark.parametrize('layout', [torch.contiguous_format, CL])
+def test_flipped_input_grad_equals_autograd(kernel, dilation, bias, layout):
+    """Bugs: the kernel not flipped (asymmetric random weights), the wrong
+    padding for a non-square dilation, the weight gradient or bias lost."""
+    from mmseg_seggan.engine.hooks.bf16_policy_hook import \
+        DilatedDepthwiseConv2d
+    torch.manual_seed(0)
+    d = (dilation, ) * 2 if isinstance(dilation, int) else dilation
+    pad = tuple(x * (kernel - 1) // 2 for x in d)
+    ref = nn.Conv2d(6, 6, kernel, 1, pad, d, groups=6, bias=bias)
+    fast = DilatedDepthwiseConv2d(6, 6, kernel, 1, pad, d, groups=6, bias=bias)
+    fast.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 6, 11, 14).contiguous(memory_format=layout)
+    grads = []
+    for conv in (ref, fast):
+        xx = x.clone().requires_grad_()
+        y = conv(xx)
+        y.backward(torch.linspace(-1, 1, y.numel()).view_as(y))
+        grads.append([y, xx.grad] + [p.grad for p in conv.parameters()])
+    for a, b in zip(*grads):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_flip_dilated_grads_swaps_only_dilated_depthwise(native):
+    """Bugs: plain or strided depthwise convs swapped, the parameters
+    copied (the optimizer would update orphans), the state dict renamed."""
+    net = nn.Sequential(
+        nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=4),
+        nn.Conv2d(4, 4, 3, padding=1, groups=4),
+        nn.Conv2d(4, 4, 3, stride=2, padding=2, dilation=2, groups=4),
+        nn.Conv2d(4, 8, 3, padding=2, dilation=2))
+    params = list(net.parameters())
+    keys = list(net.state_dict())
+    hook = BF16PolicyHook(flip_dilated_grads=True)
+    hook.before_run(_runner(net))
+    assert [type(m).__name__ for m in net
+            ] == ['DilatedDepthwiseConv2d', 'Conv2d', 'Conv2d', 'Conv2d']
+    assert all(a is b for a, b in zip(params, net.parameters()))
+    assert list(net.state_dict()) == keys
+    x = torch.randn(1, 4, 9, 9, requires_grad=True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        net[0](x).float().sum().backward()  # the island: fp32 inside
+    assert x.grad.dtype == torch.float32 and params[0].grad is not None
+
+
+def test_flipped_input_grad_under_autocast_matches_conv2d():
+    """Bug: under autocast (no fp32 island) the swapped conv returned fp32
+    where ``nn.Conv2d`` returns bf16, or its gradients came back bf16."""
+    from mmseg_seggan.engine.hooks.bf16_policy_hook import \
+        DilatedDepthwiseConv2d
+    ref = nn.Conv2d(4, 4, 3, 1, 2, 2, groups=4)
+    fast = DilatedDepthwiseConv2d(4, 4, 3, 1, 2, 2, groups=4)
+    fast.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 4, 9, 9)
+    out = []
+    for conv in (ref, fast):
+        xx = x.clone().requires_grad_()
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            y = conv(xx)
+        y.float().sum().backward()
+        out.append([y, xx.grad, conv.weight.grad, conv.bias.grad])
+    for a, b in zip(*out):
+        assert a.dtype == b.dtype
+        assert torch.allclose(a.float(), b.float(), rtol=2e-2, atol=2e-2)
+
+
+def test_cast_back_off_keeps_the_island_output_fp32(native):
+    """The policy before ``cast_back``: what follows an island sees fp32.
+    Bug: the option ignored (the old policy not reproducible)."""
+    net = Net()
+    BF16PolicyHook(cast_back=False).before_run(_runner(net))
+    bn_input = []
+    net.backbone[2].register_forward_pre_hook(
+        lambda m, a: bn_input.append(a[0].dtype))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        net(torch.randn(2, 3, 8, 8))
+    assert bn_input == [torch.float32]
