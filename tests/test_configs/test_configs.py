@@ -120,24 +120,26 @@ def test_config_builds(path):
 
 
 def test_dataset_base_stands_beside_a_foreign_config(tmp_path):
-    """Bug (issue 32): the plugin's dataset bases beside an mmseg config
-    gave ``KeyError: Duplicate key is not allowed among bases``; the
-    ``*_dropin.py`` bases name their variables ``stanford_bg_*``, and the
-    usual base still resolves to the same dataloaders."""
-    base = osp.join(REPO, 'configs', '_base_')
-    (tmp_path / 'mine.py').write_text(
-        "_base_ = ['mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-"
-        "512x1024.py',\n"
-        f"    {osp.join(base, 'datasets', 'stanford_background_dropin.py')!r},"
-        f"\n    {osp.join(base, 'seggan_drop_in.py')!r}]\n"
-        'train_dataloader = dict(_base_.stanford_bg_train_dataloader, '
-        '_delete_=True)\n'
-        'val_dataloader = dict(_base_.stanford_bg_val_dataloader, '
-        '_delete_=True)\n')
+    """Bugs (issue 32): the plugin's dataset bases beside an mmseg config
+    gave ``KeyError: Duplicate key is not allowed among bases``; the recipe
+    left the foreign config's ``test_pipeline`` (Cityscapes' 2048x1024
+    resize) to mmseg's ``inference_model``. The recipe of docs/usage.md,
+    verbatim, on mmseg's own PSPNet config: the ``*_dropin.py`` base gives
+    what the usual base gives."""
+    text = open(osp.join(REPO, 'docs', 'usage.md')).read()
+    recipe = text.split('Your data:')[1].split('```python\n')[1].split(
+        '```')[0]
+    base = osp.join(REPO, 'configs', '_base_') + '/'
+    recipe = recipe.replace(
+        './my_segmentor_config.py',
+        'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
+    ).replace('mmseg_seggan::_base_/', base)
+    (tmp_path / 'mine.py').write_text(recipe)
     cfg = Config.fromfile(str(tmp_path / 'mine.py'))
     usual = load('configs/_base_/datasets/stanford_background.py')
-    assert cfg.train_dataloader == usual.train_dataloader
-    assert cfg.val_dataloader == usual.val_dataloader
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                'test_pipeline'):
+        assert cfg[key] == usual[key], key
     assert cfg.runner_type == 'SegGANRunner'
     assert cfg.optim_wrapper.optimizer.type == 'SGD'  # PSPNet's own
 

@@ -7,6 +7,7 @@
 #   train_dataloader = dict(_base_.stanford_bg_train_dataloader, _delete_=True)
 #   val_dataloader = dict(_base_.stanford_bg_val_dataloader, _delete_=True)
 #   test_dataloader = val_dataloader
+#   test_pipeline = _base_.stanford_bg_test_pipeline  # for inference_model
 # plus num_classes=8 in its heads and data_preprocessor.size=(176, 240).
 # ./stanford_background.py gives the same under mmseg's usual names.
 # Stanford Background (Gould et al. 2009), 8 classes, unknown (-1) -> 255.
