@@ -61,3 +61,25 @@ def test_tables_print_a_single_baseline_and_a_single_pair_without_0_std():
     assert '± 0.00' not in table
     assert '| seggan |  | 0 | 67.14 | 65.30 | -1.84 |' in \
         paired_differences(record)
+
+
+def test_config_links_from_docs_and_absolute_ones_as_they_are():
+    """Bug: compare.py's derived configs (absolute paths in its work root)
+    were linked as ``..//work/...`` in summary.md."""
+    record = _record({
+        'baseline':
+        dict(
+            metrics=_metrics(67.62),
+            seed=0,
+            max_iters=30,
+            config='configs/a.py'),
+        'control_seed0':
+        dict(
+            metrics=_metrics(67.14),
+            seed=0,
+            max_iters=3,
+            config='/root/work/configs/control.py'),
+    })
+    table = summary_markdown(record)
+    assert '[config](../configs/a.py)' in table
+    assert '[config](/root/work/configs/control.py)' in table

@@ -177,7 +177,11 @@ def summary_markdown(record: dict, title: Optional[str] = None) -> str:
         if 'gan_seeds' in e:  # phase-1 seed / phase-2 seed
             seeds = [f'{g}/{x}' for g, x in zip(e['gan_seeds'], e['seeds'])]
         paired = paired_cell(e)
-        config = f'[config](../{e["config"]})' if 'config' in e else ''
+        config = ''
+        if 'config' in e:  # the repository's configs from docs/; a derived
+            path = e['config']  # one (compare.py) by its absolute path
+            link = path if path.startswith('/') else '../' + path
+            config = f'[config]({link})'
         miou, macc, aacc = (format_mean_std(e[k]) for k in METRICS)
         lines.append(f'| {arm} | {e["iters"]} | {", ".join(seeds)} | '
                      f'{miou} | {per_seed} | {macc} | {aacc} | {paired} | '
