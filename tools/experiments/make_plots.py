@@ -110,7 +110,19 @@ def plot_curves(record: dict, out: str) -> None:
         x, y = _series(rows, 'recon_mse')
         if x is not None:
             axes[0, 2].plot(x, y, styles[i % 4], color='k', label=tag)
-    axes[0, 1].set_yscale('log')
+    if axes[0, 1].lines:
+        axes[0, 1].set_yscale('log')
+    for ax in axes[0, 1:]:
+        if not ax.lines:  # compare.py --gan-checkpoint: phase 1 given
+            note = 'phase 1 not run here:\nG and D from a given checkpoint'
+            ax.text(
+                0.5,
+                0.5,
+                note,
+                ha='center',
+                va='center',
+                fontsize=9,
+                transform=ax.transAxes)
     axes[0, 1].set_title('Phase 1 (G, D on GT masks)')
     axes[0, 1].legend(fontsize=6)
     axes[0, 2].set_title('Phase 1: recon MSE of G(GT)')
