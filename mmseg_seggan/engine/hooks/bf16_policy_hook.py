@@ -94,11 +94,15 @@ def _kdp(conv):
     return zip(conv.kernel_size, conv.dilation, conv.padding)
 
 
+def _depthwise(m: nn.Module) -> bool:
+    return isinstance(m, nn.Conv2d) and 1 < m.groups == m.in_channels
+
+
 def _stride1_dilated_depthwise(m: nn.Module) -> bool:
-    return (type(m) is nn.Conv2d and 1 < m.groups == m.in_channels
-            and m.stride == (1, 1) and m.dilation != (1, 1)
-            and m.padding_mode == 'zeros' and not isinstance(m.padding, str)
-            and all(d * (k - 1) >= p for k, d, p in _kdp(m)))
+    return (type(m) is nn.Conv2d and _depthwise(m) and m.stride == (1, 1)
+            and m.dilation != (1, 1) and m.padding_mode == 'zeros'
+            and not isinstance(m.padding, str) and all(d * (k - 1) >= p
+                                                       for k, d, p in _kdp(m)))
 
 
 class DilatedDepthwiseConv2d(nn.Conv2d):
@@ -133,10 +137,7 @@ def keep_fp32(model: nn.Module,
             f'nor a child of the model ({sorted(children)}).')
     modules = [children[n] for n in fp32 if n != 'depthwise']
     if 'depthwise' in fp32:
-        modules += [
-            m for m in model.modules()
-            if isinstance(m, nn.Conv2d) and 1 < m.groups == m.in_channels
-        ]
+        modules += [m for m in model.modules() if _depthwise(m)]
     for m in modules:
         island = _Island(cast_back)
         m.register_forward_pre_hook(island.pre)
