@@ -33,8 +33,8 @@ def parse_args():
         default=False,
         help='mixed precision: fp16 AMP on a CUDA GPU; on a CPU with native '
         'bf16 (avx512_bf16, AMX) the bf16 policy (BF16AutocastOptimWrapper '
-        '+ BF16PolicyHook: channels-last, depthwise convs fp32 in bf16 '
-        'out); refused '
+        '+ BF16PolicyHook: channels-last, depthwise convs computed in fp32 '
+        'with bf16 outputs); refused '
         'where bf16 is emulated unless --cfg-options allow_emulated_bf16=True')
     parser.add_argument(
         '--cfg-options',
